@@ -1,0 +1,178 @@
+"""The ``lakehouse`` command line. Its commands and flags are a stable contract: CI, other
+tooling and the docs call them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
+pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
+app.add_typer(pipeline_app, name="pipeline")
+
+console = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 200)
+
+Storage = Annotated[
+    Path, typer.Option("--storage", help="Folder that holds tables, checkpoints and the event log.")
+]
+
+
+def _parse_conf(values: list[str]) -> dict[str, str]:
+    conf: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"'{value}': expected KEY=VALUE", param_hint="--conf")
+        conf[key] = val
+    return conf
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    paths: Annotated[list[Path], typer.Argument(help="Pipeline .py files or folders.")],
+    storage: Storage,
+    name: Annotated[
+        str | None, typer.Option(help="Pipeline name (default: first path's name).")
+    ] = None,
+    catalog: Annotated[str, typer.Option(help="Target catalog.")] = "main",
+    schema: Annotated[str, typer.Option(help="Target schema.")] = "default",
+    conf: Annotated[
+        list[str], typer.Option("--conf", help="Pipeline configuration KEY=VALUE.")
+    ] = [],  # noqa: B006
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every table.")
+    ] = False,
+    refresh: Annotated[
+        str | None, typer.Option("--refresh", help="Rebuild only these tables (comma-separated).")
+    ] = None,
+) -> None:
+    """Run one update of the pipeline made of PATHS."""
+    from lakehouse.engine import PipelineError, run_pipeline
+
+    configuration = _parse_conf(conf)
+    selection = [t.strip() for t in refresh.split(",") if t.strip()] if refresh else []
+
+    def on_progress(flow: str, status: str, result: object) -> None:
+        console.print(f"  [dim]{status.lower():>9}[/dim]  {flow}")
+
+    console.print(f"[bold]pipeline[/bold] {name or paths[0].name}: starting update")
+    try:
+        result = run_pipeline(
+            paths,
+            storage=storage,
+            name=name,
+            catalog=catalog,
+            schema=schema,
+            configuration=configuration,
+            full_refresh=full_refresh,
+            refresh=selection,
+            on_progress=on_progress,
+        )
+    except PipelineError as error:
+        console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    out.print(_summary(result))
+    console.print(f"update {result.update_id} completed in {result.seconds:.1f}s")
+
+
+def _summary(result: object) -> Table:
+    table = Table(title="Update summary")
+    for column in (
+        "dataset",
+        "type",
+        "rows written",
+        "expectations passed",
+        "expectations failed",
+        "dropped",
+    ):
+        table.add_column(column, justify="left" if column in ("dataset", "type") else "right")
+    by_dataset: dict[str, list[int]] = {}
+    for flow in result.flows:  # type: ignore[attr-defined]
+        totals = by_dataset.setdefault(flow.dataset, [0, 0, 0, 0])
+        totals[0] += flow.num_output_rows
+        totals[1] += sum(int(e["passed_records"]) for e in flow.expectations)
+        totals[2] += sum(int(e["failed_records"]) for e in flow.expectations)
+        totals[3] += flow.dropped_records
+    for dataset, totals in by_dataset.items():
+        kind = result.datasets.get(dataset, "")  # type: ignore[attr-defined]
+        table.add_row(dataset, kind, *(str(t) for t in totals))
+    return table
+
+
+@app.command("demo")
+def demo_command(
+    storage: Annotated[
+        Path, typer.Option("--storage", help="Folder for the demo's data and tables.")
+    ] = Path(".lakehouse"),
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start from an empty storage folder.")
+    ] = False,
+) -> None:
+    """Land sample data and run every domain pipeline locally (incremental on each run)."""
+    from lakehouse.demo import run_demo
+    from lakehouse.engine import PipelineError
+
+    console.print(f"[bold]lakehouse demo[/bold] in {storage}")
+    try:
+        run = run_demo(
+            storage,
+            fresh=fresh,
+            on_progress=lambda flow, status, result: console.print(
+                f"  [dim]{status.lower():>9}[/dim]  {flow}"
+            ),
+        )
+    except PipelineError as error:
+        console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"landed batch {run.batch}: {', '.join(p.name for p in run.landed_files)}")
+    for update in run.updates:
+        out.print(_summary(update))
+        console.print(f"{update.pipeline}: update completed in {update.seconds:.1f}s")
+    console.print(
+        f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"'
+    )
+
+
+@app.command("sql")
+def sql_command(
+    query: Annotated[str, typer.Argument(help="A Spark SQL query.")],
+    storage: Storage,
+    output_format: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+    catalog: Annotated[str, typer.Option(help="Catalog for unqualified names.")] = "main",
+    schema: Annotated[str, typer.Option(help="Schema for unqualified names.")] = "default",
+) -> None:
+    """Query the local catalog under STORAGE."""
+    from lakehouse.engine import PipelineError, sql
+
+    if output_format not in ("json", "table"):
+        raise typer.BadParameter("expected json or table", param_hint="--format")
+    try:
+        frame = sql(storage, query, catalog=catalog, schema=schema)
+        rows = frame.collect()
+    except PipelineError as error:
+        console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except Exception as error:  # Spark's analysis errors: show the first line, not a trace
+        console.print(f"[bold red]error:[/bold red] {str(error).strip().splitlines()[0]}")
+        raise typer.Exit(1) from None
+    if output_format == "json":
+        for row in rows:
+            sys.stdout.write(json.dumps(row.asDict(recursive=True), default=str) + "\n")
+        return
+    table = Table()
+    for column in frame.columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,329 @@
+"""Checks a pipeline graph and orders it before any data moves.
+
+Each flow's query function is called once with a reader that records what it reads and
+hands back empty DataFrames with the right schema. That yields the dependencies, whether
+each table is a streaming table or a materialized view, and every graph error (unknown
+dataset, cycle, streaming read of a materialized view, actions inside a query) with the file
+and line where it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.errors import GraphError
+from lakehouse.engine.graph import Dataset, DatasetKind, Flow, PipelineGraph, SourceLocation
+from lakehouse.engine.names import TableName, split_identifier
+from lakehouse.engine.pipeline_session import reading_with, user_code_location
+
+
+@dataclass(frozen=True)
+class AnalyzedDataset:
+    dataset: Dataset
+    kind: DatasetKind  # never TABLE: resolved to STREAMING_TABLE or MATERIALIZED_VIEW
+    schema: StructType
+    upstream: tuple[str, ...]  # datasets of this pipeline it reads, directly or through views
+
+    @property
+    def name(self) -> str:
+        return self.dataset.name
+
+
+@dataclass(frozen=True)
+class AnalyzedGraph:
+    graph: PipelineGraph
+    datasets: Mapping[str, AnalyzedDataset]  # in dependency order: upstream first
+    flow_streaming: Mapping[str, bool]
+
+    def tables(self) -> list[AnalyzedDataset]:
+        return [d for d in self.datasets.values() if d.kind is not DatasetKind.VIEW]
+
+
+def resolve_dataset_name(graph: PipelineGraph, name: str, default: tuple[str, str]) -> str | None:
+    """The key of the pipeline dataset ``name`` refers to, or None if it names none."""
+    parts = split_identifier(name)
+    if len(parts) == 1 or (len(parts) == 2 and parts[0] == "live"):
+        view = graph.dataset(parts[-1])
+        if view is not None and view.is_view:
+            return view.name
+    key = str(TableName.parse(name, *default))
+    return key if graph.dataset(key) is not None else None
+
+
+# Actions that run a query (or write) instead of describing one.
+_FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "pyspark.sql.classic.dataframe:DataFrame": (
+        "collect",
+        "count",
+        "toPandas",
+        "take",
+        "first",
+        "head",
+        "show",
+        "tail",
+        "foreach",
+        "foreachPartition",
+        "toLocalIterator",
+        "toArrow",
+        "checkpoint",
+        "localCheckpoint",
+        "isEmpty",
+    ),
+    "pyspark.sql.readwriter:DataFrameWriter": (
+        "save",
+        "saveAsTable",
+        "insertInto",
+        "parquet",
+        "json",
+        "csv",
+        "orc",
+        "text",
+        "jdbc",
+    ),
+    "pyspark.sql.readwriter:DataFrameWriterV2": (
+        "create",
+        "replace",
+        "createOrReplace",
+        "append",
+        "overwrite",
+        "overwritePartitions",
+    ),
+    "pyspark.sql.streaming.readwriter:DataStreamWriter": ("start", "toTable", "foreachBatch"),
+}
+
+
+@contextmanager
+def forbid_actions(dataset: str) -> Iterator[None]:
+    """While a query function runs, any action is a graph error naming the line."""
+    import importlib
+
+    patched: list[tuple[type, str, Any]] = []
+
+    def refuse(method: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise GraphError(
+                f"the query function of '{dataset}' calls {method}(): query functions must "
+                "return a DataFrame and never collect, count or write data",
+                user_code_location(),
+            )
+
+        return refused
+
+    for target, methods in _FORBIDDEN.items():
+        module_name, class_name = target.split(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        for method in methods:
+            if hasattr(cls, method):
+                patched.append((cls, method, cls.__dict__.get(method)))
+                setattr(cls, method, refuse(method))
+    try:
+        yield
+    finally:
+        for cls, method, original in reversed(patched):
+            if original is None:
+                delattr(cls, method)
+            else:
+                setattr(cls, method, original)
+
+
+class GraphAnalyzer:
+    """Resolves every flow of a graph, depth first, detecting cycles on the way."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        graph: PipelineGraph,
+        catalog: LocalCatalog,
+        default: tuple[str, str],
+        scratch: Path,
+    ) -> None:
+        self.spark = spark
+        self.graph = graph
+        self.catalog = catalog
+        self.default = default
+        self.scratch = scratch
+        self.analyzed: dict[str, AnalyzedDataset] = {}
+        self.flow_streaming: dict[str, bool] = {}
+        self.view_frames: dict[str, DataFrame] = {}
+        self.stack: list[str] = []
+        self.reads: list[set[str]] = []
+
+    def analyze(self) -> AnalyzedGraph:
+        self._check_flow_targets()
+        for dataset in self.graph.datasets:
+            self._dataset(dataset.name, None)
+        return AnalyzedGraph(self.graph, dict(self.analyzed), dict(self.flow_streaming))
+
+    def _check_flow_targets(self) -> None:
+        for flow in self.graph.flows:
+            target = self.graph.dataset(flow.target)
+            if target is None:
+                raise GraphError(
+                    f"flow '{flow.name}' writes to '{flow.target}', which this pipeline does "
+                    "not define (declare it with create_streaming_table)",
+                    flow.location,
+                )
+            if flow.name != target.name and target.kind in (
+                DatasetKind.VIEW,
+                DatasetKind.MATERIALIZED_VIEW,
+            ):
+                raise GraphError(
+                    f"append_flow '{flow.name}' targets {target.kind.value} '{target.name}': "
+                    "flows can only append to streaming tables",
+                    flow.location,
+                )
+
+    # -- resolution -----------------------------------------------------------------------
+
+    def _dataset(self, name: str, read_at: SourceLocation | None) -> AnalyzedDataset:
+        if name in self.analyzed:
+            return self.analyzed[name]
+        dataset = self.graph.dataset(name)
+        assert dataset is not None
+        if name in self.stack:
+            cycle = [*self.stack[self.stack.index(name) :], name]
+            raise GraphError(
+                "the pipeline has a cycle: " + " -> ".join(cycle), read_at or dataset.location
+            )
+        self.stack.append(name)
+        try:
+            frames: list[DataFrame] = []
+            upstream: set[str] = set()
+            for flow in self.graph.flows_into(name):
+                frame, reads = self._flow(flow, dataset)
+                frames.append(frame)
+                upstream |= reads
+            analyzed = AnalyzedDataset(
+                dataset,
+                self._kind(dataset, frames),
+                self._schema(dataset, frames),
+                tuple(sorted(upstream)),
+            )
+        finally:
+            self.stack.pop()
+        self.analyzed[name] = analyzed
+        return analyzed
+
+    def _flow(self, flow: Flow, dataset: Dataset) -> tuple[DataFrame, set[str]]:
+        self.reads.append(set())
+        try:
+            with reading_with(self), forbid_actions(dataset.name):
+                frame = flow.query()
+        finally:
+            reads = self.reads.pop()
+        if not isinstance(frame, DataFrame):
+            raise GraphError(
+                f"the query function of '{flow.name}' returned {type(frame).__name__}, "
+                "expected a DataFrame",
+                flow.location,
+            )
+        self.flow_streaming[flow.name] = frame.isStreaming
+        if flow.name != dataset.name and not frame.isStreaming and not flow.once:
+            raise GraphError(
+                f"append_flow '{flow.name}' returns a batch query: flows into a streaming "
+                "table must stream (spark.readStream), or be declared with once=True",
+                flow.location,
+            )
+        if dataset.is_view:
+            self.view_frames[dataset.name] = frame
+        return frame, reads
+
+    def _kind(self, dataset: Dataset, frames: list[DataFrame]) -> DatasetKind:
+        streaming = any(f.isStreaming for f in frames)
+        if dataset.kind is DatasetKind.TABLE:
+            return DatasetKind.STREAMING_TABLE if streaming else DatasetKind.MATERIALIZED_VIEW
+        if dataset.kind is DatasetKind.MATERIALIZED_VIEW and streaming:
+            raise GraphError(
+                f"materialized view '{dataset.name}' has a streaming query: use @table for a "
+                "streaming table, or read with spark.read",
+                dataset.location,
+            )
+        return dataset.kind
+
+    def _schema(self, dataset: Dataset, frames: list[DataFrame]) -> StructType:
+        if dataset.schema is not None:
+            if isinstance(dataset.schema, StructType):
+                return dataset.schema
+            try:
+                return StructType.fromDDL(dataset.schema)
+            except Exception as error:
+                raise GraphError(
+                    f"the schema of '{dataset.name}' is not valid DDL: {error}", dataset.location
+                ) from error
+        if frames:
+            return frames[0].schema
+        if self.catalog.exists(self._table_name(dataset.name)):
+            return (
+                self.spark.read.format("delta")
+                .load(str(self.catalog.table_path(self._table_name(dataset.name))))
+                .schema
+            )
+        raise GraphError(
+            f"streaming table '{dataset.name}' has no flow writing to it and no schema",
+            dataset.location,
+        )
+
+    def _table_name(self, key: str) -> TableName:
+        return TableName.parse(key, *self.default)
+
+    # -- the DatasetReader protocol ---------------------------------------------------------
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame:
+        key = resolve_dataset_name(self.graph, name, self.default)
+        if key is None:
+            return self._external(name, streaming, location, options)
+        self.reads[-1].add(key)
+        analyzed = self._dataset(key, location)
+        self.reads[-1].update(analyzed.upstream if analyzed.kind is DatasetKind.VIEW else ())
+        if analyzed.kind is DatasetKind.VIEW:
+            frame = self.view_frames[key]
+            if streaming and not frame.isStreaming:
+                raise GraphError(f"streaming read of view '{key}', whose query is batch", location)
+            return frame
+        if streaming and analyzed.kind is DatasetKind.MATERIALIZED_VIEW:
+            raise GraphError(
+                f"streaming read of materialized view '{key}': a materialized view is "
+                "recomputed, not appended to, so it cannot be a streaming source",
+                location,
+            )
+        return self._empty(analyzed.schema, streaming)
+
+    def _external(
+        self,
+        name: str,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None,
+    ) -> DataFrame:
+        table = TableName.parse(name, *self.default)
+        if not self.catalog.exists(table):
+            raise GraphError(
+                f"unknown dataset '{name}': it is not defined in this pipeline and no table "
+                f"{table} exists",
+                location,
+            )
+        path = str(self.catalog.table_path(table))
+        schema = self.spark.read.format("delta").load(path).schema
+        return self._empty(schema, streaming)
+
+    def _empty(self, schema: StructType, streaming: bool) -> DataFrame:
+        if not streaming:
+            return self.spark.createDataFrame([], schema)
+        folder = self.scratch / "empty"
+        folder.mkdir(parents=True, exist_ok=True)
+        return self.spark.readStream.schema(schema).format("json").load(str(folder))

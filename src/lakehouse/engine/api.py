@@ -1,0 +1,409 @@
+"""The pipeline API: what ``import dlt`` and ``from pyspark import pipelines as dp`` give
+pipeline code while the engine loads it.
+
+Decorators only register definitions (see ``graph.py``) into the current registry; nothing
+runs until the engine executes the graph. One module serves both spellings of the API.
+
+Example:
+    >>> import dlt  # inside a pipeline source file run by the engine
+    >>> @dlt.table(comment="Orders as they arrive")
+    ... @dlt.expect_or_drop("valid_id", "id IS NOT NULL")
+    ... def orders():
+    ...     return spark.readStream.table("raw_orders")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from lakehouse.engine.errors import GraphError
+from lakehouse.engine.graph import (
+    Dataset,
+    DatasetKind,
+    Expectation,
+    ExpectationAction,
+    Flow,
+    QueryFunction,
+    SourceLocation,
+)
+from lakehouse.engine.registry import current_registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EXPECTATIONS_ATTR = "__lakehouse_expectations__"
+_DATASET_ATTR = "__lakehouse_dataset__"
+
+
+def _location_of(function: Callable[..., Any]) -> SourceLocation:
+    code = function.__code__
+    return SourceLocation(code.co_filename, code.co_firstlineno)
+
+
+def _caller_location(depth: int = 2) -> SourceLocation:
+    frame = sys._getframe(depth)
+    return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
+
+
+def _expectations_of(function: Callable[..., Any]) -> tuple[Expectation, ...]:
+    # Decorators apply bottom-up; reverse so the order matches the source top-down.
+    return tuple(reversed(getattr(function, _EXPECTATIONS_ATTR, ())))
+
+
+def _check_callable(function: Any, decorator: str) -> None:
+    if not callable(function):
+        raise GraphError(
+            f"@{decorator} must decorate a function that returns a DataFrame, got {function!r}",
+            _caller_location(3),
+        )
+
+
+def _register_dataset_with_flow(
+    function: QueryFunction,
+    kind: DatasetKind,
+    name: str | None,
+    spark_conf: Mapping[str, str] | None,
+    **options: Any,
+) -> QueryFunction:
+    registry = current_registry()
+    location = _location_of(function)
+    dataset_name = name or function.__name__
+    registry.register_dataset(
+        Dataset(
+            name=dataset_name,
+            kind=kind,
+            location=location,
+            expectations=_expectations_of(function),
+            **options,
+        )
+    )
+    key = registry.qualify(dataset_name, view=kind is DatasetKind.VIEW)
+    registry.register_flow(
+        Flow(
+            name=key,
+            target=key,
+            query=function,
+            location=location,
+            spark_conf=dict(spark_conf or {}),
+        )
+    )
+    setattr(function, _DATASET_ATTR, key)
+    return function
+
+
+def _stored_dataset_decorator(
+    kind: DatasetKind,
+    decorator: str,
+    query_function: QueryFunction | None,
+    name: str | None,
+    spark_conf: Mapping[str, str] | None,
+    options: dict[str, Any],
+) -> Any:
+    options = {
+        "comment": options.get("comment"),
+        "table_properties": dict(options.get("table_properties") or {}),
+        "partition_cols": tuple(options.get("partition_cols") or ()),
+        "cluster_by": tuple(options.get("cluster_by") or ()),
+        "schema": options.get("schema"),
+        "private": bool(options.get("private") or options.get("temporary")),
+        "path": options.get("path"),
+    }
+
+    def decorate(function: QueryFunction) -> QueryFunction:
+        _check_callable(function, decorator)
+        return _register_dataset_with_flow(function, kind, name, spark_conf, **options)
+
+    return decorate(query_function) if query_function is not None else decorate
+
+
+def table(
+    query_function: QueryFunction | None = None,
+    *,
+    name: str | None = None,
+    comment: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    table_properties: Mapping[str, str] | None = None,
+    path: str | None = None,
+    partition_cols: list[str] | None = None,
+    cluster_by: list[str] | None = None,
+    schema: Any = None,
+    temporary: bool = False,
+    private: bool = False,
+    format: str | None = None,
+    row_filter: str | None = None,
+) -> Any:
+    """Define a table: a streaming table when the query is streaming, else a materialized view.
+
+    Example:
+        >>> @dlt.table(comment="Cleaned orders", partition_cols=["order_date"])
+        ... def orders_clean():
+        ...     return spark.readStream.table("orders_raw").where("amount > 0")  # doctest: +SKIP
+    """
+    return _stored_dataset_decorator(
+        DatasetKind.TABLE, "table", query_function, name, spark_conf, locals()
+    )
+
+
+def materialized_view(
+    query_function: QueryFunction | None = None,
+    *,
+    name: str | None = None,
+    comment: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    table_properties: Mapping[str, str] | None = None,
+    path: str | None = None,
+    partition_cols: list[str] | None = None,
+    cluster_by: list[str] | None = None,
+    schema: Any = None,
+    private: bool = False,
+    format: str | None = None,
+    row_filter: str | None = None,
+) -> Any:
+    """Define a materialized view: a batch query recomputed on every update.
+
+    Example:
+        >>> @dp.materialized_view
+        ... def revenue_by_day():
+        ...     return spark.read.table("orders").groupBy("order_date").sum("amount")  # doctest: +SKIP
+    """
+    return _stored_dataset_decorator(
+        DatasetKind.MATERIALIZED_VIEW,
+        "materialized_view",
+        query_function,
+        name,
+        spark_conf,
+        locals(),
+    )
+
+
+def view(
+    query_function: QueryFunction | None = None,
+    *,
+    name: str | None = None,
+    comment: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> Any:
+    """Define a view: pipeline-scoped, recomputed where it is read, never published.
+
+    Example:
+        >>> @dlt.view
+        ... def recent_orders():
+        ...     return spark.read.table("orders").where("order_date > '2026-01-01'")  # doctest: +SKIP
+    """
+
+    def decorate(function: QueryFunction) -> QueryFunction:
+        _check_callable(function, "view")
+        return _register_dataset_with_flow(
+            function, DatasetKind.VIEW, name, spark_conf, comment=comment
+        )
+
+    return decorate(query_function) if query_function is not None else decorate
+
+
+temporary_view = view
+
+
+def create_streaming_table(
+    name: str,
+    *,
+    comment: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    table_properties: Mapping[str, str] | None = None,
+    path: str | None = None,
+    partition_cols: list[str] | None = None,
+    cluster_by: list[str] | None = None,
+    schema: Any = None,
+    expect_all: Mapping[str, str] | None = None,
+    expect_all_or_drop: Mapping[str, str] | None = None,
+    expect_all_or_fail: Mapping[str, str] | None = None,
+    temporary: bool = False,
+    private: bool = False,
+    format: str | None = None,
+    row_filter: str | None = None,
+) -> None:
+    """Declare a streaming table that flows (``append_flow``, AUTO CDC) write into.
+
+    Example:
+        >>> dlt.create_streaming_table("all_orders", expect_all_or_drop={"id": "id IS NOT NULL"})
+        >>> @dlt.append_flow(target="all_orders")
+        ... def web_orders():
+        ...     return spark.readStream.table("web_orders")  # doctest: +SKIP
+    """
+    expectations = (
+        _as_expectations(expect_all, "warn")
+        + _as_expectations(expect_all_or_drop, "drop")
+        + _as_expectations(expect_all_or_fail, "fail")
+    )
+    current_registry().register_dataset(
+        Dataset(
+            name=name,
+            kind=DatasetKind.STREAMING_TABLE,
+            location=_caller_location(),
+            comment=comment,
+            table_properties=dict(table_properties or {}),
+            partition_cols=tuple(partition_cols or ()),
+            cluster_by=tuple(cluster_by or ()),
+            schema=schema,
+            private=private or temporary,
+            path=path,
+            expectations=expectations,
+        )
+    )
+
+
+create_streaming_live_table = create_streaming_table
+create_target_table = create_streaming_table
+
+
+def append_flow(
+    *,
+    target: str,
+    name: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    comment: str | None = None,
+    once: bool = False,
+) -> Callable[[QueryFunction], QueryFunction]:
+    """Add a flow that appends its query's rows to the streaming table ``target``.
+
+    Example:
+        >>> @dp.append_flow(target="all_orders", once=True)
+        ... def backfill():
+        ...     return spark.read.table("historic_orders")  # doctest: +SKIP
+    """
+
+    def decorate(function: QueryFunction) -> QueryFunction:
+        _check_callable(function, "append_flow")
+        current_registry().register_flow(
+            Flow(
+                name=name or function.__name__,
+                target=target,
+                query=function,
+                location=_location_of(function),
+                once=once,
+                spark_conf=dict(spark_conf or {}),
+            )
+        )
+        return function
+
+    return decorate
+
+
+def _as_expectations(
+    constraints: Mapping[str, str] | None, action: ExpectationAction
+) -> tuple[Expectation, ...]:
+    if constraints is None:
+        return ()
+    if not isinstance(constraints, Mapping):
+        raise GraphError(
+            f"expectations must be a dict of name to SQL constraint, got {constraints!r}",
+            _caller_location(4),
+        )
+    return tuple(Expectation(str(n), str(c), action) for n, c in constraints.items())
+
+
+def _expectation_decorator(expectations: tuple[Expectation, ...]) -> Callable[[F], F]:
+    def decorate(function: F) -> F:
+        registered = getattr(function, _DATASET_ATTR, None)
+        if registered is not None:  # written above @table: the dataset exists already
+            current_registry().add_expectations(registered, expectations)
+        else:
+            existing = getattr(function, _EXPECTATIONS_ATTR, ())
+            # Stored bottom-up; _expectations_of reverses into source order.
+            setattr(function, _EXPECTATIONS_ATTR, (*existing, *reversed(expectations)))
+        return function
+
+    return decorate
+
+
+def expect(name: str, constraint: str) -> Callable[[F], F]:
+    """Record rows that break ``constraint`` in the metrics and keep them.
+
+    Example:
+        >>> @dlt.table
+        ... @dlt.expect("valid_amount", "amount >= 0")
+        ... def orders():
+        ...     return spark.readStream.table("raw_orders")  # doctest: +SKIP
+    """
+    return _expectation_decorator((Expectation(name, constraint, "warn"),))
+
+
+def expect_or_drop(name: str, constraint: str) -> Callable[[F], F]:
+    """Drop rows that break ``constraint`` and count them.
+
+    Example:
+        >>> @dlt.expect_or_drop("valid_id", "id IS NOT NULL")  # doctest: +SKIP
+    """
+    return _expectation_decorator((Expectation(name, constraint, "drop"),))
+
+
+def expect_or_fail(name: str, constraint: str) -> Callable[[F], F]:
+    """Stop the update at the first row that breaks ``constraint``.
+
+    Example:
+        >>> @dlt.expect_or_fail("positive_total", "total > 0")  # doctest: +SKIP
+    """
+    return _expectation_decorator((Expectation(name, constraint, "fail"),))
+
+
+def expect_all(expectations: Mapping[str, str]) -> Callable[[F], F]:
+    """``expect`` for each name and constraint in the dict.
+
+    Example:
+        >>> @dlt.expect_all({"valid_id": "id IS NOT NULL", "valid_amount": "amount >= 0"})  # doctest: +SKIP
+    """
+    return _expectation_decorator(_as_expectations(expectations, "warn"))
+
+
+def expect_all_or_drop(expectations: Mapping[str, str]) -> Callable[[F], F]:
+    """``expect_or_drop`` for each name and constraint in the dict.
+
+    Example:
+        >>> @dlt.expect_all_or_drop({"valid_id": "id IS NOT NULL"})  # doctest: +SKIP
+    """
+    return _expectation_decorator(_as_expectations(expectations, "drop"))
+
+
+def expect_all_or_fail(expectations: Mapping[str, str]) -> Callable[[F], F]:
+    """``expect_or_fail`` for each name and constraint in the dict.
+
+    Example:
+        >>> @dlt.expect_all_or_fail({"valid_id": "id IS NOT NULL"})  # doctest: +SKIP
+    """
+    return _expectation_decorator(_as_expectations(expectations, "fail"))
+
+
+def read(name: str) -> Any:
+    """Batch-read a dataset of this pipeline (or a table outside it).
+
+    Example:
+        >>> dlt.read("customers")  # doctest: +SKIP
+    """
+    from lakehouse.engine.pipeline_session import current_reader
+
+    return current_reader().read(name, streaming=False, location=_caller_location())
+
+
+def read_stream(name: str) -> Any:
+    """Stream-read a dataset of this pipeline (or a table outside it).
+
+    Example:
+        >>> dlt.read_stream("orders")  # doctest: +SKIP
+    """
+    from lakehouse.engine.pipeline_session import current_reader
+
+    return current_reader().read(name, streaming=True, location=_caller_location())
+
+
+def _not_yet(feature: str) -> Callable[..., Any]:
+    def unsupported(*args: Any, **kwargs: Any) -> Any:
+        raise GraphError(f"{feature} is not supported by the local engine yet", _caller_location())
+
+    return unsupported
+
+
+apply_changes = _not_yet("AUTO CDC (apply_changes)")
+create_auto_cdc_flow = _not_yet("AUTO CDC (create_auto_cdc_flow)")
+apply_changes_from_snapshot = _not_yet("AUTO CDC from snapshot")
+create_auto_cdc_from_snapshot_flow = _not_yet("AUTO CDC from snapshot")
+create_sink = _not_yet("sinks (create_sink)")

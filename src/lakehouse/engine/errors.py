@@ -1,0 +1,39 @@
+"""Errors the engine reports to users: each carries a message that stands on its own."""
+
+from __future__ import annotations
+
+from lakehouse.engine.graph import SourceLocation
+
+
+class PipelineError(Exception):
+    """Base class: the message is one paragraph a user can act on."""
+
+
+class ConfigurationError(PipelineError):
+    """Bad settings or arguments: says which one and what was expected."""
+
+
+class GraphError(PipelineError):
+    """The pipeline's definitions are inconsistent; found before any data moves."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class ExpectationFailed(PipelineError):
+    """An ``expect_or_fail`` expectation met a row that breaks it; the update stopped."""
+
+    def __init__(self, expectation: str, dataset: str, flow: str, record: str) -> None:
+        self.expectation = expectation
+        self.dataset = dataset
+        self.flow = flow
+        self.record = record
+        super().__init__(
+            f"Expectation '{expectation}' failed on dataset '{dataset}' (flow '{flow}'): "
+            f"the update stopped at a record that violates it. Record: {record}"
+        )
+
+
+class FlowFailed(PipelineError):
+    """A flow's query failed while running."""

@@ -1,0 +1,101 @@
+"""The pipeline graph as data: frozen definitions that decorators register and the engine runs.
+
+Nothing here touches Spark. A pipeline is a set of datasets (where rows land) and flows
+(queries that write rows into a dataset). Execution lives in ``update.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+ExpectationAction = Literal["warn", "drop", "fail"]
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a definition or a read was written, for error messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A named SQL boolean constraint and what happens to a row that breaks it.
+
+    A row breaks the constraint when it evaluates to false or NULL.
+    """
+
+    name: str
+    constraint: str
+    action: ExpectationAction = "warn"
+
+
+class DatasetKind(str, Enum):
+    """What a dataset is. ``TABLE`` becomes a streaming table or a materialized view once the
+    engine knows whether its query is streaming, as ``@dlt.table`` does on Databricks."""
+
+    TABLE = "table"
+    STREAMING_TABLE = "streaming_table"
+    MATERIALIZED_VIEW = "materialized_view"
+    VIEW = "view"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named output of the pipeline: a table that is stored, or a view that is not."""
+
+    name: str
+    kind: DatasetKind
+    location: SourceLocation
+    comment: str | None = None
+    table_properties: Mapping[str, str] = field(default_factory=dict)
+    partition_cols: tuple[str, ...] = ()
+    cluster_by: tuple[str, ...] = ()
+    schema: Any = None  # StructType or DDL string, as the user gave it
+    private: bool = False
+    path: str | None = None
+    expectations: tuple[Expectation, ...] = ()
+
+    @property
+    def is_view(self) -> bool:
+        return self.kind is DatasetKind.VIEW
+
+
+QueryFunction = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A query whose rows are written into ``target``.
+
+    ``once`` flows run a single time (and again on full refresh), as backfills do.
+    """
+
+    name: str
+    target: str
+    query: QueryFunction
+    location: SourceLocation
+    once: bool = False
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+    expectations: tuple[Expectation, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineGraph:
+    """Everything a pipeline's source files declared, in declaration order."""
+
+    datasets: tuple[Dataset, ...]
+    flows: tuple[Flow, ...]
+
+    def dataset(self, name: str) -> Dataset | None:
+        return next((d for d in self.datasets if d.name == name), None)
+
+    def flows_into(self, target: str) -> list[Flow]:
+        return [f for f in self.flows if f.target == target]

@@ -1,0 +1,228 @@
+"""The ``spark`` object pipeline code sees: a real SparkSession whose table reads, SQL and
+configuration go through the pipeline.
+
+``spark.read.table``, ``spark.readStream.table``, ``spark.table``, ``spark.sql`` and
+``dlt.read``/``dlt.read_stream`` all reach the current ``DatasetReader``: while the engine
+analyses the graph it records dependencies; while it runs it returns the stored tables.
+Everything else is the real session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlglot
+from pyspark.sql import DataFrame, SparkSession
+from sqlglot import exp
+
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.errors import GraphError
+from lakehouse.engine.graph import SourceLocation
+from lakehouse.engine.names import TableName
+
+_ENGINE_DIR = str(Path(__file__).resolve().parent)
+_PYSPARK_DIR = str(Path(sys.modules["pyspark"].__file__).resolve().parent)
+
+
+class DatasetReader(Protocol):
+    """Turns a table name read by pipeline code into a DataFrame."""
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame: ...
+
+
+class CatalogReader:
+    """Reads tables of the local catalog: used outside a flow (module level code, ``lakehouse sql``)."""
+
+    def __init__(self, spark: SparkSession, catalog: LocalCatalog, default: tuple[str, str]):
+        self.spark = spark
+        self.catalog = catalog
+        self.default = default
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame:
+        table = TableName.parse(name, *self.default)
+        if not self.catalog.exists(table):
+            raise GraphError(f"table '{table}' does not exist", location)
+        source = self.spark.readStream if streaming else self.spark.read
+        return (
+            source.format("delta")
+            .options(**(options or {}))
+            .load(str(self.catalog.table_path(table)))
+        )
+
+
+_reader: ContextVar[DatasetReader | None] = ContextVar("lakehouse_dataset_reader", default=None)
+
+
+def current_reader() -> DatasetReader:
+    reader = _reader.get()
+    if reader is None:
+        raise GraphError("datasets can only be read while the engine runs a pipeline")
+    return reader
+
+
+@contextmanager
+def reading_with(reader: DatasetReader) -> Iterator[None]:
+    token = _reader.set(reader)
+    try:
+        yield
+    finally:
+        _reader.reset(token)
+
+
+def user_code_location() -> SourceLocation | None:
+    """The innermost stack frame outside the engine and pyspark: the line a user wrote."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith((_ENGINE_DIR, _PYSPARK_DIR)) and "<frozen" not in filename:
+            return SourceLocation(filename, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+class PipelineConf:
+    """``spark.conf`` with the pipeline's configuration values in front of Spark's."""
+
+    def __init__(self, conf: Any, values: Mapping[str, str]) -> None:
+        self._conf = conf
+        self._values = dict(values)
+
+    def get(self, key: str, default: Any = ...) -> Any:
+        if key in self._values:
+            return self._values[key]
+        return self._conf.get(key) if default is ... else self._conf.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self._values[key] = str(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conf, name)
+
+
+class _PipelineReader:
+    """Wraps ``DataFrameReader``/``DataStreamReader``: remembers format and options so that
+    ``.table(name)`` reaches the pipeline, and passes everything else to Spark."""
+
+    def __init__(self, reader: Any, streaming: bool) -> None:
+        self._reader = reader
+        self._streaming = streaming
+        self._options: dict[str, str] = {}
+
+    def format(self, source: str) -> _PipelineReader:
+        self._reader = self._reader.format(source)
+        return self
+
+    def option(self, key: str, value: Any) -> _PipelineReader:
+        self._options[key] = str(value)
+        self._reader = self._reader.option(key, value)
+        return self
+
+    def options(self, **options: Any) -> _PipelineReader:
+        for key, value in options.items():
+            self.option(key, value)
+        return self
+
+    def schema(self, schema: Any) -> _PipelineReader:
+        self._reader = self._reader.schema(schema)
+        return self
+
+    def table(self, name: str) -> DataFrame:
+        return current_reader().read(
+            name, streaming=self._streaming, location=user_code_location(), options=self._options
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+_view_ids = itertools.count()
+
+
+class PipelineSparkSession:
+    """The ``spark`` global of a pipeline source file.
+
+    Example:
+        >>> spark.conf.get("source_path")  # a value from the pipeline's configuration  # doctest: +SKIP
+        >>> spark.read.table("orders")      # a pipeline dataset or a catalog table  # doctest: +SKIP
+    """
+
+    def __init__(self, spark: SparkSession, configuration: Mapping[str, str]) -> None:
+        self._spark = spark
+        self._conf = PipelineConf(spark.conf, configuration)
+
+    @property
+    def conf(self) -> PipelineConf:
+        return self._conf
+
+    @property
+    def read(self) -> _PipelineReader:
+        return _PipelineReader(self._spark.read, streaming=False)
+
+    @property
+    def readStream(self) -> _PipelineReader:
+        return _PipelineReader(self._spark.readStream, streaming=True)
+
+    def table(self, name: str) -> DataFrame:
+        return self.read.table(name)
+
+    def sql(self, query: str, args: Any = None, **kwargs: Any) -> DataFrame:
+        """Run SQL whose table names resolve like ``spark.read.table``."""
+        rewritten = bind_table_references(
+            query,
+            lambda name: current_reader().read(
+                name, streaming=False, location=user_code_location()
+            ),
+        )
+        return self._spark.sql(rewritten, args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spark, name)
+
+
+def bind_table_references(query: str, read: Any) -> str:
+    """Replace each table a SQL query reads by a temporary view over ``read(name)``.
+
+    Example:
+        >>> bind_table_references("SELECT * FROM main.sales.orders", reader)  # doctest: +SKIP
+        'SELECT * FROM __lakehouse_0'
+    """
+    try:
+        tree = sqlglot.parse_one(query, read="spark")
+    except sqlglot.errors.ParseError:
+        return query  # let Spark report the syntax error in its own words
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    bound: dict[str, str] = {}
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or not node.name or node.name.lower() in ctes:
+            return node
+        if isinstance(node.this, exp.Anonymous | exp.Func):
+            return node  # table-valued function
+        name = ".".join(f"`{p}`" for p in (node.catalog, node.db, node.name) if p)
+        if name not in bound:
+            view = f"__lakehouse_{next(_view_ids)}"
+            read(name).createOrReplaceTempView(view)
+            bound[name] = view
+        return exp.Table(this=exp.to_identifier(bound[name]), alias=node.args.get("alias"))
+
+    return tree.transform(bind).sql(dialect="spark")

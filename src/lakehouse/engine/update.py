@@ -1,0 +1,355 @@
+"""Runs an analysed pipeline graph: one update, table by table in dependency order.
+
+Streaming tables are written by Structured Streaming (``availableNow``) into Delta with a
+checkpoint per flow, so each update processes only what arrived since the last one.
+Materialized views are recomputed and overwritten. Views are inlined where they are read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from delta.tables import DeltaTable
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.errors import FlowFailed, PipelineError
+from lakehouse.engine.event_log import EventLog
+from lakehouse.engine.expectations import (
+    ExpectationCheck,
+    ExpectationMetrics,
+    apply_expectations,
+    expectation_failure,
+)
+from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
+from lakehouse.engine.names import TableName
+from lakehouse.engine.pipeline_session import CatalogReader, reading_with
+
+ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
+
+
+@dataclass
+class FlowResult:
+    """What one flow did in one update."""
+
+    flow: str
+    dataset: str
+    num_output_rows: int = 0
+    dropped_records: int = 0
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Where a pipeline's state lives and what it publishes into."""
+
+    name: str
+    storage: Path
+    catalog: str = "main"
+    schema: str = "default"
+    configuration: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def default(self) -> tuple[str, str]:
+        return (self.catalog, self.schema)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.storage / "pipelines" / self.name
+
+    @property
+    def local_catalog(self) -> LocalCatalog:
+        return LocalCatalog(self.storage)
+
+    def table_path(self, dataset: AnalyzedDataset) -> Path:
+        if dataset.dataset.private:
+            return self.state_dir / "private" / dataset.name
+        return self.local_catalog.table_path(TableName.parse(dataset.name, *self.default))
+
+    def checkpoint(self, flow: Flow) -> Path:
+        return self.state_dir / "checkpoints" / flow.target / flow.name
+
+    def event_log_path(self) -> Path:
+        return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
+
+
+_observation_ids = itertools.count()
+
+
+def _observation_name(dataset: str) -> str:
+    return f"{dataset}#{next(_observation_ids)}"
+
+
+class _FlowReader:
+    """Reads for one flow while it runs: stored tables, inlined views, catalog tables."""
+
+    def __init__(self, update: PipelineUpdate, streaming: bool) -> None:
+        self.update = update
+        self.streaming = streaming
+        self.view_checks: list[ExpectationCheck] = []
+        self.observations: dict[str, Observation] = {}  # batch queries only
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame:
+        update = self.update
+        key = resolve_dataset_name(update.analyzed.graph, name, update.settings.default)
+        if key is None:
+            return update.catalog_reader.read(
+                name, streaming=streaming, location=location, options=options
+            )
+        dataset = update.analyzed.datasets[key]
+        if dataset.kind is DatasetKind.VIEW:
+            (flow,) = update.analyzed.graph.flows_into(key)
+            frame = flow.query()
+            check = ExpectationCheck(_observation_name(key), key, dataset.dataset.expectations)
+            observer = None
+            if check.expectations:
+                self.view_checks.append(check)
+                if not self.streaming:
+                    observer = self.observations[check.observation] = Observation(check.observation)
+            return apply_expectations(frame, check, observer)
+        source = update.spark.readStream if streaming else update.spark.read
+        return (
+            source.format("delta")
+            .options(**(options or {}))
+            .load(str(update.settings.table_path(dataset)))
+        )
+
+
+class PipelineUpdate:
+    """One update of a pipeline: runs every flow of the selected tables."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        settings: PipelineSettings,
+        analyzed: AnalyzedGraph,
+        event_log: EventLog,
+        *,
+        full_refresh: bool | tuple[str, ...] = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.analyzed = analyzed
+        self.event_log = event_log
+        self.full_refresh = full_refresh
+        self.on_progress = on_progress or (lambda flow, status, result: None)
+        self.catalog_reader = CatalogReader(spark, settings.local_catalog, settings.default)
+
+    def selected_tables(self) -> list[AnalyzedDataset]:
+        tables = self.analyzed.tables()
+        if isinstance(self.full_refresh, tuple):
+            return [t for t in tables if t.name in self.full_refresh]
+        return tables
+
+    def run(self) -> list[FlowResult]:
+        results: list[FlowResult] = []
+        for table in self.selected_tables():
+            if self.full_refresh:
+                self._reset(table)
+            self._ensure_table(table)
+            for flow in self.analyzed.graph.flows_into(table.name):
+                results.append(self._run_flow(flow, table))
+        return results
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def _reset(self, table: AnalyzedDataset) -> None:
+        shutil.rmtree(self.settings.table_path(table), ignore_errors=True)
+        for flow in self.analyzed.graph.flows_into(table.name):
+            shutil.rmtree(self.settings.checkpoint(flow), ignore_errors=True)
+
+    def _ensure_table(self, table: AnalyzedDataset) -> None:
+        path = self.settings.table_path(table)
+        dataset = table.dataset
+        if (path / "_delta_log").is_dir():
+            if dataset.table_properties:
+                assignments = ", ".join(
+                    f"'{k}' = '{v}'" for k, v in dataset.table_properties.items()
+                )
+                self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
+            return
+        builder = DeltaTable.createIfNotExists(self.spark).location(str(path))
+        builder = builder.addColumns(table.schema)
+        if dataset.comment:
+            builder = builder.comment(dataset.comment)
+        for key, value in dataset.table_properties.items():
+            builder = builder.property(key, str(value))
+        if dataset.partition_cols:
+            builder = builder.partitionedBy(*dataset.partition_cols)
+        if dataset.cluster_by:
+            builder = builder.clusterBy(*dataset.cluster_by)
+        builder.execute()
+
+    # -- flows ------------------------------------------------------------------------------
+
+    def _run_flow(self, flow: Flow, table: AnalyzedDataset) -> FlowResult:
+        log = self.event_log
+        streaming = self.analyzed.flow_streaming[flow.name]
+        result = FlowResult(flow.name, table.name)
+        log.flow_progress(flow.name, table.name, "STARTING")
+        self.on_progress(flow.name, "STARTING", None)
+        started = time.perf_counter()
+        try:
+            with self._flow_spark_conf(flow):
+                if flow.once and self._once_done(flow, table):
+                    result.skipped = True
+                elif streaming:
+                    self._run_streaming(flow, table, result)
+                else:
+                    self._run_batch(flow, table, result)
+        except PipelineError as error:
+            log.flow_progress(flow.name, table.name, "FAILED", error=str(error))
+            self.on_progress(flow.name, "FAILED", None)
+            raise
+        except PySparkException as error:
+            failure = expectation_failure(error, flow.name) or FlowFailed(
+                f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}"
+            )
+            log.flow_progress(flow.name, table.name, "FAILED", error=str(failure))
+            self.on_progress(flow.name, "FAILED", None)
+            raise failure from error
+        result.seconds = time.perf_counter() - started
+        status = "SKIPPED" if result.skipped else "COMPLETED"
+        log.flow_progress(
+            flow.name,
+            table.name,
+            status,
+            metrics={"num_output_rows": result.num_output_rows},
+            data_quality={
+                "dropped_records": result.dropped_records,
+                "expectations": result.expectations,
+            },
+        )
+        self.on_progress(flow.name, status, result)
+        return result
+
+    def _query(self, flow: Flow, streaming: bool) -> tuple[DataFrame, _FlowReader]:
+        reader = _FlowReader(self, streaming)
+        with reading_with(reader):
+            frame = flow.query()
+        return frame, reader
+
+    def _checks(self, table: AnalyzedDataset, reader: _FlowReader) -> list[ExpectationCheck]:
+        own = ExpectationCheck(
+            _observation_name(table.name), table.name, table.dataset.expectations
+        )
+        return [*reader.view_checks, own]
+
+    def _run_streaming(self, flow: Flow, table: AnalyzedDataset, result: FlowResult) -> None:
+        frame, reader = self._query(flow, streaming=True)
+        checks = self._checks(table, reader)
+        frame = apply_expectations(frame, checks[-1])
+        output = _observation_name("output")
+        frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
+        query = (
+            frame.writeStream.format("delta")
+            .outputMode("append")
+            .option("checkpointLocation", str(self.settings.checkpoint(flow)))
+            .queryName(flow.name)
+            .trigger(availableNow=True)
+            .start(str(self.settings.table_path(table)))
+        )
+        query.awaitTermination()
+        observed: dict[str, list[dict[str, Any]]] = {}
+        for progress in query.recentProgress:
+            for name, row in (progress.observedMetrics or {}).items():
+                observed.setdefault(name, []).append(row.asDict())
+        result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(output, []))
+        self._collect_quality(result, checks, lambda check: observed.get(check.observation, []))
+
+    def _run_batch(self, flow: Flow, table: AnalyzedDataset, result: FlowResult) -> None:
+        frame, reader = self._query(flow, streaming=False)
+        checks = self._checks(table, reader)
+        observations = {
+            **reader.observations,
+            checks[-1].observation: Observation(checks[-1].observation),
+        }
+        frame = apply_expectations(frame, checks[-1], observations[checks[-1].observation])
+        output = Observation(_observation_name("output"))
+        frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
+        writer = frame.write.format("delta")
+        if table.dataset.partition_cols:
+            writer = writer.partitionBy(*table.dataset.partition_cols)
+        if flow.once:  # a backfill appends once; the transaction id makes a retry a no-op
+            writer = (
+                writer.mode("append")
+                .option("txnAppId", self._once_id(flow))
+                .option("txnVersion", "0")
+            )
+        else:
+            writer = writer.mode("overwrite").option("overwriteSchema", "true")
+        path = self.settings.table_path(table)
+        writer.save(str(path))
+        if table.dataset.cluster_by and not flow.once:
+            # An overwrite through the DataFrame writer forgets the clustering columns.
+            columns = ", ".join(f"`{c}`" for c in table.dataset.cluster_by)
+            self.spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({columns})")
+        result.num_output_rows = int(output.get.get("rows") or 0)
+        self._collect_quality(
+            result,
+            checks,
+            lambda check: [observations[check.observation].get] if check.expectations else [],
+        )
+
+    def _collect_quality(
+        self,
+        result: FlowResult,
+        checks: list[ExpectationCheck],
+        rows_of: Callable[[ExpectationCheck], list[Mapping[str, Any]]],
+    ) -> None:
+        for check in checks:
+            if not check.expectations:
+                continue
+            metrics = ExpectationMetrics(check.dataset)
+            for row in rows_of(check):
+                metrics.add(check, row)
+            result.dropped_records += metrics.dropped_records
+            result.expectations.extend(metrics.as_event_details(check.expectations))
+
+    def _once_id(self, flow: Flow) -> str:
+        return f"lakehouse:{self.settings.name}:{flow.name}"
+
+    def _once_done(self, flow: Flow, table: AnalyzedDataset) -> bool:
+        """Whether this once flow's append is already committed to the table."""
+        log = self.settings.table_path(table) / "_delta_log"
+        marker = f'"appId":"{self._once_id(flow)}"'
+        return any(marker in commit.read_text() for commit in log.glob("*.json"))
+
+    @contextmanager
+    def _flow_spark_conf(self, flow: Flow) -> Iterator[None]:
+        previous = {key: self.spark.conf.get(key, None) for key in flow.spark_conf}
+        for key, value in flow.spark_conf.items():
+            self.spark.conf.set(key, value)
+        try:
+            yield
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    self.spark.conf.unset(key)
+                else:
+                    self.spark.conf.set(key, value)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
