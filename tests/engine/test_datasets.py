@@ -246,9 +246,7 @@ def test_three_level_names_in_two_catalogs_never_collide(workspace, spark):
     assert workspace.table("dev.sales.orders").count() == 2
     assert workspace.table("prod.sales.orders").count() == 4
     expected = workspace.sql("SELECT * FROM prod.sales.orders WHERE country = 'NL'")
-    assert_df_equality(
-        workspace.table("dev.sales.orders"), expected, ignore_row_order=True
-    )
+    assert_df_equality(workspace.table("dev.sales.orders"), expected, ignore_row_order=True)
     assert TableName.parse("dev.sales.orders", "main", "x") != TableName.parse(
         "prod.sales.orders", "main", "x"
     )

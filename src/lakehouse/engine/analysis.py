@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.errors import GraphError
+from lakehouse.engine.expectations import violated
 from lakehouse.engine.graph import Dataset, DatasetKind, Flow, PipelineGraph, SourceLocation
 from lakehouse.engine.names import TableName, split_identifier
 from lakehouse.engine.pipeline_session import reading_with, user_code_location
@@ -201,6 +203,8 @@ class GraphAnalyzer:
                 frame, reads = self._flow(flow, dataset)
                 frames.append(frame)
                 upstream |= reads
+            for frame in frames:
+                self._check_expectations(dataset, frame)
             analyzed = AnalyzedDataset(
                 dataset,
                 self._kind(dataset, frames),
@@ -235,6 +239,17 @@ class GraphAnalyzer:
         if dataset.is_view:
             self.view_frames[dataset.name] = frame
         return frame, reads
+
+    def _check_expectations(self, dataset: Dataset, frame: DataFrame) -> None:
+        for expectation in dataset.expectations:
+            try:
+                frame.select(violated(expectation))
+            except AnalysisException as error:
+                raise GraphError(
+                    f"expectation '{expectation.name}' on '{dataset.name}' has a constraint "
+                    f"that does not fit the data: {str(error).strip().splitlines()[0]}",
+                    dataset.location,
+                ) from error
 
     def _kind(self, dataset: Dataset, frames: list[DataFrame]) -> DatasetKind:
         streaming = any(f.isStreaming for f in frames)

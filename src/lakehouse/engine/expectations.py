@@ -125,10 +125,26 @@ def _failure_message(expectation: Expectation, dataset: str, df: DataFrame) -> C
 
 def expectation_failure(error: BaseException, flow: str) -> ExpectationFailed | None:
     """The ``ExpectationFailed`` hidden in a Spark error, if there is one."""
-    match = _FAIL_PATTERN.search(str(error))
-    if match is None:
-        return None
-    details = json.loads(match.group("payload"))
-    return ExpectationFailed(
-        details["expectation"], details["dataset"], flow, json.dumps(details["record"])
-    )
+    # Spark repeats the message in nested causes, some of them escaped: take the first clean one.
+    for match in _FAIL_PATTERN.finditer(_with_causes(error)):
+        try:
+            details = json.loads(match.group("payload"))
+        except json.JSONDecodeError:
+            continue
+        return ExpectationFailed(
+            details["expectation"], details["dataset"], flow, json.dumps(details["record"])
+        )
+    return None
+
+
+def _with_causes(error: BaseException) -> str:
+    """The error's text and its JVM causes' messages (a failed stream hides the task's error)."""
+    texts = [str(error)]
+    cause = getattr(error, "_origin", None)
+    while cause is not None and len(texts) < 20:
+        try:
+            texts.append(str(cause.getMessage()))
+            cause = cause.getCause()
+        except Exception:  # not a JVM throwable after all
+            break
+    return "\n".join(texts)

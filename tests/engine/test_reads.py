@@ -1,0 +1,121 @@
+"""Every documented way to read a dataset resolves to the pipeline's data."""
+
+from __future__ import annotations
+
+from tests.conftest import ORDERS
+from tests.engine.test_datasets import STREAM_ORDERS
+
+
+def test_every_read_spelling_reaches_the_same_dataset(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing()
+
+    @dlt.table
+    def by_dlt_read():
+        return dlt.read("orders")
+
+    @dlt.table
+    def by_short_name():
+        return spark.read.table("orders")
+
+    @dlt.table
+    def by_qualified_name():
+        return spark.read.table("main.sales.orders")
+
+    @dlt.table
+    def by_live_prefix():
+        return spark.table("LIVE.orders")
+
+    @dlt.table
+    def by_sql():
+        return spark.sql("SELECT o.* FROM orders o JOIN LIVE.orders p ON o.id = p.id")
+
+    @dlt.table
+    def by_read_stream():
+        return dlt.read_stream("orders")
+
+    @dlt.table
+    def by_read_stream_table():
+        return spark.readStream.table("sales.orders")
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    result = workspace.run()
+    for name in ("by_dlt_read", "by_short_name", "by_qualified_name", "by_live_prefix"):
+        assert result.datasets[f"main.sales.{name}"] == "materialized_view"
+        assert workspace.table(name).count() == 4, name
+    assert workspace.table("by_sql").count() == 3  # the join drops the null id
+    assert result.datasets["main.sales.by_read_stream"] == "streaming_table"
+    assert workspace.table("by_read_stream_table").count() == 4
+
+
+def test_tables_outside_the_pipeline_are_read_from_the_local_catalog(workspace, spark):
+    spark.createDataFrame(
+        [("NL", "Netherlands"), ("DE", "Germany")], "code STRING, name STRING"
+    ).write.format("delta").save(str(workspace.storage / "catalog/ref/geo/countries"))
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders_with_country():
+        countries = spark.read.table("ref.geo.countries")
+        orders = landing()
+        return orders.join(countries, orders.country == countries.code, "left")
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    names = {r["id"]: r["name"] for r in workspace.table("orders_with_country").collect()}
+    assert names[1] == "Netherlands" and names[2] == "Germany"
+
+
+def test_spark_conf_get_returns_the_pipeline_configuration(workspace):
+    workspace.source(
+        """
+    import dlt
+
+    threshold = spark.conf.get("min_amount")
+
+    @dlt.table
+    def settings():
+        return spark.createDataFrame(
+            [(threshold, spark.conf.get("missing", "fallback"))], "threshold STRING, other STRING"
+        )
+    """
+    )
+    workspace.run(configuration={"min_amount": "15"})
+    row = workspace.table("settings").collect()[0]
+    assert (row["threshold"], row["other"]) == ("15", "fallback")
+
+
+def test_files_in_a_folder_load_as_one_pipeline_and_can_import_helpers(workspace):
+    workspace.source("def double(column):\n    return column * 2\n", name="helpers.py")
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    from helpers import double
+
+    @dlt.table
+    def orders():
+        return landing().withColumn("twice", double(F.col("amount")))
+    """,
+        name="orders.py",
+    )
+    (workspace.src / "gold").mkdir()
+    workspace.source(
+        """
+    from pyspark import pipelines as dp
+
+    @dp.materialized_view
+    def twice_total():
+        return spark.read.table("orders").selectExpr("sum(twice) AS total")
+    """,
+        name="gold/totals.py",
+    )
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    assert workspace.table("twice_total").collect()[0]["total"] == 64.0
