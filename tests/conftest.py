@@ -1,4 +1,4 @@
-"""Shared fixtures: one Spark session per test process, a pipeline workspace per test."""
+"""A pipeline workspace per test: source, landing and storage folders under tmp_path."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from lakehouse.engine import UpdateResult, get_spark, run_pipeline, sql
-
-
-@pytest.fixture(scope="session")
-def spark() -> SparkSession:
-    return get_spark("local[2]")
+from lakehouse.engine import UpdateResult, run_pipeline, sql
 
 
 class PipelineWorkspace:

@@ -1,0 +1,129 @@
+"""The event log has Databricks' shape and records every update and flow."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakehouse.engine import GraphError
+from tests.conftest import ORDERS
+from tests.engine.test_datasets import STREAM_ORDERS
+
+
+def test_event_log_has_the_databricks_columns_and_origin(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing()
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    result = workspace.run()
+    frame = workspace.table("main.sales.event_log")
+    assert frame.columns == [
+        "id",
+        "timestamp",
+        "event_type",
+        "level",
+        "maturity_level",
+        "message",
+        "origin",
+        "error",
+        "details",
+    ]
+    assert frame.schema["origin"].dataType.fieldNames() == [
+        "pipeline_name",
+        "update_id",
+        "flow_name",
+        "dataset_name",
+    ]
+    events = workspace.events()
+    assert {e["origin"]["update_id"] for e in events} == {result.update_id}
+    assert {e["origin"]["pipeline_name"] for e in events} == {"test_pipeline"}
+    states = [
+        e["details"]["update_progress"]["state"]
+        for e in events
+        if e["event_type"] == "update_progress"
+    ]
+    assert states == ["INITIALIZING", "SETTING_UP_TABLES", "RUNNING", "COMPLETED"]
+    statuses = [
+        e["details"]["flow_progress"]["status"]
+        for e in events
+        if e["event_type"] == "flow_progress"
+    ]
+    assert statuses == ["STARTING", "COMPLETED"]
+    assert events[0]["event_type"] == "create_update"
+
+
+def test_flow_progress_carries_output_rows_dropped_records_and_expectations(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
+    @dlt.expect("positive", "amount > 0")
+    def orders():
+        return landing()
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    query = """
+        SELECT get_json_object(details, '$.flow_progress.metrics.num_output_rows') AS rows,
+               get_json_object(details, '$.flow_progress.data_quality.dropped_records') AS dropped,
+               get_json_object(details, '$.flow_progress.data_quality.expectations') AS expectations
+        FROM main.sales.event_log
+        WHERE event_type = 'flow_progress'
+          AND get_json_object(details, '$.flow_progress.status') = 'COMPLETED'
+    """
+    row = workspace.sql(query).collect()[0]
+    assert (row["rows"], row["dropped"]) == ("3", "1")
+    assert json.loads(row["expectations"]) == [
+        {
+            "name": "has_id",
+            "dataset": "main.sales.orders",
+            "passed_records": 3,
+            "failed_records": 1,
+        },
+        {
+            "name": "positive",
+            "dataset": "main.sales.orders",
+            "passed_records": 3,
+            "failed_records": 1,
+        },
+    ]
+
+
+def test_failed_update_is_logged_with_its_error(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return spark.read.table("missing")
+    """
+    )
+    with pytest.raises(GraphError):
+        workspace.run()
+    last = workspace.events()[-1]
+    assert last["event_type"] == "update_progress"
+    assert last["level"] == "ERROR"
+    assert "unknown dataset 'missing'" in last["error"]
+
+
+def test_event_logs_of_successive_updates_accumulate(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing()
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    first, second = workspace.run(), workspace.run()
+    updates = {e["origin"]["update_id"] for e in workspace.events()}
+    assert updates == {first.update_id, second.update_id}

@@ -1,0 +1,133 @@
+"""The command line contract: flags, exit codes, summary and JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lakehouse.cli import app
+from tests.conftest import ORDERS
+from tests.engine.test_datasets import STREAM_ORDERS
+
+PIPELINE = (
+    STREAM_ORDERS
+    + """
+    @dlt.table
+    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
+    def orders():
+        return landing()
+    """
+)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _run(runner, workspace, *extra: str):
+    return runner.invoke(
+        app,
+        [
+            "pipeline",
+            "run",
+            str(workspace.src),
+            "--storage",
+            str(workspace.storage),
+            "--schema",
+            "sales",
+            "--conf",
+            f"landing={workspace.landing}",
+            *extra,
+        ],
+    )
+
+
+def test_pipeline_run_prints_a_summary_per_dataset_and_exits_zero(runner, workspace, spark):
+    workspace.source(PIPELINE)
+    workspace.land("a.json", ORDERS)
+    result = _run(runner, workspace)
+    assert result.exit_code == 0, result.output
+    assert "main.sales.orders" in result.stdout
+    summary_row = next(line for line in result.stdout.splitlines() if "main.sales.orders" in line)
+    assert [cell.strip() for cell in summary_row.split("│")[1:-1]] == [
+        "main.sales.orders",
+        "streaming_table",
+        "3",
+        "3",
+        "1",
+        "1",
+    ]
+
+
+def test_pipeline_run_exits_non_zero_with_one_paragraph_on_a_graph_error(runner, workspace, spark):
+    workspace.source(
+        STREAM_ORDERS + "\n    @dlt.table\n    def t():\n        return dlt.read('nope')\n"
+    )
+    result = _run(runner, workspace)
+    assert result.exit_code == 1
+    assert "error:" in result.output and "unknown dataset 'nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_pipeline_run_rejects_malformed_conf(runner, workspace):
+    workspace.source(PIPELINE)
+    result = runner.invoke(
+        app,
+        [
+            "pipeline",
+            "run",
+            str(workspace.src),
+            "--storage",
+            str(workspace.storage),
+            "--conf",
+            "novalue",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "expected KEY=VALUE" in result.output
+
+
+def test_sql_json_prints_one_object_per_row_with_columns_in_select_order(runner, workspace, spark):
+    workspace.source(PIPELINE)
+    workspace.land("a.json", ORDERS)
+    assert _run(runner, workspace).exit_code == 0
+    result = runner.invoke(
+        app,
+        [
+            "sql",
+            "--storage",
+            str(workspace.storage),
+            "--format",
+            "json",
+            "SELECT country, id FROM main.sales.orders ORDER BY id",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows == [
+        {"country": "NL", "id": 1},
+        {"country": "DE", "id": 2},
+        {"country": "NL", "id": 3},
+    ]
+    assert [list(r) for r in rows] == [["country", "id"]] * 3
+
+
+def test_sql_on_a_missing_table_fails_with_a_clear_message(runner, workspace, spark):
+    result = runner.invoke(app, ["sql", "--storage", str(workspace.storage), "SELECT * FROM a.b.c"])
+    assert result.exit_code == 1
+    assert "table 'a.b.c' does not exist" in result.output
+
+
+def test_full_refresh_flag_rebuilds_and_refresh_flag_selects(runner, workspace, spark):
+    workspace.source(PIPELINE)
+    workspace.land("a.json", ORDERS)
+    assert _run(runner, workspace).exit_code == 0
+    assert _run(runner, workspace, "--full-refresh").exit_code == 0
+    assert workspace.table("orders").count() == 3
+    assert _run(runner, workspace, "--refresh", "orders").exit_code == 0
+    assert workspace.table("orders").count() == 3
+    both = _run(runner, workspace, "--refresh", "orders", "--full-refresh")
+    assert both.exit_code == 1 and "either" in both.output
