@@ -102,3 +102,44 @@ def test_state_survives_in_the_storage_folder_across_processes(workspace):
     assert (checkpoints / "main.sales.orders/main.sales.orders/offsets").is_dir()
     workspace.land("2.json", [{"id": 11, "amount": 2.0, "country": "DE"}])
     assert workspace.run().rows_written("orders") == 1
+
+
+def test_flows_over_unchanged_pipeline_tables_are_skipped_and_rerun_when_inputs_change(workspace):
+    workspace.source(PIPELINE)
+    workspace.land("1.json", ORDERS)
+    workspace.run()
+    idle = workspace.run()
+    skipped = {f.dataset: f.skipped for f in idle.flows}
+    assert skipped == {
+        "main.sales.orders": False,  # reads files: always looks for new ones
+        "main.sales.orders_enriched": True,
+        "main.sales.totals": True,
+    }
+    workspace.land("2.json", [{"id": 10, "amount": 1.0, "country": "NL"}])
+    busy = workspace.run()
+    assert not any(f.skipped for f in busy.flows)
+    assert {r["country"]: r["total"] for r in workspace.table("totals").collect()}["NL"] == 6.0
+
+
+def test_materialized_view_is_recomputed_when_its_query_changes(workspace):
+    workspace.source(PIPELINE)
+    workspace.land("1.json", ORDERS)
+    workspace.run()
+    workspace.source(PIPELINE.replace('F.sum("amount")', 'F.max("amount")'))
+    result = workspace.run()
+    assert {f.dataset: f.skipped for f in result.flows}["main.sales.totals"] is False
+    assert {r["country"]: r["total"] for r in workspace.table("totals").collect()}["NL"] == 10.0
+
+
+def test_materialized_view_over_data_outside_the_pipeline_is_always_recomputed(workspace):
+    workspace.source(
+        """
+    import dlt
+
+    @dlt.table
+    def literal():
+        return spark.createDataFrame([(1,)], "id INT")
+    """
+    )
+    workspace.run()
+    assert workspace.run().flows[0].skipped is False

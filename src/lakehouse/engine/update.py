@@ -8,9 +8,11 @@ Materialized views are recomputed and overwritten. Views are inlined where they 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,11 @@ from pyspark.sql import functions as F
 
 from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
 from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.change_detection import (
+    inputs_fingerprint,
+    load_fingerprint,
+    save_fingerprint,
+)
 from lakehouse.engine.errors import FlowFailed, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.expectations import (
@@ -100,6 +107,7 @@ class _FlowReader:
         self.streaming = streaming
         self.view_checks: list[ExpectationCheck] = []
         self.observations: dict[str, Observation] = {}  # batch queries only
+        self.sources: list[Path] = []  # pipeline tables read, one per read
 
     def read(
         self,
@@ -126,12 +134,10 @@ class _FlowReader:
                 if not self.streaming:
                     observer = self.observations[check.observation] = Observation(check.observation)
             return apply_expectations(frame, check, observer)
+        path = update.settings.table_path(dataset)
+        self.sources.append(path)
         source = update.spark.readStream if streaming else update.spark.read
-        return (
-            source.format("delta")
-            .options(**(options or {}))
-            .load(str(update.settings.table_path(dataset)))
-        )
+        return source.format("delta").options(**(options or {})).load(str(path))
 
 
 class PipelineUpdate:
@@ -146,6 +152,7 @@ class PipelineUpdate:
         *,
         full_refresh: bool | tuple[str, ...] = False,
         on_progress: ProgressCallback | None = None,
+        max_parallel: int | None = None,
     ) -> None:
         self.spark = spark
         self.settings = settings
@@ -154,6 +161,7 @@ class PipelineUpdate:
         self.full_refresh = full_refresh
         self.on_progress = on_progress or (lambda flow, status, result: None)
         self.catalog_reader = CatalogReader(spark, settings.local_catalog, settings.default)
+        self.max_parallel = max_parallel or int(os.environ.get("LAKEHOUSE_MAX_PARALLEL_FLOWS", "4"))
 
     def selected_tables(self) -> list[AnalyzedDataset]:
         tables = self.analyzed.tables()
@@ -162,14 +170,40 @@ class PipelineUpdate:
         return tables
 
     def run(self) -> list[FlowResult]:
-        results: list[FlowResult] = []
-        for table in self.selected_tables():
-            if self.full_refresh:
-                self._reset(table)
-            self._ensure_table(table)
-            for flow in self.analyzed.graph.flows_into(table.name):
-                results.append(self._run_flow(flow, table))
-        return results
+        """Run every selected table's flows; a table starts as soon as its inputs are done.
+
+        Independent tables run side by side (``max_parallel`` at a time): most of a small
+        flow's time is latency (planning, commits), which overlaps well even on two cores.
+        """
+        tables = {t.name: t for t in self.selected_tables()}
+        waiting_on = {name: set(t.upstream) & tables.keys() for name, t in tables.items()}
+        results: dict[str, list[FlowResult]] = {}
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="flow") as pool:
+            running: dict[Future[list[FlowResult]], str] = {}
+            while waiting_on or running:
+                ready = [n for n, deps in waiting_on.items() if deps <= results.keys()]
+                for name in ready if failure is None else []:
+                    del waiting_on[name]
+                    running[pool.submit(self._run_table, tables[name])] = name
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    try:
+                        results[name] = future.result()
+                    except BaseException as error:
+                        failure = failure or error
+        if failure is not None:
+            raise failure
+        return [result for name in tables for result in results.get(name, [])]
+
+    def _run_table(self, table: AnalyzedDataset) -> list[FlowResult]:
+        if self.full_refresh:
+            self._reset(table)
+        self._ensure_table(table)
+        return [self._run_flow(flow, table) for flow in self.analyzed.graph.flows_into(table.name)]
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -213,10 +247,8 @@ class PipelineUpdate:
             with self._flow_spark_conf(flow):
                 if flow.once and self._once_done(flow, table):
                     result.skipped = True
-                elif streaming:
-                    self._run_streaming(flow, table, result)
                 else:
-                    self._run_batch(flow, table, result)
+                    self._run_query(flow, table, streaming, result)
         except PipelineError as error:
             log.flow_progress(flow.name, table.name, "FAILED", error=str(error))
             self.on_progress(flow.name, "FAILED", None)
@@ -255,8 +287,44 @@ class PipelineUpdate:
         )
         return [*reader.view_checks, own]
 
-    def _run_streaming(self, flow: Flow, table: AnalyzedDataset, result: FlowResult) -> None:
-        frame, reader = self._query(flow, streaming=True)
+    def _run_query(
+        self, flow: Flow, table: AnalyzedDataset, streaming: bool, result: FlowResult
+    ) -> None:
+        frame, reader = self._query(flow, streaming)
+        extra = None if streaming else [repr(table.dataset.expectations), dict(flow.spark_conf)]
+        fingerprint = inputs_fingerprint(frame, reader.sources, extra=extra)
+        if fingerprint is not None and self._up_to_date(flow, streaming, fingerprint):
+            result.skipped = True
+            return
+        if streaming:
+            self._write_streaming(flow, table, frame, reader, result)
+        else:
+            self._write_batch(flow, table, frame, reader, result)
+        if fingerprint is not None:
+            save_fingerprint(self._fingerprint_file(flow), fingerprint)
+
+    def _fingerprint_file(self, flow: Flow) -> Path:
+        return self.settings.checkpoint(flow) / "lakehouse_inputs.json"
+
+    def _up_to_date(self, flow: Flow, streaming: bool, fingerprint: dict[str, Any]) -> bool:
+        previous = load_fingerprint(self._fingerprint_file(flow))
+        if previous is None:
+            # A stream that has never run, over tables that hold no commit beyond their
+            # creation, has nothing to read yet; when it first runs it starts from the top.
+            fresh = not self.settings.checkpoint(flow).exists()
+            return streaming and fresh and set(fingerprint["sources"].values()) == {0}
+        if streaming:
+            return previous["sources"] == fingerprint["sources"]
+        return previous == fingerprint
+
+    def _write_streaming(
+        self,
+        flow: Flow,
+        table: AnalyzedDataset,
+        frame: DataFrame,
+        reader: _FlowReader,
+        result: FlowResult,
+    ) -> None:
         checks = self._checks(table, reader)
         frame = apply_expectations(frame, checks[-1])
         output = _observation_name("output")
@@ -277,8 +345,14 @@ class PipelineUpdate:
         result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(output, []))
         self._collect_quality(result, checks, lambda check: observed.get(check.observation, []))
 
-    def _run_batch(self, flow: Flow, table: AnalyzedDataset, result: FlowResult) -> None:
-        frame, reader = self._query(flow, streaming=False)
+    def _write_batch(
+        self,
+        flow: Flow,
+        table: AnalyzedDataset,
+        frame: DataFrame,
+        reader: _FlowReader,
+        result: FlowResult,
+    ) -> None:
         checks = self._checks(table, reader)
         observations = {
             **reader.observations,
