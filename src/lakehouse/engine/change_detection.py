@@ -33,6 +33,12 @@ def delta_version(table: Path) -> int:
     return max(versions, default=-1)
 
 
+def never_written(table: Path) -> bool:
+    """True for a table created empty that no write has reached since (version 0, no files)."""
+    first = table / "_delta_log" / f"{0:020d}.json"
+    return delta_version(table) == 0 and '"add":' not in first.read_text()
+
+
 def inputs_fingerprint(
     frame: DataFrame, sources: Sequence[Path], *, extra: Any = None
 ) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_detection import (
     inputs_fingerprint,
     load_fingerprint,
+    never_written,
     save_fingerprint,
 )
 from lakehouse.engine.errors import FlowFailed, PipelineError
@@ -202,8 +203,14 @@ class PipelineUpdate:
     def _run_table(self, table: AnalyzedDataset) -> list[FlowResult]:
         if self.full_refresh:
             self._reset(table)
+        if _declares_table_metadata(table):
+            self._ensure_table(table)
+            self._sync_properties(table)
+        results = [self._run_flow(f, table) for f in self.analyzed.graph.flows_into(table.name)]
+        # Otherwise the first write creates the table (a separate create costs a commit);
+        # when no rows came, an empty table still has to exist for readers downstream.
         self._ensure_table(table)
-        return [self._run_flow(flow, table) for flow in self.analyzed.graph.flows_into(table.name)]
+        return results
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -216,11 +223,6 @@ class PipelineUpdate:
         path = self.settings.table_path(table)
         dataset = table.dataset
         if (path / "_delta_log").is_dir():
-            if dataset.table_properties:
-                assignments = ", ".join(
-                    f"'{k}' = '{v}'" for k, v in dataset.table_properties.items()
-                )
-                self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
             return
         builder = DeltaTable.createIfNotExists(self.spark).location(str(path))
         builder = builder.addColumns(table.schema)
@@ -233,6 +235,18 @@ class PipelineUpdate:
         if dataset.cluster_by:
             builder = builder.clusterBy(*dataset.cluster_by)
         builder.execute()
+
+    def _sync_properties(self, table: AnalyzedDataset) -> None:
+        """Apply table properties changed in the code since the table was created."""
+        declared = {k: str(v) for k, v in table.dataset.table_properties.items()}
+        if not declared:
+            return
+        path = self.settings.table_path(table)
+        current = DeltaTable.forPath(self.spark, str(path)).detail().collect()[0]["properties"]
+        changed = {k: v for k, v in declared.items() if current.get(k) != v}
+        if changed:
+            assignments = ", ".join(f"'{k}' = '{v}'" for k, v in changed.items())
+            self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
 
     # -- flows ------------------------------------------------------------------------------
 
@@ -309,10 +323,12 @@ class PipelineUpdate:
     def _up_to_date(self, flow: Flow, streaming: bool, fingerprint: dict[str, Any]) -> bool:
         previous = load_fingerprint(self._fingerprint_file(flow))
         if previous is None:
-            # A stream that has never run, over tables that hold no commit beyond their
-            # creation, has nothing to read yet; when it first runs it starts from the top.
+            # A stream that has never run, over tables that no write has reached, has nothing
+            # to read yet; when it first runs it starts from the beginning of its sources.
             fresh = not self.settings.checkpoint(flow).exists()
-            return streaming and fresh and set(fingerprint["sources"].values()) == {0}
+            return (
+                streaming and fresh and all(map(never_written, map(Path, fingerprint["sources"])))
+            )
         if streaming:
             return previous["sources"] == fingerprint["sources"]
         return previous == fingerprint
@@ -422,6 +438,17 @@ class PipelineUpdate:
                     self.spark.conf.unset(key)
                 else:
                     self.spark.conf.set(key, value)
+
+
+def _declares_table_metadata(table: AnalyzedDataset) -> bool:
+    dataset = table.dataset
+    return bool(
+        dataset.comment
+        or dataset.table_properties
+        or dataset.partition_cols
+        or dataset.cluster_by
+        or dataset.schema is not None
+    )
 
 
 def _first_line(error: BaseException) -> str:
