@@ -1,0 +1,94 @@
+"""The engine's pieces on their own: names, the registry, SQL binding, the API as data."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_df_equality
+
+from lakehouse.engine import ConfigurationError, GraphError
+from lakehouse.engine import api as dlt
+from lakehouse.engine.graph import DatasetKind, Expectation
+from lakehouse.engine.names import TableName, split_identifier
+from lakehouse.engine.pipeline_session import bind_table_references
+from lakehouse.engine.registry import GraphRegistry, registering_into
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("orders", ("main", "sales", "orders")),
+        ("Raw.Orders", ("main", "raw", "orders")),
+        ("prod.raw.orders", ("prod", "raw", "orders")),
+        ("LIVE.orders", ("main", "sales", "orders")),
+        ("`my-cat`.`s`.`t.x`", ("my-cat", "s", "t.x")),
+    ],
+)
+def test_table_names_resolve_against_the_target_catalog_and_schema(name, expected):
+    assert TableName.parse(name, "main", "sales") == TableName(*expected)
+
+
+@pytest.mark.parametrize("name", ["a.b.c.d", "a..b", "`open", ""])
+def test_malformed_table_names_are_configuration_errors(name):
+    with pytest.raises(ConfigurationError, match="not a"):
+        TableName.parse(name, "main", "sales")
+
+
+def test_split_identifier_keeps_dots_inside_backticks():
+    assert split_identifier("`a.b`.c") == ["a.b", "c"]
+
+
+def test_decorators_only_register_frozen_definitions():
+    registry = GraphRegistry("main", "sales")
+    with registering_into(registry):
+
+        @dlt.table(comment="c", table_properties={"k": "v"})
+        @dlt.expect("positive", "x > 0")
+        @dlt.expect_all_or_drop({"a": "a IS NOT NULL", "b": "b IS NOT NULL"})
+        def orders():
+            raise AssertionError("query functions must not run while registering")
+
+        dlt.create_streaming_table("events", expect_all_or_fail={"id": "id IS NOT NULL"})
+
+        @dlt.append_flow(target="events", once=True)
+        def backfill():
+            raise AssertionError("never called")
+
+    graph = registry.graph()
+    orders_dataset = graph.dataset("main.sales.orders")
+    assert orders_dataset.kind is DatasetKind.TABLE
+    assert orders_dataset.expectations == (
+        Expectation("positive", "x > 0", "warn"),
+        Expectation("a", "a IS NOT NULL", "drop"),
+        Expectation("b", "b IS NOT NULL", "drop"),
+    )
+    assert graph.dataset("main.sales.events").expectations == (
+        Expectation("id", "id IS NOT NULL", "fail"),
+    )
+    (flow,) = graph.flows_into("main.sales.events")
+    assert (flow.name, flow.once) == ("backfill", True)
+    with pytest.raises(AttributeError):
+        orders_dataset.name = "other"  # type: ignore[misc]
+
+
+def test_registering_outside_a_pipeline_load_is_a_clear_error():
+    with pytest.raises(GraphError, match="only be registered while the engine loads"):
+
+        @dlt.table
+        def orders():
+            return None
+
+
+def test_bind_table_references_replaces_tables_but_not_ctes(spark):
+    read_names: list[str] = []
+
+    def read(name):
+        read_names.append(name)
+        return spark.createDataFrame([(1,)], "id INT")
+
+    sql = bind_table_references(
+        "WITH recent AS (SELECT * FROM main.sales.orders) SELECT * FROM recent JOIN LIVE.customers c ON true",
+        read,
+    )
+    assert sorted(read_names) == ["`LIVE`.`customers`", "`main`.`sales`.`orders`"]
+    assert "main.sales.orders" not in sql and "recent" in sql
+    assert_df_equality(spark.sql(sql), spark.createDataFrame([(1, 1)], "id INT, id INT"))
