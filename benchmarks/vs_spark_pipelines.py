@@ -13,6 +13,7 @@ Run with the benchmark dependency group (Spark Connect's client libraries):
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -42,35 +43,35 @@ def spark_pipelines(source: Path, work: Path) -> None:
         "  spark.sql.sources.default: delta\n"
         "  spark.sql.shuffle.partitions: '4'\n"
     )
-    jars = ",".join(str(j) for j in cached_delta_jars())
-    subprocess.run(
-        [
-            str(BIN / "spark-pipelines"),
-            "--jars",
-            jars,
-            "--conf",
-            "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
-            "--conf",
-            "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
-            "--conf",
-            f"spark.sql.warehouse.dir={warehouse}",
-            "--conf",
-            "spark.driver.memory=4g",
-            "--conf",
-            "spark.ui.enabled=false",
-            "run",
-            "--spec",
-            str(project / "spark-pipeline.yml"),
-        ],
-        check=True,
+    # spark-pipelines starts its own Spark Connect server: configure it the way spark-submit
+    # reads configuration, from spark-defaults.conf.
+    conf_dir = work / "spark_conf"
+    conf_dir.mkdir()
+    jars = ":".join(str(j) for j in cached_delta_jars())
+    (conf_dir / "spark-defaults.conf").write_text(
+        f"spark.driver.extraClassPath {jars}\n"
+        "spark.sql.extensions io.delta.sql.DeltaSparkSessionExtension\n"
+        "spark.sql.catalog.spark_catalog org.apache.spark.sql.delta.catalog.DeltaCatalog\n"
+        f"spark.sql.warehouse.dir {warehouse}\n"
+        "spark.driver.memory 4g\n"
+        "spark.ui.enabled false\n"
+    )
+    _run(
+        [str(BIN / "spark-pipelines"), "run", "--spec", str(project / "spark-pipeline.yml")],
         cwd=project,
-        capture_output=True,
+        env={**os.environ, "SPARK_CONF_DIR": str(conf_dir)},
     )
     assert any(warehouse.rglob("_delta_log")), "spark-pipelines did not write Delta tables"
 
 
+def _run(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
 def engine(source: Path, work: Path) -> None:
-    subprocess.run(
+    _run(
         [
             str(BIN / "lakehouse"),
             "pipeline",
@@ -82,9 +83,7 @@ def engine(source: Path, work: Path) -> None:
             "bench",
             "--conf",
             f"benchmark.source={source}",
-        ],
-        check=True,
-        capture_output=True,
+        ]
     )
 
 

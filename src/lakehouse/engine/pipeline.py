@@ -21,7 +21,6 @@ from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.errors import ConfigurationError, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
-from lakehouse.engine.names import split_identifier
 from lakehouse.engine.pipeline_session import (
     CatalogReader,
     PipelineSparkSession,
@@ -62,9 +61,8 @@ class UpdateResult:
 
 
 def _same_table(qualified: str, name: str) -> bool:
-    return qualified == name or split_identifier(qualified)[
-        -len(split_identifier(name)) :
-    ] == split_identifier(name)
+    """'main.sales.orders' is 'orders', 'sales.orders' and itself."""
+    return qualified == name or qualified.endswith("." + name.lower())
 
 
 def run_pipeline(
