@@ -96,6 +96,10 @@ def get_spark(master: str | None = None) -> SparkSession:
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
         .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
     )
+    if "LAKEHOUSE_DRIVER_JAVA_OPTIONS" in os.environ:
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", os.environ["LAKEHOUSE_DRIVER_JAVA_OPTIONS"]
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
     return spark
