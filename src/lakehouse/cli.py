@@ -136,7 +136,8 @@ def demo_command(
         out.print(_summary(update))
         console.print(f"{update.pipeline}: update completed in {update.seconds:.1f}s")
     console.print(
-        f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"'
+        f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"',
+        soft_wrap=True,
     )
 
 
