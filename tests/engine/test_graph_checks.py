@@ -284,3 +284,18 @@ def test_invalid_schema_ddl_is_a_graph_error(workspace):
     )
     with pytest.raises(GraphError, match="not valid DDL"):
         workspace.run()
+
+
+def test_query_that_spark_cannot_resolve_is_a_graph_error_at_its_line(workspace):
+    source = workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing().select("no_such_column")
+    """
+    )
+    with pytest.raises(GraphError, match="no_such_column") as error:
+        workspace.run()
+    assert error.value.location.line == _line_of(source, "no_such_column")
+    _assert_nothing_written(workspace)

@@ -9,6 +9,7 @@ and line where it was written.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.errors import GraphError
+from lakehouse.engine.errors import GraphError, PipelineError
 from lakehouse.engine.expectations import violated
 from lakehouse.engine.graph import Dataset, DatasetKind, Flow, PipelineGraph, SourceLocation
 from lakehouse.engine.names import TableName, split_identifier
@@ -136,6 +137,13 @@ def forbid_actions(dataset: str) -> Iterator[None]:
                 setattr(cls, method, original)
 
 
+def _user_frame_in(error: BaseException, flow: Flow) -> SourceLocation | None:
+    """The last line of the flow's own source file in the error's traceback."""
+    file = flow.location.file
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == file]
+    return SourceLocation(file, lines[-1]) if lines and lines[-1] else None
+
+
 class GraphAnalyzer:
     """Resolves every flow of a graph, depth first, detecting cycles on the way."""
 
@@ -221,6 +229,14 @@ class GraphAnalyzer:
         try:
             with reading_with(self), forbid_actions(dataset.name):
                 frame = flow.query()
+        except PipelineError:
+            raise
+        except Exception as error:  # e.g. Spark cannot resolve a column the query names
+            raise GraphError(
+                f"the query function of '{flow.name}' failed: {type(error).__name__}: "
+                f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+                _user_frame_in(error, flow) or flow.location,
+            ) from error
         finally:
             reads = self.reads.pop()
         if not isinstance(frame, DataFrame):

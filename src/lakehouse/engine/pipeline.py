@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
 from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.errors import ConfigurationError, PipelineError
+from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
 from lakehouse.engine.pipeline_session import (
@@ -120,7 +120,10 @@ def run_pipeline(
                 on_progress=on_progress,
             ).run()
         event_log.update_progress("COMPLETED")
-    except PipelineError as error:
+    except KeyboardInterrupt:
+        event_log.update_progress("CANCELED")
+        raise
+    except BaseException as error:
         event_log.update_progress("FAILED", error=str(error))
         raise
     finally:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -267,7 +266,7 @@ class PipelineUpdate:
             log.flow_progress(flow.name, table.name, "FAILED", error=str(error))
             self.on_progress(flow.name, "FAILED", None)
             raise
-        except PySparkException as error:
+        except Exception as error:  # Spark's and py4j's errors, reworded for the user
             failure = expectation_failure(error, flow.name) or FlowFailed(
                 f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}"
             )
