@@ -131,3 +131,11 @@ def test_full_refresh_flag_rebuilds_and_refresh_flag_selects(runner, workspace, 
     assert workspace.table("orders").count() == 3
     both = _run(runner, workspace, "--refresh", "orders", "--full-refresh")
     assert both.exit_code == 1 and "either" in both.output
+
+
+def test_sql_rejects_an_unknown_output_format(runner, workspace):
+    result = runner.invoke(
+        app, ["sql", "--storage", str(workspace.storage), "--format", "xml", "SELECT 1"]
+    )
+    assert result.exit_code == 2
+    assert "expected json or table" in result.output

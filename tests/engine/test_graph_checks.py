@@ -299,3 +299,18 @@ def test_query_that_spark_cannot_resolve_is_a_graph_error_at_its_line(workspace)
         workspace.run()
     assert error.value.location.line == _line_of(source, "no_such_column")
     _assert_nothing_written(workspace)
+
+
+def test_expectations_given_as_something_else_than_a_dict_are_a_graph_error(workspace):
+    source = workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    @dlt.expect_all(["id IS NOT NULL"])
+    def orders():
+        return landing()
+    """
+    )
+    with pytest.raises(GraphError, match="must be a dict of name to SQL constraint") as error:
+        workspace.run()
+    assert error.value.location.line == _line_of(source, "expect_all")

@@ -25,7 +25,8 @@ from lakehouse.engine.errors import GraphError, PipelineError
 from lakehouse.engine.expectations import violated
 from lakehouse.engine.graph import Dataset, DatasetKind, Flow, PipelineGraph, SourceLocation
 from lakehouse.engine.names import TableName, split_identifier
-from lakehouse.engine.pipeline_session import reading_with, user_code_location
+from lakehouse.engine.pipeline_session import reading_with
+from lakehouse.engine.source_location import user_code_location
 
 
 @dataclass(frozen=True)

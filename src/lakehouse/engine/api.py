@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from lakehouse.engine.graph import (
     SourceLocation,
 )
 from lakehouse.engine.registry import current_registry
+from lakehouse.engine.source_location import user_code_location
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,11 +41,6 @@ def _location_of(function: Callable[..., Any]) -> SourceLocation:
     return SourceLocation(code.co_filename, code.co_firstlineno)
 
 
-def _caller_location(depth: int = 2) -> SourceLocation:
-    frame = sys._getframe(depth)
-    return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
-
-
 def _expectations_of(function: Callable[..., Any]) -> tuple[Expectation, ...]:
     # Decorators apply bottom-up; reverse so the order matches the source top-down.
     return tuple(reversed(getattr(function, _EXPECTATIONS_ATTR, ())))
@@ -55,7 +50,7 @@ def _check_callable(function: Any, decorator: str) -> None:
     if not callable(function):
         raise GraphError(
             f"@{decorator} must decorate a function that returns a DataFrame, got {function!r}",
-            _caller_location(3),
+            user_code_location(),
         )
 
 
@@ -239,7 +234,7 @@ def create_streaming_table(
         Dataset(
             name=name,
             kind=DatasetKind.STREAMING_TABLE,
-            location=_caller_location(),
+            location=user_code_location(),
             comment=comment,
             table_properties=dict(table_properties or {}),
             partition_cols=tuple(partition_cols or ()),
@@ -297,7 +292,7 @@ def _as_expectations(
     if not isinstance(constraints, Mapping):
         raise GraphError(
             f"expectations must be a dict of name to SQL constraint, got {constraints!r}",
-            _caller_location(4),
+            user_code_location(),
         )
     return tuple(Expectation(str(n), str(c), action) for n, c in constraints.items())
 
@@ -381,7 +376,7 @@ def read(name: str) -> Any:
     """
     from lakehouse.engine.pipeline_session import current_reader
 
-    return current_reader().read(name, streaming=False, location=_caller_location())
+    return current_reader().read(name, streaming=False, location=user_code_location())
 
 
 def read_stream(name: str) -> Any:
@@ -392,12 +387,14 @@ def read_stream(name: str) -> Any:
     """
     from lakehouse.engine.pipeline_session import current_reader
 
-    return current_reader().read(name, streaming=True, location=_caller_location())
+    return current_reader().read(name, streaming=True, location=user_code_location())
 
 
 def _not_yet(feature: str) -> Callable[..., Any]:
     def unsupported(*args: Any, **kwargs: Any) -> Any:
-        raise GraphError(f"{feature} is not supported by the local engine yet", _caller_location())
+        raise GraphError(
+            f"{feature} is not supported by the local engine yet", user_code_location()
+        )
 
     return unsupported
 

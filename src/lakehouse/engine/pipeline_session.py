@@ -10,11 +10,9 @@ Everything else is the real session.
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any, Protocol
 
 import sqlglot
@@ -25,9 +23,7 @@ from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph import SourceLocation
 from lakehouse.engine.names import TableName
-
-_ENGINE_DIR = str(Path(__file__).resolve().parent)
-_PYSPARK_DIR = str(Path(sys.modules["pyspark"].__file__).resolve().parent)
+from lakehouse.engine.source_location import user_code_location
 
 
 class DatasetReader(Protocol):
@@ -87,17 +83,6 @@ def reading_with(reader: DatasetReader) -> Iterator[None]:
         yield
     finally:
         _reader.reset(token)
-
-
-def user_code_location() -> SourceLocation | None:
-    """The innermost stack frame outside the engine and pyspark: the line a user wrote."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith((_ENGINE_DIR, _PYSPARK_DIR)) and "<frozen" not in filename:
-            return SourceLocation(filename, frame.f_lineno)
-        frame = frame.f_back
-    return None
 
 
 class PipelineConf:
