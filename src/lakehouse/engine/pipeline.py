@@ -100,7 +100,7 @@ def run_pipeline(
         schema=schema.lower(),
         configuration=dict(configuration or {}),
     )
-    event_log = EventLog(settings.name)
+    event_log = EventLog(settings.name, settings.event_log_path())
     event_log.emit(
         "create_update",
         f"Update {event_log.update_id[:8]} started.",
@@ -111,6 +111,7 @@ def run_pipeline(
             analyzed = _analyze(spark, files, settings, event_log)
             selection = _refresh_selection(analyzed, settings, refresh)
             event_log.update_progress("RUNNING")
+            event_log.flush()
             flows = PipelineUpdate(
                 spark,
                 settings,
@@ -127,7 +128,7 @@ def run_pipeline(
         event_log.update_progress("FAILED", error=str(error))
         raise
     finally:
-        event_log.write(spark, str(settings.event_log_path()))
+        event_log.flush()
     return UpdateResult(
         event_log.update_id,
         settings.name,

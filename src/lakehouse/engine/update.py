@@ -286,6 +286,7 @@ class PipelineUpdate:
             },
         )
         self.on_progress(flow.name, status, result)
+        log.flush()
         return result
 
     def _query(self, flow: Flow, streaming: bool) -> tuple[DataFrame, _FlowReader]:
