@@ -78,6 +78,9 @@ def pipeline_run(
     except PipelineError as error:
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("[bold yellow]canceled[/bold yellow]: the update stopped (Ctrl-C)")
+        raise typer.Exit(130) from None
     out.print(_summary(result))
     console.print(f"update {result.update_id} completed in {result.seconds:.1f}s")
 

@@ -119,3 +119,22 @@ def test_files_in_a_folder_load_as_one_pipeline_and_can_import_helpers(workspace
     workspace.land("a.json", ORDERS)
     workspace.run()
     assert workspace.table("twice_total").collect()[0]["total"] == 64.0
+
+
+def test_sql_leaves_no_temporary_views_behind(workspace, spark):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing()
+
+    @dlt.table
+    def dutch():
+        return spark.sql("SELECT * FROM orders WHERE country = 'NL'")
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    assert workspace.sql("SELECT count(*) AS n FROM dutch").collect()[0]["n"] == 2
+    assert not [t for t in spark.catalog.listTables() if t.name.startswith("__lakehouse")]

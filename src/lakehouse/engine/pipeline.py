@@ -24,8 +24,8 @@ from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipelin
 from lakehouse.engine.pipeline_session import (
     CatalogReader,
     PipelineSparkSession,
-    bind_table_references,
     reading_with,
+    sql_over_tables,
 )
 from lakehouse.engine.registry import GraphRegistry
 from lakehouse.engine.spark_session import get_spark
@@ -200,7 +200,6 @@ def sql(
     """
     spark = spark or get_spark()
     reader = CatalogReader(spark, LocalCatalog(Path(storage).resolve()), (catalog, schema))
-    bound = bind_table_references(
-        query, lambda name: reader.read(name, streaming=False, location=None)
+    return sql_over_tables(
+        spark, query, lambda name: reader.read(name, streaming=False, location=None)
     )
-    return spark.sql(bound)

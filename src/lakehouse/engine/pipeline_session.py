@@ -172,20 +172,43 @@ class PipelineSparkSession:
 
     def sql(self, query: str, args: Any = None, **kwargs: Any) -> DataFrame:
         """Run SQL whose table names resolve like ``spark.read.table``."""
-        rewritten = bind_table_references(
+        return sql_over_tables(
+            self._spark,
             query,
             lambda name: current_reader().read(
                 name, streaming=False, location=user_code_location()
             ),
+            args,
+            **kwargs,
         )
-        return self._spark.sql(rewritten, args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._spark, name)
 
 
-def bind_table_references(query: str, read: Any) -> str:
-    """Replace each table a SQL query reads by a temporary view over ``read(name)``.
+def sql_over_tables(
+    spark: SparkSession, query: str, read: Any, *args: Any, **kwargs: Any
+) -> DataFrame:
+    """Run SQL whose table names are resolved by ``read`` (name -> DataFrame).
+
+    Each table becomes a temporary view for the time Spark analyses the query; the analysed
+    plan keeps what it needs, so the views are dropped again and never pile up.
+
+    Example:
+        >>> sql_over_tables(spark, "SELECT count(*) FROM main.sales.orders", reader)  # doctest: +SKIP
+    """
+    views: list[str] = []
+    bound = bind_table_references(query, read, views)
+    try:
+        return spark.sql(bound, *args, **kwargs)
+    finally:
+        for view in views:
+            spark.catalog.dropTempView(view)
+
+
+def bind_table_references(query: str, read: Any, views: list[str] | None = None) -> str:
+    """Replace each table a SQL query reads by a temporary view over ``read(name)``; the
+    names of the views created are appended to ``views``.
 
     Example:
         >>> bind_table_references("SELECT * FROM main.sales.orders", reader)  # doctest: +SKIP
@@ -208,6 +231,8 @@ def bind_table_references(query: str, read: Any) -> str:
             view = f"__lakehouse_{next(_view_ids)}"
             read(name).createOrReplaceTempView(view)
             bound[name] = view
+            if views is not None:
+                views.append(view)
         return exp.Table(this=exp.to_identifier(bound[name]), alias=node.args.get("alias"))
 
     return tree.transform(bind).sql(dialect="spark")
