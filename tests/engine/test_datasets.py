@@ -19,6 +19,16 @@ STREAM_ORDERS = """
                 .load(spark.conf.get("landing")))
 """
 
+# The landing files as a streaming table, for tests about what happens around it.
+ORDERS_PIPELINE = (
+    STREAM_ORDERS
+    + """
+    @dlt.table
+    def orders():
+        return landing()
+    """
+)
+
 
 def test_table_with_streaming_query_is_a_streaming_table_and_batch_query_a_materialized_view(
     workspace,

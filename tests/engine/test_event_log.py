@@ -8,18 +8,11 @@ import pytest
 
 from lakehouse.engine import GraphError
 from tests.conftest import ORDERS
-from tests.engine.test_datasets import STREAM_ORDERS
+from tests.engine.test_datasets import ORDERS_PIPELINE, STREAM_ORDERS
 
 
 def test_event_log_has_the_databricks_columns_and_origin(workspace):
-    workspace.source(
-        STREAM_ORDERS
-        + """
-    @dlt.table
-    def orders():
-        return landing()
-    """
-    )
+    workspace.source(ORDERS_PIPELINE)
     workspace.land("a.json", ORDERS)
     result = workspace.run()
     frame = workspace.table("main.sales.event_log")
@@ -115,14 +108,7 @@ def test_failed_update_is_logged_with_its_error(workspace):
 
 
 def test_event_logs_of_successive_updates_accumulate(workspace):
-    workspace.source(
-        STREAM_ORDERS
-        + """
-    @dlt.table
-    def orders():
-        return landing()
-    """
-    )
+    workspace.source(ORDERS_PIPELINE)
     workspace.land("a.json", ORDERS)
     first, second = workspace.run(), workspace.run()
     updates = {e["origin"]["update_id"] for e in workspace.events()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.engine import ConfigurationError, GraphError
-from tests.engine.test_datasets import STREAM_ORDERS
+from tests.engine.test_datasets import ORDERS_PIPELINE, STREAM_ORDERS
 
 
 def _line_of(path, text: str) -> int:
@@ -261,14 +261,7 @@ def test_full_refresh_and_refresh_selection_together_are_refused(workspace):
 
 
 def test_refresh_of_an_unknown_table_is_refused(workspace):
-    workspace.source(
-        STREAM_ORDERS
-        + """
-    @dlt.table
-    def orders():
-        return landing()
-    """
-    )
+    workspace.source(ORDERS_PIPELINE)
     with pytest.raises(ConfigurationError, match="'nope' is not a table of this pipeline"):
         workspace.run(refresh=["nope"])
 
