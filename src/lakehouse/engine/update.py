@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -41,6 +40,7 @@ from lakehouse.engine.expectations import (
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
 from lakehouse.engine.names import TableName
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
+from lakehouse.engine.table_setup import ensure_table, sync_properties
 
 ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
 
@@ -204,7 +204,7 @@ class PipelineUpdate:
             self._reset(table)
         if _declares_table_metadata(table):
             self._ensure_table(table)
-            self._sync_properties(table)
+            sync_properties(self.spark, self.settings.table_path(table), table.dataset)
         results = [self._run_flow(f, table) for f in self.analyzed.graph.flows_into(table.name)]
         # Otherwise the first write creates the table (a separate create costs a commit);
         # when no rows came, an empty table still has to exist for readers downstream.
@@ -219,33 +219,7 @@ class PipelineUpdate:
             shutil.rmtree(self.settings.checkpoint(flow), ignore_errors=True)
 
     def _ensure_table(self, table: AnalyzedDataset) -> None:
-        path = self.settings.table_path(table)
-        dataset = table.dataset
-        if (path / "_delta_log").is_dir():
-            return
-        builder = DeltaTable.createIfNotExists(self.spark).location(str(path))
-        builder = builder.addColumns(table.schema)
-        if dataset.comment:
-            builder = builder.comment(dataset.comment)
-        for key, value in dataset.table_properties.items():
-            builder = builder.property(key, str(value))
-        if dataset.partition_cols:
-            builder = builder.partitionedBy(*dataset.partition_cols)
-        if dataset.cluster_by:
-            builder = builder.clusterBy(*dataset.cluster_by)
-        builder.execute()
-
-    def _sync_properties(self, table: AnalyzedDataset) -> None:
-        """Apply table properties changed in the code since the table was created."""
-        declared = {k: str(v) for k, v in table.dataset.table_properties.items()}
-        if not declared:
-            return
-        path = self.settings.table_path(table)
-        current = DeltaTable.forPath(self.spark, str(path)).detail().collect()[0]["properties"]
-        changed = {k: v for k, v in declared.items() if current.get(k) != v}
-        if changed:
-            assignments = ", ".join(f"'{k}' = '{v}'" for k, v in changed.items())
-            self.spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
+        ensure_table(self.spark, self.settings.table_path(table), table.dataset, table.schema)
 
     # -- flows ------------------------------------------------------------------------------
 
