@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.change_events import ResolvedAutoCdc, resolve_auto_cdc
 from lakehouse.engine.errors import GraphError, PipelineError
 from lakehouse.engine.expectations import violated
 from lakehouse.engine.graph import Dataset, DatasetKind, Flow, PipelineGraph, SourceLocation
@@ -46,6 +47,7 @@ class AnalyzedGraph:
     graph: PipelineGraph
     datasets: Mapping[str, AnalyzedDataset]  # in dependency order: upstream first
     flow_streaming: Mapping[str, bool]
+    auto_cdc: Mapping[str, ResolvedAutoCdc]  # by flow name, for AUTO CDC flows
 
     def tables(self) -> list[AnalyzedDataset]:
         return [d for d in self.datasets.values() if d.kind is not DatasetKind.VIEW]
@@ -163,6 +165,7 @@ class GraphAnalyzer:
         self.scratch = scratch
         self.analyzed: dict[str, AnalyzedDataset] = {}
         self.flow_streaming: dict[str, bool] = {}
+        self.auto_cdc: dict[str, ResolvedAutoCdc] = {}
         self.view_frames: dict[str, DataFrame] = {}
         self.stack: list[str] = []
         self.reads: list[set[str]] = []
@@ -171,7 +174,9 @@ class GraphAnalyzer:
         self._check_flow_targets()
         for dataset in self.graph.datasets:
             self._dataset(dataset.name, None)
-        return AnalyzedGraph(self.graph, dict(self.analyzed), dict(self.flow_streaming))
+        return AnalyzedGraph(
+            self.graph, dict(self.analyzed), dict(self.flow_streaming), dict(self.auto_cdc)
+        )
 
     def _check_flow_targets(self) -> None:
         for flow in self.graph.flows:
@@ -212,6 +217,7 @@ class GraphAnalyzer:
                 frame, reads = self._flow(flow, dataset)
                 frames.append(frame)
                 upstream |= reads
+            self._check_auto_cdc_flows(dataset)
             for frame in frames:
                 self._check_expectations(dataset, frame)
             analyzed = AnalyzedDataset(
@@ -247,7 +253,9 @@ class GraphAnalyzer:
                 flow.location,
             )
         self.flow_streaming[flow.name] = frame.isStreaming
-        if flow.name != dataset.name and not frame.isStreaming and not flow.once:
+        if flow.auto_cdc is not None:
+            self._resolve_auto_cdc(flow, dataset, frame)
+        elif flow.name != dataset.name and not frame.isStreaming and not flow.once:
             raise GraphError(
                 f"append_flow '{flow.name}' returns a batch query: flows into a streaming "
                 "table must stream (spark.readStream), or be declared with once=True",
@@ -256,6 +264,47 @@ class GraphAnalyzer:
         if dataset.is_view:
             self.view_frames[dataset.name] = frame
         return frame, reads
+
+    def _resolve_auto_cdc(self, flow: Flow, dataset: Dataset, frame: DataFrame) -> None:
+        assert flow.auto_cdc is not None
+        if dataset.kind is not DatasetKind.STREAMING_TABLE:
+            raise GraphError(
+                f"AUTO CDC flow '{flow.name}' targets '{dataset.name}', which is not a "
+                "streaming table: declare the target with create_streaming_table",
+                flow.location,
+            )
+        if not frame.isStreaming and not flow.once:
+            raise GraphError(
+                f"AUTO CDC flow '{flow.name}' reads '{flow.auto_cdc.source}' as a batch: its "
+                "source must stream, or the flow be declared with once=True",
+                flow.location,
+            )
+        try:
+            self.auto_cdc[flow.name] = resolve_auto_cdc(
+                flow.auto_cdc, flow.name, dataset.name, frame
+            )
+        except GraphError as error:
+            raise GraphError(str(error), flow.location) from None
+
+    def _check_auto_cdc_flows(self, dataset: Dataset) -> None:
+        flows = self.graph.flows_into(dataset.name)
+        resolved = [self.auto_cdc[f.name] for f in flows if f.name in self.auto_cdc]
+        if not resolved:
+            return
+        if len(resolved) < len(flows):
+            raise GraphError(
+                f"'{dataset.name}' is the target of AUTO CDC and of other flows: a table "
+                "written by AUTO CDC takes only AUTO CDC flows",
+                dataset.location,
+            )
+        first = resolved[0]
+        for other in resolved[1:]:
+            if (other.keys, other.scd_type) != (first.keys, first.scd_type):
+                raise GraphError(
+                    f"AUTO CDC flows '{first.flow}' and '{other.flow}' into '{dataset.name}' "
+                    "disagree on keys or SCD type",
+                    dataset.location,
+                )
 
     def _check_expectations(self, dataset: Dataset, frame: DataFrame) -> None:
         for expectation in dataset.expectations:
@@ -290,6 +339,13 @@ class GraphAnalyzer:
                 raise GraphError(
                     f"the schema of '{dataset.name}' is not valid DDL: {error}", dataset.location
                 ) from error
+        cdc = [
+            self.auto_cdc[f.name]
+            for f in self.graph.flows_into(dataset.name)
+            if f.name in self.auto_cdc
+        ]
+        if cdc:
+            return cdc[0].target_schema()
         if frames:
             return frames[0].schema
         if self.catalog.exists(self._table_name(dataset.name)):

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph import (
+    AutoCdc,
     Dataset,
     DatasetKind,
     Expectation,
@@ -390,6 +391,90 @@ def read_stream(name: str) -> Any:
     return current_reader().read(name, streaming=True, location=user_code_location())
 
 
+def create_auto_cdc_flow(
+    target: str,
+    source: str,
+    keys: list[Any],
+    sequence_by: Any,
+    ignore_null_updates: bool = False,
+    apply_as_deletes: Any = None,
+    apply_as_truncates: Any = None,
+    column_list: list[Any] | None = None,
+    except_column_list: list[Any] | None = None,
+    stored_as_scd_type: int | str = 1,
+    track_history_column_list: list[Any] | None = None,
+    track_history_except_column_list: list[Any] | None = None,
+    name: str | None = None,
+    once: bool = False,
+) -> None:
+    """Apply the change events streamed from ``source`` to the streaming table ``target``.
+
+    Per key, the event with the highest ``sequence_by`` wins, whatever order events arrive
+    in. ``stored_as_scd_type=2`` keeps every version with ``__START_AT`` / ``__END_AT``.
+
+    Example:
+        >>> dlt.create_streaming_table("customers")
+        >>> dlt.create_auto_cdc_flow(
+        ...     target="customers", source="customers_cdc", keys=["id"],
+        ...     sequence_by="updated_at", apply_as_deletes="op = 'DELETE'",
+        ...     except_column_list=["op", "updated_at"], stored_as_scd_type=2)  # doctest: +SKIP
+    """
+    location = user_code_location()
+    if str(stored_as_scd_type) not in ("1", "2"):
+        raise GraphError(
+            f"AUTO CDC into '{target}': stored_as_scd_type must be 1 or 2, "
+            f"got {stored_as_scd_type!r}",
+            location,
+        )
+    spec = AutoCdc(
+        source=source,
+        keys=_column_tuple(keys, "keys", location) or (),
+        sequence_by=sequence_by,
+        scd_type=int(stored_as_scd_type),
+        ignore_null_updates=ignore_null_updates,
+        apply_as_deletes=apply_as_deletes,
+        apply_as_truncates=apply_as_truncates,
+        column_list=_column_tuple(column_list, "column_list", location),
+        except_column_list=_column_tuple(except_column_list, "except_column_list", location),
+        track_history_column_list=_column_tuple(
+            track_history_column_list, "track_history_column_list", location
+        ),
+        track_history_except_column_list=_column_tuple(
+            track_history_except_column_list, "track_history_except_column_list", location
+        ),
+    )
+    current_registry().register_flow(
+        Flow(
+            name=name or target,
+            target=target,
+            # A once flow (a backfill) reads its source as a batch, every other one streams it.
+            query=lambda: _read_source(source, location, streaming=not once),
+            location=location,
+            once=once,
+            auto_cdc=spec,
+        )
+    )
+
+
+apply_changes = create_auto_cdc_flow
+
+
+def _read_source(source: str, location: SourceLocation, *, streaming: bool) -> Any:
+    from lakehouse.engine.pipeline_session import current_reader
+
+    return current_reader().read(source, streaming=streaming, location=location)
+
+
+def _column_tuple(
+    columns: list[Any] | None, argument: str, location: SourceLocation
+) -> tuple[Any, ...] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, str) or not isinstance(columns, (list, tuple)):
+        raise GraphError(f"{argument} must be a list of column names, got {columns!r}", location)
+    return tuple(columns)
+
+
 def _not_yet(feature: str) -> Callable[..., Any]:
     def unsupported(*args: Any, **kwargs: Any) -> Any:
         raise GraphError(
@@ -399,8 +484,6 @@ def _not_yet(feature: str) -> Callable[..., Any]:
     return unsupported
 
 
-apply_changes = _not_yet("AUTO CDC (apply_changes)")
-create_auto_cdc_flow = _not_yet("AUTO CDC (create_auto_cdc_flow)")
 apply_changes_from_snapshot = _not_yet("AUTO CDC from snapshot")
 create_auto_cdc_from_snapshot_flow = _not_yet("AUTO CDC from snapshot")
 create_sink = _not_yet("sinks (create_sink)")

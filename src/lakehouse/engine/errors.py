@@ -37,3 +37,16 @@ class ExpectationFailed(PipelineError):
 
 class FlowFailed(PipelineError):
     """A flow's query failed while running."""
+
+
+class ChangeEventRejected(PipelineError):
+    """An AUTO CDC flow met a change event it cannot apply; the update stopped."""
+
+    def __init__(self, flow: str, target: str, problem: str, record: str) -> None:
+        self.flow = flow
+        self.target = target
+        self.problem = problem
+        self.record = record
+        super().__init__(
+            f"AUTO CDC flow '{flow}' into '{target}' stopped: {problem}. Record: {record}"
+        )

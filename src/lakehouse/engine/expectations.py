@@ -126,7 +126,7 @@ def _failure_message(expectation: Expectation, dataset: str, df: DataFrame) -> C
 def expectation_failure(error: BaseException, flow: str) -> ExpectationFailed | None:
     """The ``ExpectationFailed`` hidden in a Spark error, if there is one."""
     # Spark repeats the message in nested causes, some of them escaped: take the first clean one.
-    for match in _FAIL_PATTERN.finditer(_with_causes(error)):
+    for match in _FAIL_PATTERN.finditer(error_text_with_causes(error)):
         try:
             details = json.loads(match.group("payload"))
         except json.JSONDecodeError:
@@ -137,7 +137,7 @@ def expectation_failure(error: BaseException, flow: str) -> ExpectationFailed | 
     return None
 
 
-def _with_causes(error: BaseException) -> str:
+def error_text_with_causes(error: BaseException) -> str:
     """The error's text and its JVM causes' messages (a failed stream hides the task's error)."""
     texts = [str(error)]
     cause = getattr(error, "_origin", None)

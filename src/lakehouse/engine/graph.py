@@ -72,10 +72,32 @@ QueryFunction = Callable[[], Any]
 
 
 @dataclass(frozen=True)
+class AutoCdc:
+    """How an AUTO CDC flow turns change events into the rows of its target.
+
+    Columns are names or ``Column`` objects; expressions are SQL strings or ``Column`` objects,
+    exactly as the user passed them to ``create_auto_cdc_flow`` / ``apply_changes``.
+    """
+
+    source: str
+    keys: tuple[Any, ...]
+    sequence_by: Any
+    scd_type: int = 1
+    ignore_null_updates: bool = False
+    apply_as_deletes: Any = None
+    apply_as_truncates: Any = None
+    column_list: tuple[Any, ...] | None = None
+    except_column_list: tuple[Any, ...] | None = None
+    track_history_column_list: tuple[Any, ...] | None = None
+    track_history_except_column_list: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Flow:
     """A query whose rows are written into ``target``.
 
-    ``once`` flows run a single time (and again on full refresh), as backfills do.
+    ``once`` flows run a single time (and again on full refresh), as backfills do. An AUTO CDC
+    flow's query streams its source's change events; ``auto_cdc`` says how they apply.
     """
 
     name: str
@@ -85,6 +107,7 @@ class Flow:
     once: bool = False
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     expectations: tuple[Expectation, ...] = ()
+    auto_cdc: AutoCdc | None = None
 
 
 @dataclass(frozen=True)

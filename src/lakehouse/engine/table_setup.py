@@ -24,14 +24,17 @@ from pyspark.sql.types import (
     VariantType,
 )
 
-from lakehouse.engine.graph import Dataset
+from lakehouse.engine.graph import Dataset, DatasetKind, SourceLocation
 
 # Characters Delta refuses in column names unless column mapping is on (a table feature).
 _NEEDS_COLUMN_MAPPING = set(" ,;{}()\n\t=")
 
 
-def ensure_table(spark: SparkSession, path: Path, dataset: Dataset, schema: StructType) -> None:
-    """Create the table at ``path`` with ``schema`` and the dataset's metadata, unless it exists.
+def ensure_table(
+    spark: SparkSession, path: Path, dataset: Dataset | None, schema: StructType
+) -> None:
+    """Create the table at ``path`` with ``schema`` and the dataset's metadata (none for the
+    engine's own state tables), unless it exists.
 
     Example:
         >>> ensure_table(spark, Path("/lh/catalog/main/sales/orders"), dataset,
@@ -39,6 +42,7 @@ def ensure_table(spark: SparkSession, path: Path, dataset: Dataset, schema: Stru
     """
     if (path / "_delta_log").is_dir():
         return
+    dataset = dataset or Dataset(path.name, DatasetKind.STREAMING_TABLE, SourceLocation("", 0))
     if _needs_spark(dataset, schema):
         _create_with_spark(spark, path, dataset, schema)
         return

@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
+from lakehouse.engine.auto_cdc import AutoCdcWriter
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_detection import (
     inputs_fingerprint,
@@ -29,6 +30,7 @@ from lakehouse.engine.change_detection import (
     never_written,
     save_fingerprint,
 )
+from lakehouse.engine.change_events import rejected_change
 from lakehouse.engine.errors import FlowFailed, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.expectations import (
@@ -56,6 +58,7 @@ class FlowResult:
     expectations: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     skipped: bool = False
+    cdc_metrics: dict[str, int] = field(default_factory=dict)  # AUTO CDC: upserted, deleted
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class PipelineSettings:
 
     def checkpoint(self, flow: Flow) -> Path:
         return self.state_dir / "checkpoints" / flow.target / flow.name
+
+    def auto_cdc_state(self, target: str) -> Path:
+        return self.state_dir / "auto_cdc" / target
 
     def event_log_path(self) -> Path:
         return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
@@ -202,10 +208,11 @@ class PipelineUpdate:
     def _run_table(self, table: AnalyzedDataset) -> list[FlowResult]:
         if self.full_refresh:
             self._reset(table)
-        if _declares_table_metadata(table):
+        flows = self.analyzed.graph.flows_into(table.name)
+        if _declares_table_metadata(table) or any(f.auto_cdc for f in flows):
             self._ensure_table(table)
             sync_properties(self.spark, self.settings.table_path(table), table.dataset)
-        results = [self._run_flow(f, table) for f in self.analyzed.graph.flows_into(table.name)]
+        results = [self._run_flow(f, table) for f in flows]
         # Otherwise the first write creates the table (a separate create costs a commit);
         # when no rows came, an empty table still has to exist for readers downstream.
         self._ensure_table(table)
@@ -217,6 +224,7 @@ class PipelineUpdate:
         shutil.rmtree(self.settings.table_path(table), ignore_errors=True)
         for flow in self.analyzed.graph.flows_into(table.name):
             shutil.rmtree(self.settings.checkpoint(flow), ignore_errors=True)
+        shutil.rmtree(self.settings.auto_cdc_state(table.name), ignore_errors=True)
 
     def _ensure_table(self, table: AnalyzedDataset) -> None:
         ensure_table(self.spark, self.settings.table_path(table), table.dataset, table.schema)
@@ -241,8 +249,12 @@ class PipelineUpdate:
             self.on_progress(flow.name, "FAILED", None)
             raise
         except Exception as error:  # Spark's and py4j's errors, reworded for the user
-            failure = expectation_failure(error, flow.name) or FlowFailed(
-                f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}"
+            failure = (
+                expectation_failure(error, flow.name)
+                or rejected_change(error)
+                or FlowFailed(
+                    f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}"
+                )
             )
             log.flow_progress(flow.name, table.name, "FAILED", error=str(failure))
             self.on_progress(flow.name, "FAILED", None)
@@ -253,7 +265,7 @@ class PipelineUpdate:
             flow.name,
             table.name,
             status,
-            metrics={"num_output_rows": result.num_output_rows},
+            metrics={"num_output_rows": result.num_output_rows, **result.cdc_metrics},
             data_quality={
                 "dropped_records": result.dropped_records,
                 "expectations": result.expectations,
@@ -319,21 +331,41 @@ class PipelineUpdate:
         frame = apply_expectations(frame, checks[-1])
         output = _observation_name("output")
         frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
-        query = (
-            frame.writeStream.format("delta")
-            .outputMode("append")
-            .option("checkpointLocation", str(self.settings.checkpoint(flow)))
+        writer = (
+            frame.writeStream.option("checkpointLocation", str(self.settings.checkpoint(flow)))
             .queryName(flow.name)
             .trigger(availableNow=True)
-            .start(str(self.settings.table_path(table)))
         )
+        cdc = self._auto_cdc_writer(flow, table)
+        if cdc is None:
+            query = (
+                writer.format("delta")
+                .outputMode("append")
+                .start(str(self.settings.table_path(table)))
+            )
+        else:
+            query = writer.foreachBatch(cdc).start()
         query.awaitTermination()
         observed: dict[str, list[dict[str, Any]]] = {}
         for progress in query.recentProgress:
             for name, row in (progress.observedMetrics or {}).items():
                 observed.setdefault(name, []).append(row.asDict())
         result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(output, []))
+        if cdc is not None:
+            result.cdc_metrics = dict(cdc.metrics)
+            result.num_output_rows = cdc.metrics.get("num_upserted_rows", 0)
         self._collect_quality(result, checks, lambda check: observed.get(check.observation, []))
+
+    def _auto_cdc_writer(self, flow: Flow, table: AnalyzedDataset) -> AutoCdcWriter | None:
+        cdc = self.analyzed.auto_cdc.get(flow.name)
+        if cdc is None:
+            return None
+        return AutoCdcWriter(
+            cdc,
+            self.settings.table_path(table),
+            self.settings.auto_cdc_state(table.name),
+            self._once_id(flow),
+        )
 
     def _write_batch(
         self,
@@ -349,6 +381,24 @@ class PipelineUpdate:
             checks[-1].observation: Observation(checks[-1].observation),
         }
         frame = apply_expectations(frame, checks[-1], observations[checks[-1].observation])
+        cdc = self._auto_cdc_writer(flow, table)
+        if cdc is not None:  # a once AUTO CDC flow: its batch is applied as micro-batch 0
+            cdc(frame, 0)
+            self._once_marker(flow).parent.mkdir(parents=True, exist_ok=True)
+            self._once_marker(flow).touch()
+            result.cdc_metrics = dict(cdc.metrics)
+            result.num_output_rows = cdc.metrics.get("num_upserted_rows", 0)
+        else:
+            self._write_delta_batch(flow, table, frame, result)
+        self._collect_quality(
+            result,
+            checks,
+            lambda check: [observations[check.observation].get] if check.expectations else [],
+        )
+
+    def _write_delta_batch(
+        self, flow: Flow, table: AnalyzedDataset, frame: DataFrame, result: FlowResult
+    ) -> None:
         output = Observation(_observation_name("output"))
         frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
         writer = frame.write.format("delta")
@@ -369,11 +419,6 @@ class PipelineUpdate:
             columns = ", ".join(f"`{c}`" for c in table.dataset.cluster_by)
             self.spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({columns})")
         result.num_output_rows = int(output.get.get("rows") or 0)
-        self._collect_quality(
-            result,
-            checks,
-            lambda check: [observations[check.observation].get] if check.expectations else [],
-        )
 
     def _collect_quality(
         self,
@@ -393,8 +438,15 @@ class PipelineUpdate:
     def _once_id(self, flow: Flow) -> str:
         return f"lakehouse:{self.settings.name}:{flow.name}"
 
+    def _once_marker(self, flow: Flow) -> Path:
+        """Marks a ``once`` AUTO CDC flow as applied (re-applying its events changes nothing,
+        so a crash before the mark only repeats work)."""
+        return self.settings.checkpoint(flow) / "once_applied"
+
     def _once_done(self, flow: Flow, table: AnalyzedDataset) -> bool:
         """Whether this once flow's append is already committed to the table."""
+        if flow.auto_cdc is not None:
+            return self._once_marker(flow).exists()
         log = self.settings.table_path(table) / "_delta_log"
         marker = f'"appId":"{self._once_id(flow)}"'
         return any(marker in commit.read_text() for commit in log.glob("*.json"))
