@@ -20,6 +20,7 @@ from pyspark.sql.types import BooleanType, StructField, StructType
 from lakehouse.engine.change_detection import delta_version, never_written
 from lakehouse.engine.change_events import DELETE, SEQUENCE, TRUNCATE, ResolvedAutoCdc, reject
 from lakehouse.engine.delta_commits import merge_counts
+from lakehouse.engine.state_tables import upsert_by_keys
 from lakehouse.engine.table_setup import ensure_table
 
 APPLIED = "__applied_seq"
@@ -68,9 +69,7 @@ def scd1_apply(
         )
         merge.execute()
         tombstones = latest.select(*cdc.keys, SEQUENCE, F.col(DELETE).alias(DELETED))
-        DeltaTable.forPath(session, str(state)).alias("t").merge(
-            tombstones.alias("s"), matches
-        ).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        upsert_by_keys(state, tombstones.toArrow(), cdc.keys)
     finally:
         latest.unpersist()
     return merge_counts(target, before)

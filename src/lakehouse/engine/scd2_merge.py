@@ -30,6 +30,7 @@ from lakehouse.engine.change_events import (
     reject,
 )
 from lakehouse.engine.delta_commits import merge_counts
+from lakehouse.engine.state_tables import append_once
 
 VERSION = "__version"
 ACTION = "__action"
@@ -83,9 +84,7 @@ def scd2_apply(
             condition=f"s.{ACTION} = 'upsert'",
             values={f"`{c}`": f"s.`{c}`" for c in stored_columns},
         ).execute()
-        events.write.format("delta").mode("append").option("txnAppId", f"{app_id}:events").option(
-            "txnVersion", str(batch_id)
-        ).save(str(store))
+        append_once(store, events.toArrow(), f"{app_id}:events", batch_id)
     finally:
         versions.unpersist()
     return merge_counts(target, before)
