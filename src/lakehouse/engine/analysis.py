@@ -18,7 +18,7 @@ from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_events import ResolvedAutoCdc, resolve_auto_cdc
@@ -145,6 +145,22 @@ def _user_frame_in(error: BaseException, flow: Flow) -> SourceLocation | None:
     file = flow.location.file
     lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == file]
     return SourceLocation(file, lines[-1]) if lines and lines[-1] else None
+
+
+_CHANGE_FEED_COLUMNS = (
+    StructField("_change_type", StringType()),
+    StructField("_commit_version", LongType()),
+    StructField("_commit_timestamp", TimestampType()),
+)
+
+
+def _as_read(schema: StructType, options: Mapping[str, str] | None) -> StructType:
+    """A table's schema as a read with ``options`` returns it: a change data feed read
+    (``readChangeFeed``) adds the change type, commit version and commit timestamp."""
+    lowered = {k.lower(): str(v).lower() for k, v in (options or {}).items()}
+    if lowered.get("readchangefeed") != "true":
+        return schema
+    return StructType([*schema.fields, *_CHANGE_FEED_COLUMNS])
 
 
 class GraphAnalyzer:
@@ -389,7 +405,7 @@ class GraphAnalyzer:
                 "recomputed, not appended to, so it cannot be a streaming source",
                 location,
             )
-        return self._empty(analyzed.schema, streaming)
+        return self._empty(_as_read(analyzed.schema, options), streaming)
 
     def _external(
         self,
@@ -407,7 +423,7 @@ class GraphAnalyzer:
             )
         path = str(self.catalog.table_path(table))
         schema = self.spark.read.format("delta").load(path).schema
-        return self._empty(schema, streaming)
+        return self._empty(_as_read(schema, options), streaming)
 
     def _empty(self, schema: StructType, streaming: bool) -> DataFrame:
         if not streaming:
