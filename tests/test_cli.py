@@ -139,3 +139,18 @@ def test_sql_rejects_an_unknown_output_format(runner, workspace):
     )
     assert result.exit_code == 2
     assert "expected json or table" in result.output
+
+
+def test_for_without_continuous_is_refused(runner, workspace):
+    workspace.source(PIPELINE)
+    result = _run(runner, workspace, "--for", "5")
+    assert result.exit_code == 2
+    assert "--for applies to --continuous" in result.output
+
+
+def test_continuous_run_for_seconds_ends_with_the_summary(runner, workspace, spark):
+    workspace.source(PIPELINE)
+    workspace.land("a.json", ORDERS)
+    result = _run(runner, workspace, "--continuous", "--for", "2")
+    assert result.exit_code == 0, result.output
+    assert "main.sales.orders" in result.stdout

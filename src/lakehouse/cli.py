@@ -52,10 +52,22 @@ def pipeline_run(
     refresh: Annotated[
         str | None, typer.Option("--refresh", help="Rebuild only these tables (comma-separated).")
     ] = None,
+    continuous: Annotated[
+        bool,
+        typer.Option(
+            "--continuous", help="Keep streams running and views fresh until Ctrl-C or --for."
+        ),
+    ] = False,
+    run_for: Annotated[
+        float | None,
+        typer.Option("--for", min=0, help="With --continuous: stop after SECONDS."),
+    ] = None,
 ) -> None:
     """Run one update of the pipeline made of PATHS."""
     from lakehouse.engine import PipelineError, run_pipeline
 
+    if run_for is not None and not continuous:
+        raise typer.BadParameter("--for applies to --continuous updates", param_hint="--for")
     configuration = _parse_conf(conf)
     selection = [t.strip() for t in refresh.split(",") if t.strip()] if refresh else []
 
@@ -74,6 +86,8 @@ def pipeline_run(
             full_refresh=full_refresh,
             refresh=selection,
             on_progress=on_progress,
+            continuous=continuous,
+            run_for=run_for,
         )
     except PipelineError as error:
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,16 +78,24 @@ def run_pipeline(
     refresh: Sequence[str] = (),
     spark: SparkSession | None = None,
     on_progress: ProgressCallback | None = None,
+    continuous: bool = False,
+    run_for: float | None = None,
+    stop: threading.Event | None = None,
 ) -> UpdateResult:
-    """Run one triggered update of the pipeline made of ``paths``.
+    """Run one update of the pipeline made of ``paths``.
 
-    Streaming tables take only what is new since the last update; materialized views are
-    recomputed. ``full_refresh`` rebuilds every table from scratch; ``refresh`` rebuilds only
-    the named tables and leaves the others as they are.
+    Triggered (the default): streaming tables take only what is new since the last update;
+    materialized views are recomputed. ``full_refresh`` rebuilds every table from scratch;
+    ``refresh`` rebuilds only the named tables and leaves the others as they are.
+
+    ``continuous``: streaming flows keep running and materialized views are recomputed as
+    their inputs change, for ``run_for`` seconds, until ``stop`` is set, or until Ctrl-C.
 
     Example:
         >>> run_pipeline(["pipelines/"], storage="/tmp/lh", schema="sales",
         ...              configuration={"source": "/data/in"})  # doctest: +SKIP
+        >>> run_pipeline(["pipelines/"], storage="/tmp/lh", continuous=True,
+        ...              run_for=300)  # doctest: +SKIP
     """
     started = time.perf_counter()
     if full_refresh and refresh:
@@ -112,14 +121,15 @@ def run_pipeline(
             selection = _refresh_selection(analyzed, settings, refresh)
             event_log.update_progress("RUNNING")
             event_log.flush()
-            flows = PipelineUpdate(
+            update = PipelineUpdate(
                 spark,
                 settings,
                 analyzed,
                 event_log,
                 full_refresh=selection if refresh else full_refresh,
                 on_progress=on_progress,
-            ).run()
+            )
+            flows = update.run_continuously(run_for, stop=stop) if continuous else update.run()
         event_log.update_progress("COMPLETED")
     except KeyboardInterrupt:
         event_log.update_progress("CANCELED")

@@ -11,6 +11,7 @@ every table feature.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import deltalake
 from delta.tables import DeltaTable
@@ -55,6 +56,27 @@ def ensure_table(
         configuration={k: str(v) for k, v in dataset.table_properties.items()} or None,
         raise_if_key_not_exists=False,  # pipeline properties such as 'quality' are free-form
     )
+
+
+def nullable(schema: StructType) -> StructType:
+    """``schema`` with every column, nested ones included, nullable.
+
+    Example:
+        >>> nullable(StructType.fromDDL("id INT NOT NULL")).fields[0].nullable
+        True
+    """
+    return StructType.fromJson(_nullable_json(schema.jsonValue()))
+
+
+def _nullable_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: True if k in ("nullable", "containsNull", "valueContainsNull") else _nullable_json(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_nullable_json(v) for v in value]
+    return value
 
 
 def sync_properties(spark: SparkSession, path: Path, dataset: Dataset) -> None:

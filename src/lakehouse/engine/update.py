@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -20,6 +21,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.streaming import StreamingQuery
 
 from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
 from lakehouse.engine.auto_cdc import AutoCdcWriter
@@ -42,7 +44,7 @@ from lakehouse.engine.expectations import (
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
 from lakehouse.engine.names import TableName
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
-from lakehouse.engine.table_setup import ensure_table, sync_properties
+from lakehouse.engine.table_setup import ensure_table, nullable, sync_properties
 
 ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
 
@@ -146,6 +148,34 @@ class _FlowReader:
         return source.format("delta").options(**(options or {})).load(str(path))
 
 
+@dataclass
+class _RunningStream:
+    """A flow's streaming query and what its result is collected from."""
+
+    update: PipelineUpdate
+    flow: Flow
+    table: AnalyzedDataset
+    query: StreamingQuery
+    result: FlowResult
+    cdc: AutoCdcWriter | None
+    output: str  # the observation that counts written rows
+    checks: list[ExpectationCheck]
+
+    def collect(self) -> None:
+        observed: dict[str, list[dict[str, Any]]] = {}
+        for progress in self.query.recentProgress:
+            for name, row in (progress.observedMetrics or {}).items():
+                observed.setdefault(name, []).append(row.asDict())
+        result = self.result
+        result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(self.output, []))
+        if self.cdc is not None:
+            result.cdc_metrics = dict(self.cdc.metrics)
+            result.num_output_rows = self.cdc.metrics.get("num_upserted_rows", 0)
+        self.update._collect_quality(
+            result, self.checks, lambda check: observed.get(check.observation, [])
+        )
+
+
 class PipelineUpdate:
     """One update of a pipeline: runs every flow of the selected tables."""
 
@@ -168,6 +198,8 @@ class PipelineUpdate:
         self.on_progress = on_progress or (lambda flow, status, result: None)
         self.catalog_reader = CatalogReader(spark, settings.local_catalog, settings.default)
         self.max_parallel = max_parallel or int(os.environ.get("LAKEHOUSE_MAX_PARALLEL_FLOWS", "4"))
+        self.trigger: dict[str, Any] = {"availableNow": True}
+        self.streams: list[_RunningStream] = []  # continuous mode: queries left running
 
     def selected_tables(self) -> list[AnalyzedDataset]:
         tables = self.analyzed.tables()
@@ -205,6 +237,66 @@ class PipelineUpdate:
             raise failure
         return [result for name in tables for result in results.get(name, [])]
 
+    def run_continuously(
+        self, seconds: float | None, interval: float = 0.5, stop: threading.Event | None = None
+    ) -> list[FlowResult]:
+        """Keep every streaming flow running (a trigger each ``interval`` seconds) and recompute
+        materialized views when their inputs change, for ``seconds`` or until ``stop`` is set
+        or Ctrl-C; then stop each stream between two micro-batches.
+
+        Example:
+            >>> update.run_continuously(seconds=60)  # doctest: +SKIP
+        """
+        stop = stop or threading.Event()
+        self.trigger = {"processingTime": f"{int(interval * 1000)} milliseconds"}
+        for table in self.selected_tables():  # streams start only over tables that exist
+            self._ensure_table(table)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        results: dict[str, FlowResult] = {}
+        views = [t for t in self.selected_tables() if t.kind is DatasetKind.MATERIALIZED_VIEW]
+        try:
+            results.update((r.flow, r) for r in self.run())
+            while not stop.wait(interval) and (deadline is None or time.monotonic() < deadline):
+                self._raise_if_a_stream_failed()
+                results.update(self._refresh_views(views))
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a continuous update is stopped
+        finally:
+            self._stop_streams()
+        self._raise_if_a_stream_failed()
+        results.update(self._refresh_views(views))  # the views reflect what the streams wrote
+        for stream in self.streams:
+            stream.collect()
+            results[stream.result.flow] = stream.result
+            self._log_flow_done(stream.table.name, stream.result)
+        return list(results.values())
+
+    def _refresh_views(self, views: list[AnalyzedDataset]) -> dict[str, FlowResult]:
+        """Recompute the views whose inputs changed (change detection skips the others)."""
+        refreshed = {}
+        for view in views:
+            for flow in self.analyzed.graph.flows_into(view.name):
+                result = self._run_flow(flow, view, quiet=True)
+                if not result.skipped:
+                    refreshed[result.flow] = result
+        return refreshed
+
+    def _stop_streams(self) -> None:
+        """Stop each stream when no micro-batch is running (a batch cut short would only be
+        replayed by the next update, but a clean stop keeps the logs simple)."""
+        for stream in self.streams:
+            waited = 0.0
+            while stream.query.isActive and stream.query.status["isTriggerActive"] and waited < 60:
+                time.sleep(0.05)
+                waited += 0.05
+            stream.query.stop()
+
+    def _raise_if_a_stream_failed(self) -> None:
+        for stream in self.streams:
+            error = stream.query.exception()
+            if error is not None:
+                raise self._flow_failure(error, stream.flow, stream.table) from None
+
     def _run_table(self, table: AnalyzedDataset) -> list[FlowResult]:
         if self.full_refresh:
             self._reset(table)
@@ -227,16 +319,22 @@ class PipelineUpdate:
         shutil.rmtree(self.settings.auto_cdc_state(table.name), ignore_errors=True)
 
     def _ensure_table(self, table: AnalyzedDataset) -> None:
-        ensure_table(self.spark, self.settings.table_path(table), table.dataset, table.schema)
+        # Without a declared schema, the table gets the columns its first write would give
+        # it: Delta makes every column of a written DataFrame nullable.
+        schema = table.schema if table.dataset.schema is not None else nullable(table.schema)
+        ensure_table(self.spark, self.settings.table_path(table), table.dataset, schema)
 
     # -- flows ------------------------------------------------------------------------------
 
-    def _run_flow(self, flow: Flow, table: AnalyzedDataset) -> FlowResult:
+    def _run_flow(self, flow: Flow, table: AnalyzedDataset, quiet: bool = False) -> FlowResult:
+        """Run one flow and log it; ``quiet`` logs only a run that did something (the
+        continuous refresh of a materialized view checks its inputs twice a second)."""
         log = self.event_log
         streaming = self.analyzed.flow_streaming[flow.name]
         result = FlowResult(flow.name, table.name)
-        log.flow_progress(flow.name, table.name, "STARTING")
-        self.on_progress(flow.name, "STARTING", None)
+        if not quiet:
+            log.flow_progress(flow.name, table.name, "STARTING")
+            self.on_progress(flow.name, "STARTING", None)
         started = time.perf_counter()
         try:
             with self._flow_spark_conf(flow):
@@ -249,21 +347,33 @@ class PipelineUpdate:
             self.on_progress(flow.name, "FAILED", None)
             raise
         except Exception as error:  # Spark's and py4j's errors, reworded for the user
-            failure = (
-                expectation_failure(error, flow.name)
-                or rejected_change(error)
-                or FlowFailed(
-                    f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}"
-                )
-            )
+            failure = self._flow_failure(error, flow, table)
             log.flow_progress(flow.name, table.name, "FAILED", error=str(failure))
             self.on_progress(flow.name, "FAILED", None)
             raise failure from error
         result.seconds = time.perf_counter() - started
+        if any(s.result is result for s in self.streams):
+            log.flow_progress(flow.name, table.name, "RUNNING")
+            self.on_progress(flow.name, "RUNNING", None)
+            log.flush()
+        elif not (quiet and result.skipped):
+            self._log_flow_done(table.name, result)
+        return result
+
+    def _flow_failure(
+        self, error: BaseException, flow: Flow, table: AnalyzedDataset
+    ) -> PipelineError:
+        return (
+            expectation_failure(error, flow.name)
+            or rejected_change(error)
+            or FlowFailed(f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}")
+        )
+
+    def _log_flow_done(self, dataset: str, result: FlowResult) -> None:
         status = "SKIPPED" if result.skipped else "COMPLETED"
-        log.flow_progress(
-            flow.name,
-            table.name,
+        self.event_log.flow_progress(
+            result.flow,
+            dataset,
             status,
             metrics={"num_output_rows": result.num_output_rows, **result.cdc_metrics},
             data_quality={
@@ -271,9 +381,8 @@ class PipelineUpdate:
                 "expectations": result.expectations,
             },
         )
-        self.on_progress(flow.name, status, result)
-        log.flush()
-        return result
+        self.on_progress(result.flow, status, result)
+        self.event_log.flush()
 
     def _query(self, flow: Flow, streaming: bool) -> tuple[DataFrame, _FlowReader]:
         reader = _FlowReader(self, streaming)
@@ -307,6 +416,8 @@ class PipelineUpdate:
         return self.settings.checkpoint(flow) / "lakehouse_inputs.json"
 
     def _up_to_date(self, flow: Flow, streaming: bool, fingerprint: dict[str, Any]) -> bool:
+        if streaming and "availableNow" not in self.trigger:
+            return False  # a continuous stream runs from the start, new data or not
         previous = load_fingerprint(self._fingerprint_file(flow))
         if previous is None:
             # A stream that has never run, over tables that no write has reached, has nothing
@@ -334,7 +445,7 @@ class PipelineUpdate:
         writer = (
             frame.writeStream.option("checkpointLocation", str(self.settings.checkpoint(flow)))
             .queryName(flow.name)
-            .trigger(availableNow=True)
+            .trigger(**self.trigger)
         )
         cdc = self._auto_cdc_writer(flow, table)
         if cdc is None:
@@ -345,16 +456,12 @@ class PipelineUpdate:
             )
         else:
             query = writer.foreachBatch(cdc).start()
-        query.awaitTermination()
-        observed: dict[str, list[dict[str, Any]]] = {}
-        for progress in query.recentProgress:
-            for name, row in (progress.observedMetrics or {}).items():
-                observed.setdefault(name, []).append(row.asDict())
-        result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(output, []))
-        if cdc is not None:
-            result.cdc_metrics = dict(cdc.metrics)
-            result.num_output_rows = cdc.metrics.get("num_upserted_rows", 0)
-        self._collect_quality(result, checks, lambda check: observed.get(check.observation, []))
+        stream = _RunningStream(self, flow, table, query, result, cdc, output, checks)
+        if "availableNow" in self.trigger:
+            query.awaitTermination()
+            stream.collect()
+        else:
+            self.streams.append(stream)
 
     def _auto_cdc_writer(self, flow: Flow, table: AnalyzedDataset) -> AutoCdcWriter | None:
         cdc = self.analyzed.auto_cdc.get(flow.name)
