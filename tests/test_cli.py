@@ -9,17 +9,8 @@ from typer.testing import CliRunner
 
 from lakehouse.cli import app
 from tests.conftest import ORDERS
+from tests.engine.test_datasets import CHECKED_ORDERS_PIPELINE as PIPELINE
 from tests.engine.test_datasets import STREAM_ORDERS
-
-PIPELINE = (
-    STREAM_ORDERS
-    + """
-    @dlt.table
-    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
-    def orders():
-        return landing()
-    """
-)
 
 
 @pytest.fixture

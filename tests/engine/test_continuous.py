@@ -7,16 +7,11 @@ import threading
 import time
 
 from tests.conftest import ORDERS
-from tests.engine.test_datasets import STREAM_ORDERS
+from tests.engine.test_datasets import CHECKED_ORDERS_PIPELINE
 
 PIPELINE = (
-    STREAM_ORDERS
+    CHECKED_ORDERS_PIPELINE
     + """
-    @dlt.table
-    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
-    def orders():
-        return landing()
-
     @dlt.table
     def revenue():
         return spark.read.table("orders").agg(F.count("*").alias("orders"), F.sum("amount").alias("amount"))

@@ -29,6 +29,17 @@ ORDERS_PIPELINE = (
     """
 )
 
+# The same, dropping orders without an id.
+CHECKED_ORDERS_PIPELINE = (
+    STREAM_ORDERS
+    + """
+    @dlt.table
+    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
+    def orders():
+        return landing()
+    """
+)
+
 
 def test_table_with_streaming_query_is_a_streaming_table_and_batch_query_a_materialized_view(
     workspace,

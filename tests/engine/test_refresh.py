@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from tests.conftest import ORDERS
-from tests.engine.test_datasets import STREAM_ORDERS
+from tests.engine.test_datasets import CHECKED_ORDERS_PIPELINE
 
 PIPELINE = (
-    STREAM_ORDERS
+    CHECKED_ORDERS_PIPELINE
     + """
-    @dlt.table
-    @dlt.expect_or_drop("has_id", "id IS NOT NULL")
-    def orders():
-        return landing()
-
     @dlt.table
     def orders_enriched():
         return dlt.read_stream("orders").withColumn("amount_cents", F.col("amount") * 100)
