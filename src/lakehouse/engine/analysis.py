@@ -20,6 +20,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from lakehouse.engine.auto_loader import auto_loader_stream, schema_location
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_events import ResolvedAutoCdc, resolve_auto_cdc
 from lakehouse.engine.errors import GraphError, PipelineError
@@ -173,8 +174,11 @@ class GraphAnalyzer:
         catalog: LocalCatalog,
         default: tuple[str, str],
         scratch: Path,
+        auto_loader_dir: Path | None = None,
     ) -> None:
         self.spark = spark
+        self.auto_loader_dir = auto_loader_dir or scratch / "auto_loader"
+        self.flows_running: list[Flow] = []
         self.graph = graph
         self.catalog = catalog
         self.default = default
@@ -249,6 +253,7 @@ class GraphAnalyzer:
 
     def _flow(self, flow: Flow, dataset: Dataset) -> tuple[DataFrame, set[str]]:
         self.reads.append(set())
+        self.flows_running.append(flow)
         try:
             with reading_with(self), forbid_actions(dataset.name):
                 frame = flow.query()
@@ -262,6 +267,7 @@ class GraphAnalyzer:
             ) from error
         finally:
             reads = self.reads.pop()
+            self.flows_running.pop()
         if not isinstance(frame, DataFrame):
             raise GraphError(
                 f"the query function of '{flow.name}' returned {type(frame).__name__}, "
@@ -406,6 +412,23 @@ class GraphAnalyzer:
                 location,
             )
         return self._empty(_as_read(analyzed.schema, options), streaming)
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        flow = self.flows_running[-1]
+        return auto_loader_stream(
+            self.spark,
+            path,
+            options,
+            schema,
+            schema_location(options, self.auto_loader_dir / flow.name),
+            check_new_columns=True,
+        )
 
     def _external(
         self,

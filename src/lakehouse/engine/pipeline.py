@@ -158,7 +158,12 @@ def _analyze(
         graph = load_pipeline(files, registry, session)
     event_log.update_progress("SETTING_UP_TABLES")
     analyzed = GraphAnalyzer(
-        spark, graph, settings.local_catalog, settings.default, settings.state_dir / "scratch"
+        spark,
+        graph,
+        settings.local_catalog,
+        settings.default,
+        settings.state_dir / "scratch",
+        settings.state_dir / "auto_loader",
     ).analyze()
     for dataset in analyzed.datasets.values():
         event_log.emit(

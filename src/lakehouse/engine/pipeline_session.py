@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import sqlglot
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 from sqlglot import exp
 
 from lakehouse.engine.catalog import LocalCatalog
@@ -37,6 +38,16 @@ class DatasetReader(Protocol):
         location: SourceLocation | None,
         options: Mapping[str, str] | None = None,
     ) -> DataFrame: ...
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        """``spark.readStream.format("cloudFiles")...load(path)`` inside a flow."""
+        ...
 
 
 class CatalogReader:
@@ -63,6 +74,17 @@ class CatalogReader:
             source.format("delta")
             .options(**(options or {}))
             .load(str(self.catalog.table_path(table)))
+        )
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        raise GraphError(
+            "Auto Loader (cloudFiles) streams are read inside a flow's query function", location
         )
 
 
@@ -112,8 +134,11 @@ class _PipelineReader:
         self._reader = reader
         self._streaming = streaming
         self._options: dict[str, str] = {}
+        self._format: str | None = None
+        self._schema: StructType | None = None
 
     def format(self, source: str) -> _PipelineReader:
+        self._format = source
         self._reader = self._reader.format(source)
         return self
 
@@ -128,8 +153,16 @@ class _PipelineReader:
         return self
 
     def schema(self, schema: Any) -> _PipelineReader:
+        self._schema = schema if isinstance(schema, StructType) else StructType.fromDDL(schema)
         self._reader = self._reader.schema(schema)
         return self
+
+    def load(self, path: Any = None, *args: Any, **kwargs: Any) -> DataFrame:
+        if self._streaming and (self._format or "").lower() == "cloudfiles":
+            return current_reader().auto_loader(
+                str(path), self._options, self._schema, user_code_location()
+            )
+        return self._reader.load(path, *args, **kwargs)
 
     def table(self, name: str) -> DataFrame:
         return current_reader().read(

@@ -22,9 +22,11 @@ from typing import Any
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql.types import StructType
 
 from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
 from lakehouse.engine.auto_cdc import AutoCdcWriter
+from lakehouse.engine.auto_loader import auto_loader_stream, schema_location
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_detection import (
     inputs_fingerprint,
@@ -93,6 +95,9 @@ class PipelineSettings:
     def checkpoint(self, flow: Flow) -> Path:
         return self.state_dir / "checkpoints" / flow.target / flow.name
 
+    def auto_loader_state(self, flow: Flow) -> Path:
+        return self.state_dir / "auto_loader" / flow.name
+
     def auto_cdc_state(self, target: str) -> Path:
         return self.state_dir / "auto_cdc" / target
 
@@ -110,8 +115,9 @@ def _observation_name(dataset: str) -> str:
 class _FlowReader:
     """Reads for one flow while it runs: stored tables, inlined views, catalog tables."""
 
-    def __init__(self, update: PipelineUpdate, streaming: bool) -> None:
+    def __init__(self, update: PipelineUpdate, flow: Flow, streaming: bool) -> None:
         self.update = update
+        self.flow = flow
         self.streaming = streaming
         self.view_checks: list[ExpectationCheck] = []
         self.observations: dict[str, Observation] = {}  # batch queries only
@@ -146,6 +152,22 @@ class _FlowReader:
         self.sources.append(path)
         source = update.spark.readStream if streaming else update.spark.read
         return source.format("delta").options(**(options or {})).load(str(path))
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        return auto_loader_stream(
+            self.update.spark,
+            path,
+            options,
+            schema,
+            schema_location(options, self.update.settings.auto_loader_state(self.flow)),
+            check_new_columns=False,  # this update's analysis already applied the mode
+        )
 
 
 @dataclass
@@ -316,6 +338,7 @@ class PipelineUpdate:
         shutil.rmtree(self.settings.table_path(table), ignore_errors=True)
         for flow in self.analyzed.graph.flows_into(table.name):
             shutil.rmtree(self.settings.checkpoint(flow), ignore_errors=True)
+            shutil.rmtree(self.settings.auto_loader_state(flow), ignore_errors=True)
         shutil.rmtree(self.settings.auto_cdc_state(table.name), ignore_errors=True)
 
     def _ensure_table(self, table: AnalyzedDataset) -> None:
@@ -385,7 +408,7 @@ class PipelineUpdate:
         self.event_log.flush()
 
     def _query(self, flow: Flow, streaming: bool) -> tuple[DataFrame, _FlowReader]:
-        reader = _FlowReader(self, streaming)
+        reader = _FlowReader(self, flow, streaming)
         with reading_with(reader):
             frame = flow.query()
         return frame, reader
@@ -452,6 +475,7 @@ class PipelineUpdate:
             query = (
                 writer.format("delta")
                 .outputMode("append")
+                .option("mergeSchema", "true")  # streaming tables take new columns, as in pipelines
                 .start(str(self.settings.table_path(table)))
             )
         else:

@@ -1,0 +1,212 @@
+"""Auto Loader (``spark.readStream.format("cloudFiles")``) on open-source Spark.
+
+Each flow's source schema lives under a schema location (``cloudFiles.schemaLocation``, or one
+the engine keeps per flow, as pipelines do), as numbered versions ``_schemas/0``, ``1``, ...
+The first update infers it from the files (every column a string for JSON unless
+``cloudFiles.inferColumnTypes`` is true; ``cloudFiles.schemaHints`` override types). Each later
+update compares it with the files and applies ``cloudFiles.schemaEvolutionMode``:
+
+- ``addNewColumns`` (default without a user schema): new columns join the schema;
+- ``rescue``: the schema never changes; new columns go to ``_rescued_data``;
+- ``failOnNewColumns``: the update stops, naming the new columns;
+- ``none`` (default with a user schema): new columns are ignored.
+
+JSON records are read as text and parsed here, so a value that does not fit its column's type,
+and a column the schema does not have (unless ignored), lands in ``_rescued_data`` as JSON with
+the file's path, instead of being lost. The file source and its checkpoint make each file count
+once across updates; files that arrive during an update wait for the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, StringType, StructField, StructType
+
+from lakehouse.engine.errors import ConfigurationError, PipelineError
+
+RESCUED = "_rescued_data"
+_MODES = ("addNewColumns", "rescue", "failOnNewColumns", "none")
+_SAMPLE_FILES = 1000
+
+
+class NewColumnsFound(PipelineError):
+    """``failOnNewColumns``: the files have columns the source schema does not."""
+
+
+def auto_loader_stream(
+    spark: SparkSession,
+    path: str,
+    options: Mapping[str, str],
+    user_schema: StructType | None,
+    schema_location: Path,
+    *,
+    check_new_columns: bool,
+) -> DataFrame:
+    """The streaming DataFrame ``spark.readStream.format("cloudFiles")...load(path)`` gives.
+
+    Example:
+        >>> auto_loader_stream(spark, "/landing/orders", {"cloudFiles.format": "json"}, None,
+        ...                    Path("/lh/pipelines/p/auto_loader/orders"),
+        ...                    check_new_columns=True)  # doctest: +SKIP
+    """
+    settings = {k.lower(): v for k, v in options.items()}
+    file_format = settings.get("cloudfiles.format")
+    if file_format not in ("json", "parquet"):
+        raise ConfigurationError(
+            f"Auto Loader on {path}: cloudFiles.format must be 'json' or 'parquet' locally, "
+            f"got {file_format!r}"
+        )
+    mode = settings.get(
+        "cloudfiles.schemaevolutionmode", "none" if user_schema else "addNewColumns"
+    )
+    if mode not in _MODES:
+        raise ConfigurationError(
+            f"Auto Loader on {path}: cloudFiles.schemaEvolutionMode must be one of "
+            f"{', '.join(_MODES)}, got {mode!r}"
+        )
+    if file_format == "parquet" and mode == "rescue":
+        raise ConfigurationError(
+            f"Auto Loader on {path}: schemaEvolutionMode 'rescue' is supported for JSON only "
+            "locally; use addNewColumns or failOnNewColumns"
+        )
+    schema = user_schema or _source_schema(
+        spark, path, file_format, settings, schema_location, mode, check_new_columns
+    )
+    reader = spark.readStream.format("text" if file_format == "json" else "parquet")
+    passed = {k: v for k, v in options.items() if not k.lower().startswith("cloudfiles.")}
+    if "cloudfiles.maxfilespertrigger" in settings:
+        passed["maxFilesPerTrigger"] = settings["cloudfiles.maxfilespertrigger"]
+    if file_format == "parquet":
+        return reader.schema(schema).options(**passed).load(path)
+    rescue = user_schema is None or "rescueddatacolumn" in settings or mode == "rescue"
+    lines = reader.options(**passed).load(path)
+    return _parse_json_lines(lines, schema, rescue=rescue, keep_unknown=mode != "none")
+
+
+def schema_location(options: Mapping[str, str], default: Path) -> Path:
+    """``cloudFiles.schemaLocation`` if the stream sets it, else the engine's folder for the flow."""
+    for key, value in options.items():
+        if key.lower() == "cloudfiles.schemalocation":
+            return Path(value)
+    return default
+
+
+def _source_schema(
+    spark: SparkSession,
+    path: str,
+    file_format: str,
+    settings: Mapping[str, str],
+    location: Path,
+    mode: str,
+    check_new_columns: bool,
+) -> StructType:
+    versions = location / "_schemas"
+    stored = sorted(versions.glob("*"), key=lambda p: int(p.name)) if versions.is_dir() else []
+    if stored and not check_new_columns:
+        return StructType.fromJson(json.loads(stored[-1].read_text()))
+    inferred = _infer(spark, path, file_format, settings)
+    if not stored:
+        if inferred is None:
+            raise ConfigurationError(
+                f"Auto Loader on {path}: no files to infer the schema from; land a file first "
+                "or give the stream a schema"
+            )
+        _save(versions, 0, inferred)
+        return inferred
+    current = StructType.fromJson(json.loads(stored[-1].read_text()))
+    known = {f.name.lower() for f in current.fields}
+    new = [f for f in (inferred.fields if inferred else []) if f.name.lower() not in known]
+    if new and mode == "addNewColumns":
+        current = StructType([*current.fields, *new])
+        _save(versions, int(stored[-1].name) + 1, current)
+    elif new and mode == "failOnNewColumns":
+        raise NewColumnsFound(
+            f"Auto Loader on {path}: the files have new columns "
+            f"{', '.join(f.name for f in new)} and cloudFiles.schemaEvolutionMode is "
+            "failOnNewColumns; give the stream a schema with them, or remove those files"
+        )
+    return current
+
+
+def _save(versions: Path, version: int, schema: StructType) -> None:
+    versions.mkdir(parents=True, exist_ok=True)
+    temporary = versions / f".{version}.tmp"
+    temporary.write_text(schema.json())
+    temporary.replace(versions / str(version))
+
+
+def _infer(
+    spark: SparkSession, path: str, file_format: str, settings: Mapping[str, str]
+) -> StructType | None:
+    files = sorted(
+        (p for p in Path(path).rglob("*") if p.is_file() and not p.name.startswith((".", "_"))),
+        key=lambda p: p.stat().st_mtime,
+    )[-_SAMPLE_FILES:]
+    if not files:
+        return None
+    sample = spark.read.format(file_format).load([str(f) for f in files])
+    fields = [f for f in sample.schema.fields if f.name != "_corrupt_record"]
+    if file_format == "json" and settings.get("cloudfiles.infercolumntypes", "false") != "true":
+        fields = [StructField(f.name, StringType()) for f in fields]
+    hints = _hints(settings.get("cloudfiles.schemahints"))
+    fields = [StructField(f.name, hints.pop(f.name.lower(), f.dataType)) for f in fields]
+    fields += [StructField(name, data_type) for name, data_type in hints.items()]
+    return StructType(fields)
+
+
+def _hints(text: str | None) -> dict[str, DataType]:
+    if not text:
+        return {}
+    return {f.name.lower(): f.dataType for f in StructType.fromDDL(text).fields}
+
+
+def _parse_json_lines(
+    lines: DataFrame, schema: StructType, *, rescue: bool, keep_unknown: bool
+) -> DataFrame:
+    """Typed columns from JSON lines; with ``rescue``, what does not fit goes to
+    ``_rescued_data`` with the file path."""
+    raw = F.from_json(F.col("value"), "map<string,string>")
+    parsed = lines.where(F.trim("value") != "").withColumn("__raw", raw)
+    columns: list[Column] = []
+    mismatches: list[Column] = []
+    for field in schema.fields:
+        text = F.col("__raw").getItem(field.name)
+        value = _typed(text, field.dataType)
+        columns.append(value.alias(field.name))
+        mismatches.append(
+            F.when(text.isNotNull() & value.isNull(), F.create_map(F.lit(field.name), text))
+        )
+    if not rescue:
+        return parsed.select(*columns)
+    known = F.array(*[F.lit(f.name) for f in schema.fields])
+    unknown = F.map_filter(F.col("__raw"), lambda k, _: ~F.array_contains(known, k))
+    # A line that is not a JSON object is kept whole.
+    corrupt = F.when(
+        F.col("__raw").isNull(), F.create_map(F.lit("_corrupt_record"), F.col("value"))
+    )
+    pieces = [*mismatches, corrupt]
+    if keep_unknown:
+        pieces.append(unknown)
+    rescued = F.map_concat(
+        *[F.coalesce(p, F.create_map().cast("map<string,string>")) for p in pieces]
+    )
+    with_path = F.map_concat(
+        rescued, F.create_map(F.lit("_file_path"), F.col("_metadata.file_path"))
+    )
+    return parsed.select(
+        *columns,
+        F.when(F.size(rescued) > 0, F.to_json(with_path)).alias(RESCUED),
+    )
+
+
+def _typed(text: Column, data_type: DataType) -> Column:
+    if isinstance(data_type, StringType):
+        return text
+    if data_type.typeName() in ("struct", "array", "map"):
+        return F.from_json(text, data_type)
+    return text.try_cast(data_type)

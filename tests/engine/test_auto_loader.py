@@ -1,0 +1,138 @@
+"""Auto Loader (cloudFiles) on open-source Spark: schema inference and location, rescued data,
+schema evolution modes, and each file ingested once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakehouse.engine import PipelineError
+
+
+def _pipeline(*options: str, schema: str | None = None) -> str:
+    chained = "".join(f".option({o})" for o in options)
+    with_schema = f'.schema("{schema}")' if schema else ""
+    return f"""
+import dlt
+
+@dlt.table
+def raw_orders():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json"){chained}
+            {with_schema}.load(spark.conf.get("landing")))
+"""
+
+
+def _rows(workspace, order_by: str = "id") -> list[dict]:
+    return workspace.rows("raw_orders", order_by)
+
+
+def test_json_columns_are_inferred_as_strings_and_each_file_is_read_once(workspace):
+    workspace.source(_pipeline())
+    workspace.land("1.json", [{"id": 1, "amount": 9.5}, {"id": 2, "amount": 3}])
+    first = workspace.run()
+    assert first.rows_written("raw_orders") == 2
+    assert _rows(workspace) == [
+        {"id": "1", "amount": "9.5", "_rescued_data": None},
+        {"id": "2", "amount": "3", "_rescued_data": None},
+    ]
+    workspace.land("2.json", [{"id": 3, "amount": 1}])
+    second = workspace.run()
+    assert second.rows_written("raw_orders") == 1
+    assert workspace.run().rows_written("raw_orders") == 0
+
+
+def test_infer_column_types_and_schema_hints_type_the_columns(workspace):
+    workspace.source(
+        _pipeline(
+            '"cloudFiles.inferColumnTypes", "true"',
+            '"cloudFiles.schemaHints", "amount DECIMAL(10,2), note STRING"',
+        )
+    )
+    workspace.land("1.json", [{"id": 1, "amount": 9.5, "when": "2026-01-01"}])
+    workspace.run()
+    schema = workspace.table("raw_orders").schema
+    assert schema["id"].dataType.typeName() == "long"
+    assert schema["amount"].dataType.simpleString() == "decimal(10,2)"
+    assert schema["note"].dataType.typeName() == "string"
+
+
+def test_values_that_do_not_fit_their_type_are_rescued_with_the_file_path(workspace):
+    workspace.source(_pipeline('"cloudFiles.inferColumnTypes", "true"'))
+    workspace.land("1.json", [{"id": 1, "amount": 2.5}])
+    workspace.run()
+    bad = workspace.land("2.json", [{"id": 2, "amount": "lots"}])
+    workspace.run()
+    row = _rows(workspace)[1]
+    assert row["id"] == 2 and row["amount"] is None
+    rescued = json.loads(row["_rescued_data"])
+    assert rescued["amount"] == "lots"
+    assert rescued["_file_path"].endswith(str(bad))
+
+
+def test_a_line_that_is_not_json_is_rescued_whole(workspace):
+    workspace.source(_pipeline())
+    workspace.land("1.json", [{"id": 1}])
+    (workspace.landing / "2.json").write_text('{"id": 2}\nnot json at all\n\n')
+    workspace.run()
+    rows = _rows(workspace, "id NULLS LAST")
+    assert [r["id"] for r in rows] == ["1", "2", None]
+    assert json.loads(rows[2]["_rescued_data"])["_corrupt_record"] == "not json at all"
+
+
+def test_add_new_columns_evolves_the_schema_on_the_next_update(workspace):
+    workspace.source(_pipeline())
+    workspace.land("1.json", [{"id": 1}])
+    workspace.run()
+    workspace.land("2.json", [{"id": 2, "country": "NL"}])
+    workspace.run()
+    assert [(r["id"], r["country"]) for r in _rows(workspace)] == [("1", None), ("2", "NL")]
+    versions = sorted(p.name for p in workspace.storage.rglob("_schemas/*"))
+    assert versions == ["0", "1"]
+
+
+def test_rescue_mode_keeps_the_schema_and_rescues_new_columns(workspace):
+    workspace.source(_pipeline('"cloudFiles.schemaEvolutionMode", "rescue"'))
+    workspace.land("1.json", [{"id": 1}])
+    workspace.run()
+    workspace.land("2.json", [{"id": 2, "country": "NL"}])
+    workspace.run()
+    rows = _rows(workspace)
+    assert set(rows[1]) == {"id", "_rescued_data"}
+    assert json.loads(rows[1]["_rescued_data"])["country"] == "NL"
+
+
+def test_fail_on_new_columns_stops_the_update_naming_them(workspace):
+    workspace.source(_pipeline('"cloudFiles.schemaEvolutionMode", "failOnNewColumns"'))
+    workspace.land("1.json", [{"id": 1}])
+    workspace.run()
+    workspace.land("2.json", [{"id": 2, "country": "NL"}])
+    with pytest.raises(PipelineError, match="new columns country"):
+        workspace.run()
+
+
+def test_a_given_schema_ignores_new_columns_by_default(workspace):
+    workspace.source(_pipeline(schema="id INT"))
+    workspace.land("1.json", [{"id": 1, "country": "NL"}])
+    workspace.run()
+    assert _rows(workspace) == [{"id": 1}]
+
+
+def test_max_files_per_trigger_and_file_metadata(workspace):
+    workspace.source(
+        _pipeline('"cloudFiles.maxFilesPerTrigger", 1').replace(
+            '.load(spark.conf.get("landing")))',
+            '.load(spark.conf.get("landing")).select("*", "_metadata.file_name"))',
+        )
+    )
+    for i in range(3):
+        workspace.land(f"{i}.json", [{"id": i}])
+    result = workspace.run()
+    assert result.rows_written("raw_orders") == 3
+    assert [r["file_name"] for r in _rows(workspace)] == ["0.json", "1.json", "2.json"]
+
+
+def test_no_files_and_no_schema_is_a_clear_error(workspace):
+    workspace.source(_pipeline())
+    with pytest.raises(PipelineError, match="no files to infer the schema from"):
+        workspace.run()
