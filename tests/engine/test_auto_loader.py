@@ -118,6 +118,18 @@ def test_a_given_schema_ignores_new_columns_by_default(workspace):
     assert _rows(workspace) == [{"id": 1}]
 
 
+def test_a_given_schema_with_a_rescued_data_column_keeps_what_does_not_fit(workspace):
+    workspace.source(_pipeline('"rescuedDataColumn", "_bad"', schema="id INT"))
+    workspace.land("1.json", [{"id": "x1", "country": "NL"}])
+    workspace.run()
+    (row,) = _rows(workspace)
+    assert row["id"] is None
+    assert {k: v for k, v in json.loads(row["_bad"]).items() if k != "_file_path"} == {
+        "id": "x1",
+        "country": "NL",
+    }
+
+
 def test_max_files_per_trigger_and_file_metadata(workspace):
     workspace.source(
         _pipeline('"cloudFiles.maxFilesPerTrigger", 1').replace(

@@ -83,9 +83,14 @@ def auto_loader_stream(
         passed["maxFilesPerTrigger"] = settings["cloudfiles.maxfilespertrigger"]
     if file_format == "parquet":
         return reader.schema(schema).options(**passed).load(path)
+    rescued = settings.get("rescueddatacolumn", RESCUED)
     rescue = user_schema is None or "rescueddatacolumn" in settings or mode == "rescue"
-    lines = reader.options(**passed).load(path)
-    return _parse_json_lines(lines, schema, rescue=rescue, keep_unknown=mode != "none")
+    lines = reader.options(
+        **{k: v for k, v in passed.items() if k.lower() != "rescueddatacolumn"}
+    ).load(path)
+    # "none" ignores new columns, unless a rescued data column was asked for.
+    keep_unknown = mode != "none" or "rescueddatacolumn" in settings
+    return _parse_json_lines(lines, schema, rescued if rescue else None, keep_unknown=keep_unknown)
 
 
 def schema_location(options: Mapping[str, str], default: Path) -> Path:
@@ -166,10 +171,10 @@ def _hints(text: str | None) -> dict[str, DataType]:
 
 
 def _parse_json_lines(
-    lines: DataFrame, schema: StructType, *, rescue: bool, keep_unknown: bool
+    lines: DataFrame, schema: StructType, rescued_column: str | None, *, keep_unknown: bool
 ) -> DataFrame:
-    """Typed columns from JSON lines; with ``rescue``, what does not fit goes to
-    ``_rescued_data`` with the file path."""
+    """Typed columns from JSON lines; with a ``rescued_column``, what does not fit goes there
+    as JSON with the file path."""
     raw = F.from_json(F.col("value"), "map<string,string>")
     parsed = lines.where(F.trim("value") != "").withColumn("__raw", raw)
     columns: list[Column] = []
@@ -181,7 +186,7 @@ def _parse_json_lines(
         mismatches.append(
             F.when(text.isNotNull() & value.isNull(), F.create_map(F.lit(field.name), text))
         )
-    if not rescue:
+    if rescued_column is None:
         return parsed.select(*columns)
     known = F.array(*[F.lit(f.name) for f in schema.fields])
     unknown = F.map_filter(F.col("__raw"), lambda k, _: ~F.array_contains(known, k))
@@ -200,7 +205,7 @@ def _parse_json_lines(
     )
     return parsed.select(
         *columns,
-        F.when(F.size(rescued) > 0, F.to_json(with_path)).alias(RESCUED),
+        F.when(F.size(rescued) > 0, F.to_json(with_path)).alias(rescued_column),
     )
 
 
