@@ -9,7 +9,6 @@ NULL sequence or a NULL key stops the update with a message showing the event.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,17 +18,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, MapType, StructField, StructType
 
 from lakehouse.engine.errors import ChangeEventRejected, GraphError
-from lakehouse.engine.expectations import error_text_with_causes
 from lakehouse.engine.graph import AutoCdc
+from lakehouse.engine.row_errors import any_of, row_error, stop_at_row
 
 SEQUENCE = "__seq"
 DELETE = "__delete"
 TRUNCATE = "__truncate"
 START_AT = "__START_AT"
 END_AT = "__END_AT"
-
-_REJECT_MARKER = "LAKEHOUSE_CHANGE_REJECTED"
-_REJECT_PATTERN = re.compile(_REJECT_MARKER + r"::(?P<payload>\{.*?\})::END", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -161,7 +157,7 @@ def change_events(batch: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
     sequence = _as_column(spec.sequence_by)
     truncate = _flag(spec.apply_as_truncates)
     record = F.to_json(F.struct(*[F.col(f"`{c}`") for c in batch.columns]))
-    null_key = _any([F.col(f"`{k}`").isNull() for k in cdc.keys]) & ~truncate
+    null_key = any_of([F.col(f"`{k}`").isNull() for k in cdc.keys]) & ~truncate
     problem = F.when(
         sequence.isNull(),
         reject(cdc, "an event has a NULL sequence (sequence_by); every event needs one", record),
@@ -178,33 +174,18 @@ def _flag(expression: Any) -> Column:
     return F.lit(False) if expression is None else F.coalesce(_as_column(expression), F.lit(False))
 
 
-def _any(conditions: list[Column]) -> Column:
-    result = F.lit(False)
-    for condition in conditions:
-        result = result | condition
-    return result
-
-
 def reject(cdc: ResolvedAutoCdc, problem: str, record: Column) -> Column:
     """An expression that stops the update with ``problem`` and the offending record."""
-    header = json.dumps({"flow": cdc.flow, "target": cdc.target, "problem": problem})[:-1]
-    return F.raise_error(
-        F.concat(
-            F.lit(f'{_REJECT_MARKER}::{header}, "record": '),
-            F.coalesce(record, F.lit("null")),
-            F.lit("}::END"),
-        )
+    return stop_at_row(
+        "change_event", {"flow": cdc.flow, "target": cdc.target, "problem": problem}, record
     )
 
 
 def rejected_change(error: BaseException) -> ChangeEventRejected | None:
     """The ``ChangeEventRejected`` hidden in a Spark error, if there is one."""
-    for match in _REJECT_PATTERN.finditer(error_text_with_causes(error)):
-        try:
-            details = json.loads(match.group("payload"))
-        except json.JSONDecodeError:
-            continue
-        return ChangeEventRejected(
-            details["flow"], details["target"], details["problem"], json.dumps(details["record"])
-        )
-    return None
+    details = row_error(error, "change_event")
+    if details is None:
+        return None
+    return ChangeEventRejected(
+        details["flow"], details["target"], details["problem"], json.dumps(details["record"])
+    )

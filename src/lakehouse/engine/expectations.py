@@ -8,7 +8,6 @@ update stops with a message that names all three.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,9 +16,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.engine.errors import ExpectationFailed, GraphError
 from lakehouse.engine.graph import Expectation
-
-_FAIL_MARKER = "LAKEHOUSE_EXPECTATION_FAILED"
-_FAIL_PATTERN = re.compile(_FAIL_MARKER + r"::(?P<payload>\{.*?\})::END", re.DOTALL)
+from lakehouse.engine.row_errors import any_of, row_error, stop_at_row
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def apply_expectations(
         return df
     broken = [violated(e) for e in check.expectations]
     drop = [b for b, e in zip(broken, check.expectations, strict=False) if e.action == "drop"]
-    any_drop = _any(drop)
+    any_drop = any_of(drop)
     counted = df.observe(
         observer or check.observation,
         F.count(F.lit(1)).alias("input_records"),
@@ -100,51 +97,20 @@ def apply_expectations(
     )
     for b, e in zip(broken, check.expectations, strict=False):
         if e.action == "fail":
-            counted = counted.where(
-                F.when(b, F.raise_error(_failure_message(e, check.dataset, df))).otherwise(True)
-            )
+            counted = counted.where(F.when(b, _failure(e, check.dataset, df)).otherwise(True))
     return counted.where(~any_drop) if drop else counted
 
 
-def _any(conditions: list[Column]) -> Column:
-    result = F.lit(False)
-    for condition in conditions:
-        result = result | condition
-    return result
-
-
-def _failure_message(expectation: Expectation, dataset: str, df: DataFrame) -> Column:
-    header = json.dumps({"expectation": expectation.name, "dataset": dataset})[:-1]
+def _failure(expectation: Expectation, dataset: str, df: DataFrame) -> Column:
     record = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
-    return F.concat(
-        F.lit(f'{_FAIL_MARKER}::{header}, "record": '),
-        F.coalesce(record, F.lit("null")),
-        F.lit("}::END"),
-    )
+    return stop_at_row("expectation", {"expectation": expectation.name, "dataset": dataset}, record)
 
 
 def expectation_failure(error: BaseException, flow: str) -> ExpectationFailed | None:
     """The ``ExpectationFailed`` hidden in a Spark error, if there is one."""
-    # Spark repeats the message in nested causes, some of them escaped: take the first clean one.
-    for match in _FAIL_PATTERN.finditer(error_text_with_causes(error)):
-        try:
-            details = json.loads(match.group("payload"))
-        except json.JSONDecodeError:
-            continue
-        return ExpectationFailed(
-            details["expectation"], details["dataset"], flow, json.dumps(details["record"])
-        )
-    return None
-
-
-def error_text_with_causes(error: BaseException) -> str:
-    """The error's text and its JVM causes' messages (a failed stream hides the task's error)."""
-    texts = [str(error)]
-    cause = getattr(error, "_origin", None)
-    while cause is not None and len(texts) < 20:
-        try:
-            texts.append(str(cause.getMessage()))
-            cause = cause.getCause()
-        except Exception:  # not a JVM throwable after all
-            break
-    return "\n".join(texts)
+    details = row_error(error, "expectation")
+    if details is None:
+        return None
+    return ExpectationFailed(
+        details["expectation"], details["dataset"], flow, json.dumps(details["record"])
+    )

@@ -1,0 +1,76 @@
+"""Errors a row raises inside a Spark job, carried back to Python intact.
+
+A failing expectation or an invalid change event has to stop the job at the offending row. The
+expression built here raises with a marker, a kind and JSON details (the record included); once
+the job fails, ``row_error`` finds them again in the Spark error or its JVM causes, so the
+engine can report a message of its own instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+_MARKER = "LAKEHOUSE_ROW_ERROR"
+_PATTERN = re.compile(_MARKER + r"\[(?P<kind>\w+)\]::(?P<payload>\{.*?\})::END", re.DOTALL)
+
+
+def stop_at_row(kind: str, details: Mapping[str, str], record: Column) -> Column:
+    """An expression that fails the job with ``details`` and the row's ``record`` (JSON).
+
+    Example:
+        >>> df.where(F.when(F.col("id").isNull(),
+        ...     stop_at_row("example", {"table": "t"}, F.to_json(F.struct("*")))))  # doctest: +SKIP
+    """
+    header = json.dumps(dict(details))[:-1]
+    return F.raise_error(
+        F.concat(
+            F.lit(f'{_MARKER}[{kind}]::{header}, "record": '),
+            F.coalesce(record, F.lit("null")),
+            F.lit("}::END"),
+        )
+    )
+
+
+def row_error(error: BaseException, kind: str) -> dict[str, Any] | None:
+    """The details ``stop_at_row(kind, ...)`` raised, if ``error`` comes from it.
+
+    Example:
+        >>> row_error(stream_failure, "example")  # doctest: +SKIP
+        {'table': 't', 'record': {'id': None}}
+    """
+    # Spark repeats the message in nested causes, some of them escaped: take the first clean one.
+    for match in _PATTERN.finditer(error_text_with_causes(error)):
+        if match.group("kind") != kind:
+            continue
+        try:
+            return json.loads(match.group("payload"))
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+def error_text_with_causes(error: BaseException) -> str:
+    """The error's text and its JVM causes' messages (a failed stream hides the task's error)."""
+    texts = [str(error)]
+    cause = getattr(error, "_origin", None)
+    while cause is not None and len(texts) < 20:
+        try:
+            texts.append(str(cause.getMessage()))
+            cause = cause.getCause()
+        except Exception:  # not a JVM throwable after all
+            break
+    return "\n".join(texts)
+
+
+def any_of(conditions: list[Column]) -> Column:
+    """True when any of ``conditions`` is (False for none)."""
+    result = F.lit(False)
+    for condition in conditions:
+        result = result | condition
+    return result
