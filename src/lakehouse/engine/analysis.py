@@ -10,7 +10,7 @@ and line where it was written.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from lakehouse.engine.auto_loader import auto_loader_stream, schema_location
+from lakehouse.engine.auto_loader import auto_loader_stream
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_events import ResolvedAutoCdc, resolve_auto_cdc
 from lakehouse.engine.errors import GraphError, PipelineError
@@ -174,10 +174,11 @@ class GraphAnalyzer:
         catalog: LocalCatalog,
         default: tuple[str, str],
         scratch: Path,
-        auto_loader_dir: Path | None = None,
+        auto_loader_state: Callable[[Flow], Path] | None = None,
     ) -> None:
         self.spark = spark
-        self.auto_loader_dir = auto_loader_dir or scratch / "auto_loader"
+        # Where a flow's Auto Loader keeps its schema: the update's own place for it.
+        self.auto_loader_state = auto_loader_state or (lambda f: scratch / "auto_loader" / f.name)
         self.flows_running: list[Flow] = []
         self.graph = graph
         self.catalog = catalog
@@ -420,14 +421,9 @@ class GraphAnalyzer:
         schema: StructType | None,
         location: SourceLocation | None,
     ) -> DataFrame:
-        flow = self.flows_running[-1]
+        default_location = self.auto_loader_state(self.flows_running[-1])
         return auto_loader_stream(
-            self.spark,
-            path,
-            options,
-            schema,
-            schema_location(options, self.auto_loader_dir / flow.name),
-            check_new_columns=True,
+            self.spark, path, options, schema, default_location, check_new_columns=True
         )
 
     def _external(

@@ -43,11 +43,12 @@ def auto_loader_stream(
     path: str,
     options: Mapping[str, str],
     user_schema: StructType | None,
-    schema_location: Path,
+    default_location: Path,
     *,
     check_new_columns: bool,
 ) -> DataFrame:
     """The streaming DataFrame ``spark.readStream.format("cloudFiles")...load(path)`` gives.
+    The schema lives in ``cloudFiles.schemaLocation``, or else in ``default_location``.
 
     Example:
         >>> auto_loader_stream(spark, "/landing/orders", {"cloudFiles.format": "json"}, None,
@@ -75,7 +76,13 @@ def auto_loader_stream(
             "locally; use addNewColumns or failOnNewColumns"
         )
     schema = user_schema or _source_schema(
-        spark, path, file_format, settings, schema_location, mode, check_new_columns
+        spark,
+        path,
+        file_format,
+        settings,
+        Path(settings.get("cloudfiles.schemalocation", default_location)),
+        mode,
+        check_new_columns,
     )
     reader = spark.readStream.format("text" if file_format == "json" else "parquet")
     passed = {k: v for k, v in options.items() if not k.lower().startswith("cloudfiles.")}
@@ -91,14 +98,6 @@ def auto_loader_stream(
     # "none" ignores new columns, unless a rescued data column was asked for.
     keep_unknown = mode != "none" or "rescueddatacolumn" in settings
     return _parse_json_lines(lines, schema, rescued if rescue else None, keep_unknown=keep_unknown)
-
-
-def schema_location(options: Mapping[str, str], default: Path) -> Path:
-    """``cloudFiles.schemaLocation`` if the stream sets it, else the engine's folder for the flow."""
-    for key, value in options.items():
-        if key.lower() == "cloudfiles.schemalocation":
-            return Path(value)
-    return default
 
 
 def _source_schema(

@@ -163,7 +163,7 @@ def _analyze(
         settings.local_catalog,
         settings.default,
         settings.state_dir / "scratch",
-        settings.state_dir / "auto_loader",
+        settings.auto_loader_state,
     ).analyze()
     for dataset in analyzed.datasets.values():
         event_log.emit(

@@ -135,7 +135,7 @@ class _PipelineReader:
         self._streaming = streaming
         self._options: dict[str, str] = {}
         self._format: str | None = None
-        self._schema: StructType | None = None
+        self._schema: StructType | str | None = None
 
     def format(self, source: str) -> _PipelineReader:
         self._format = source
@@ -153,14 +153,17 @@ class _PipelineReader:
         return self
 
     def schema(self, schema: Any) -> _PipelineReader:
-        self._schema = schema if isinstance(schema, StructType) else StructType.fromDDL(schema)
+        self._schema = schema
         self._reader = self._reader.schema(schema)
         return self
 
     def load(self, path: Any = None, *args: Any, **kwargs: Any) -> DataFrame:
         if self._streaming and (self._format or "").lower() == "cloudfiles":
+            schema = self._schema
+            if isinstance(schema, str):  # parsed only for Auto Loader; Spark parses its own
+                schema = StructType.fromDDL(schema)
             return current_reader().auto_loader(
-                str(path), self._options, self._schema, user_code_location()
+                str(path), self._options, schema, user_code_location()
             )
         return self._reader.load(path, *args, **kwargs)
 

@@ -26,7 +26,7 @@ from pyspark.sql.types import StructType
 
 from lakehouse.engine.analysis import AnalyzedDataset, AnalyzedGraph, resolve_dataset_name
 from lakehouse.engine.auto_cdc import AutoCdcWriter
-from lakehouse.engine.auto_loader import auto_loader_stream, schema_location
+from lakehouse.engine.auto_loader import auto_loader_stream
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_detection import (
     inputs_fingerprint,
@@ -160,12 +160,13 @@ class _FlowReader:
         schema: StructType | None,
         location: SourceLocation | None,
     ) -> DataFrame:
+        default_location = self.update.settings.auto_loader_state(self.flow)
         return auto_loader_stream(
             self.update.spark,
             path,
             options,
             schema,
-            schema_location(options, self.update.settings.auto_loader_state(self.flow)),
+            default_location,
             check_new_columns=False,  # this update's analysis already applied the mode
         )
 
