@@ -72,3 +72,13 @@ def test_continuous_update_stops_after_the_given_seconds(workspace):
     assert time.monotonic() - started < 60
     assert result.rows_written("orders") == 3
     assert _orders_in_revenue(workspace) == 3
+
+
+def test_a_continuous_full_refresh_rebuilds_the_tables_before_streaming(workspace):
+    workspace.source(PIPELINE)
+    workspace.land("1.json", ORDERS)
+    workspace.run()
+    result = workspace.run(continuous=True, run_for=3, full_refresh=True)
+    assert result.rows_written("orders") == 3
+    assert workspace.table("orders").count() == 3
+    assert _orders_in_revenue(workspace) == 3

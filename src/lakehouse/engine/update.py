@@ -224,6 +224,10 @@ class PipelineUpdate:
         self.trigger: dict[str, Any] = {"availableNow": True}
         self.streams: list[_RunningStream] = []  # continuous mode: queries left running
 
+    @property
+    def _continuous(self) -> bool:
+        return "availableNow" not in self.trigger
+
     def selected_tables(self) -> list[AnalyzedDataset]:
         tables = self.analyzed.tables()
         if isinstance(self.full_refresh, tuple):
@@ -272,8 +276,6 @@ class PipelineUpdate:
         """
         stop = stop or threading.Event()
         self.trigger = {"processingTime": f"{int(interval * 1000)} milliseconds"}
-        for table in self.selected_tables():  # streams start only over tables that exist
-            self._ensure_table(table)
         deadline = None if seconds is None else time.monotonic() + seconds
         results: dict[str, FlowResult] = {}
         views = [t for t in self.selected_tables() if t.kind is DatasetKind.MATERIALIZED_VIEW]
@@ -324,7 +326,9 @@ class PipelineUpdate:
         if self.full_refresh:
             self._reset(table)
         flows = self.analyzed.graph.flows_into(table.name)
-        if _declares_table_metadata(table) or any(f.auto_cdc for f in flows):
+        # A long-running stream must start over a table that exists: created by its own first
+        # write, it would race the empty table made for readers below.
+        if self._continuous or _declares_table_metadata(table) or any(f.auto_cdc for f in flows):
             self._ensure_table(table)
             sync_properties(self.spark, self.settings.table_path(table), table.dataset)
         results = [self._run_flow(f, table) for f in flows]
@@ -440,7 +444,7 @@ class PipelineUpdate:
         return self.settings.checkpoint(flow) / "lakehouse_inputs.json"
 
     def _up_to_date(self, flow: Flow, streaming: bool, fingerprint: dict[str, Any]) -> bool:
-        if streaming and "availableNow" not in self.trigger:
+        if streaming and self._continuous:
             return False  # a continuous stream runs from the start, new data or not
         previous = load_fingerprint(self._fingerprint_file(flow))
         if previous is None:
@@ -482,7 +486,7 @@ class PipelineUpdate:
         else:
             query = writer.foreachBatch(cdc).start()
         stream = _RunningStream(self, flow, table, query, result, cdc, output, checks)
-        if "availableNow" in self.trigger:
+        if not self._continuous:
             query.awaitTermination()
             stream.collect()
         else:
