@@ -44,12 +44,15 @@ def scd1_apply(
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
     _ensure_state(session, cdc, state)
-    state_rows = DeltaTable.forPath(session, str(state)).toDF()
     before = delta_version(target)
     if cdc.spec.apply_as_truncates is not None:
-        events = _apply_truncates(session, events, cdc, target, state, state_rows)
-    if not never_written(state):
-        applied = state_rows.select(*cdc.keys, F.col(SEQUENCE).alias(APPLIED))
+        events = _apply_truncates(session, events, cdc, target, state)
+    if not never_written(state):  # nothing applied yet: every event is new
+        applied = (
+            session.read.format("delta")
+            .load(str(state))
+            .select(*cdc.keys, F.col(SEQUENCE).alias(APPLIED))
+        )
         events = events.join(applied, list(cdc.keys), "left").where(
             F.col(APPLIED).isNull() | (F.col(SEQUENCE) > F.col(APPLIED))
         )
@@ -130,13 +133,13 @@ def _apply_truncates(
     cdc: ResolvedAutoCdc,
     target: Path,
     state: Path,
-    state_rows: DataFrame,
 ) -> DataFrame:
     """A truncate at sequence T removes every row whose last event is older than T; events
     older than T are ignored. Returns the batch's remaining events."""
     truncate = events.where(F.col(TRUNCATE)).agg(F.max(SEQUENCE).alias(TRUNCATED_AT))
     if truncate.first()[TRUNCATED_AT] is None:
         return events.where(~F.col(TRUNCATE))
+    state_rows = session.read.format("delta").load(str(state))
     older = state_rows.crossJoin(truncate).where(F.col(SEQUENCE) < F.col(TRUNCATED_AT))
     matches = " AND ".join(f"t.`{k}` = s.`{k}`" for k in cdc.keys)
     DeltaTable.forPath(session, str(target)).alias("t").merge(
