@@ -10,7 +10,7 @@ import pytest
 from lakehouse.engine import PipelineError
 
 
-def _pipeline(*options: str, schema: str | None = None) -> str:
+def _pipeline(*options: str, schema: str | None = None, file_format: str = "json") -> str:
     chained = "".join(f".option({o})" for o in options)
     with_schema = f'.schema("{schema}")' if schema else ""
     return f"""
@@ -18,7 +18,8 @@ import dlt
 
 @dlt.table
 def raw_orders():
-    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json"){chained}
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "{file_format}")
+            {chained}
             {with_schema}.load(spark.conf.get("landing")))
 """
 
@@ -148,3 +149,46 @@ def test_no_files_and_no_schema_is_a_clear_error(workspace):
     workspace.source(_pipeline())
     with pytest.raises(PipelineError, match="no files to infer the schema from"):
         workspace.run()
+
+
+def _csv_pipeline(*options: str, schema: str | None = None) -> str:
+    return _pipeline('"header", "true"', *options, schema=schema, file_format="csv")
+
+
+def test_csv_columns_are_matched_by_header_name_whatever_their_order(workspace):
+    workspace.source(_csv_pipeline())
+    (workspace.landing / "1.csv").write_text("id,amount\n1,9.5\n\n2,\n")
+    (workspace.landing / "2.csv").write_text('amount,id,note\n"1,5",3,"said ""hi"""\n')
+    first = workspace.run()
+    assert first.rows_written("raw_orders") == 3
+    assert _rows(workspace) == [
+        {"id": "1", "amount": "9.5", "note": None, "_rescued_data": None},
+        {"id": "2", "amount": None, "note": None, "_rescued_data": None},
+        {"id": "3", "amount": "1,5", "note": 'said "hi"', "_rescued_data": None},
+    ]
+    assert workspace.run().rows_written("raw_orders") == 0
+
+
+def test_csv_values_that_do_not_fit_and_values_beyond_the_header_are_rescued(workspace):
+    workspace.source(_csv_pipeline('"cloudFiles.inferColumnTypes", "true"'))
+    (workspace.landing / "1.csv").write_text("id,amount\n1,9.5\n")
+    workspace.run()
+    bad = workspace.landing / "2.csv"
+    bad.write_text("id,amount\n2,lots,extra\n")
+    workspace.run()
+    row = _rows(workspace)[1]
+    assert (row["id"], row["amount"]) == (2, None)
+    rescued = json.loads(row["_rescued_data"])
+    assert (rescued["amount"], rescued["_c2"]) == ("lots", "extra")
+    assert rescued["_file_path"].endswith(str(bad))
+
+
+def test_csv_without_a_header_maps_a_given_schema_by_position(workspace):
+    workspace.source(
+        _pipeline('";"', schema="id INT, country STRING", file_format="csv").replace(
+            '.option(";")', '.option("sep", ";")'
+        )
+    )
+    (workspace.landing / "1.csv").write_text("1;NL\n2;BE\n")
+    workspace.run()
+    assert _rows(workspace) == [{"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}]
