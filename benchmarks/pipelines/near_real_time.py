@@ -1,4 +1,5 @@
-"""The latency benchmark pipeline: landed JSON files -> bronze -> silver (AUTO CDC SCD2) -> gold."""
+"""The latency benchmark pipeline: landed JSON files -> bronze (Auto Loader) -> silver (AUTO CDC
+SCD2) -> gold."""
 
 import dlt
 from pyspark.sql import functions as F
@@ -8,7 +9,12 @@ SCHEMA = "key BIGINT, name STRING, file_no BIGINT, seq BIGINT"
 
 @dlt.table
 def bronze_changes():
-    return spark.readStream.format("json").schema(SCHEMA).load(spark.conf.get("benchmark.landing"))
+    return (
+        spark.readStream.format("cloudFiles")
+        .option("cloudFiles.format", "json")
+        .schema(SCHEMA)
+        .load(spark.conf.get("benchmark.landing"))
+    )
 
 
 dlt.create_streaming_table("silver_customers")

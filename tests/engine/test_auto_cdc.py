@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from deltalake import DeltaTable
 
 from lakehouse.engine import GraphError, PipelineError
+from lakehouse.engine.delta_merge import MAX_EVENTS_CONF
+
+# Small micro-batches are merged by delta-rs; the limit at 0 sends every one through Spark.
+BOTH_WRITERS = pytest.mark.parametrize(
+    "writer", [{}, {MAX_EVENTS_CONF: "0"}], ids=["delta-rs", "spark"]
+)
 
 USERS_SCHEMA = "userId INT, name STRING, city STRING, operation STRING, sequenceNum INT"
 
@@ -134,15 +141,33 @@ def test_documented_users_example_in_one_run(workspace, code):
     _assert_documented_results(workspace)
 
 
+@BOTH_WRITERS
 @pytest.mark.parametrize("code", [USERS_WITH_DLT, USERS_WITH_DP], ids=["dlt", "dp"])
-def test_documented_users_example_split_across_two_runs(workspace, code):
+def test_documented_users_example_split_across_two_runs(workspace, code, writer):
     workspace.source(code)
     workspace.land("1.json", USER_EVENTS[:6])
-    first = workspace.run()
+    first = workspace.run(configuration=writer)
     assert first.rows_written("users_scd1") == 3  # 124, 125 (at 6), 126; 123 deleted
     workspace.land("2.json", USER_EVENTS[6:])  # the late events, older than what is applied
+    workspace.run(configuration=writer)
+    _assert_documented_results(workspace)
+
+
+def test_targets_with_table_features_delta_rs_does_not_write_are_merged_by_spark(workspace):
+    deletion_vectors = "{'delta.enableDeletionVectors': 'true'}"
+    workspace.source(
+        USERS_WITH_DLT.replace(
+            'dlt.create_streaming_table("users_scd2")',
+            f'dlt.create_streaming_table("users_scd2", table_properties={deletion_vectors})',
+        )
+    )
+    workspace.land("1.json", USER_EVENTS[:6])
+    workspace.run()
+    workspace.land("2.json", USER_EVENTS[6:])
     workspace.run()
     _assert_documented_results(workspace)
+    target = DeltaTable(str(workspace.storage / "catalog/main/sales/users_scd2"))
+    assert "deletionVectors" in (target.protocol().reader_features or [])
 
 
 def _cdc_pipeline(events_schema: str, *flows: str, targets: tuple[str, ...] = ("people",)) -> str:
@@ -203,10 +228,11 @@ def test_sequence_by_a_struct_orders_by_its_fields_in_turn(workspace):
     assert workspace.rows("people", "id") == [{"id": 1, "name": "a"}, {"id": 2, "name": "y"}]
 
 
-def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace):
+@BOTH_WRITERS
+def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace, writer):
     workspace.source(_cdc_pipeline(PEOPLE, _apply(ignore_null_updates="True")))
     workspace.land("1.json", [_event(1, "Ann", "Oslo", "I", 1), _event(2, "Bo", "Rome", "I", 1)])
-    workspace.run()
+    workspace.run(configuration=writer)
     workspace.land(
         "2.json",
         [
@@ -215,7 +241,7 @@ def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace
             _event(2, "Bo", None, "I", 3),
         ],
     )
-    workspace.run()
+    workspace.run(configuration=writer)
     assert workspace.rows("people", "id") == [
         {"id": 1, "name": "Ann", "city": "Bergen"},
         {"id": 2, "name": "Bo", "city": None},
@@ -317,12 +343,13 @@ def test_several_named_flows_apply_into_one_target(workspace):
     assert workspace.rows("people", "id") == [{"id": 1, "name": "Ann", "city": "Oslo"}]
 
 
-def test_event_log_counts_upserted_and_deleted_rows(workspace):
+@BOTH_WRITERS
+def test_event_log_counts_upserted_and_deleted_rows(workspace, writer):
     workspace.source(_cdc_pipeline(PEOPLE, _apply()))
     workspace.land("1.json", [_event(1, "Ann", op="I", seq=1), _event(2, "Bo", op="I", seq=1)])
-    workspace.run()
+    workspace.run(configuration=writer)
     workspace.land("2.json", [_event(1, None, None, "D", 2), _event(2, "Bob", seq=2)])
-    workspace.run()
+    workspace.run(configuration=writer)
     progress = [
         e["details"]["flow_progress"]
         for e in workspace.events()

@@ -13,6 +13,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.change_events import ResolvedAutoCdc, change_events
+from lakehouse.engine.delta_merge import applies_in_driver
 from lakehouse.engine.scd1_merge import scd1_apply
 from lakehouse.engine.scd2_merge import scd2_apply
 
@@ -34,10 +35,13 @@ class AutoCdcWriter:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         session = batch.sparkSession
+        in_driver = applies_in_driver(session, self.target, batch.count())
         events = change_events(batch, self.cdc).persist()
         try:
             if self.cdc.scd_type == 1:
-                done = scd1_apply(session, events, self.cdc, self.target, self.state / "keys")
+                done = scd1_apply(
+                    session, events, self.cdc, self.target, self.state / "keys", in_driver
+                )
             else:
                 done = scd2_apply(
                     session,
@@ -47,6 +51,7 @@ class AutoCdcWriter:
                     self.state / "events",
                     self.app_id,
                     batch_id,
+                    in_driver,
                 )
         finally:
             events.unpersist()

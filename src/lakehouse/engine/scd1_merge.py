@@ -17,9 +17,15 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, StructField, StructType
 
-from lakehouse.engine.change_detection import delta_version, never_written
+from lakehouse.engine.change_detection import never_written
 from lakehouse.engine.change_events import DELETE, SEQUENCE, TRUNCATE, ResolvedAutoCdc, reject
-from lakehouse.engine.delta_commits import merge_counts
+from lakehouse.engine.delta_merge import (
+    MergeClauses,
+    Quote,
+    merge_frame,
+    merge_rows,
+    rows_with_keys,
+)
 from lakehouse.engine.state_tables import upsert_by_keys
 from lakehouse.engine.table_setup import ensure_table
 
@@ -35,54 +41,61 @@ def scd1_apply(
     cdc: ResolvedAutoCdc,
     target: Path,
     state: Path,
+    in_driver: bool,
 ) -> dict[str, int]:
-    """Apply one micro-batch of change events; returns the rows upserted and deleted.
+    """Apply one micro-batch of change events, in the driver or in Spark (see
+    ``delta_merge.py``); returns the rows upserted and deleted.
 
     Example:
         >>> scd1_apply(spark, change_events(batch, cdc), cdc, target_path,
-        ...            state_path)  # doctest: +SKIP
+        ...            state_path, in_driver=True)  # doctest: +SKIP
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
     _ensure_state(session, cdc, state)
-    before = delta_version(target)
     if cdc.spec.apply_as_truncates is not None:
         events = _apply_truncates(session, events, cdc, target, state)
     if not never_written(state):  # nothing applied yet: every event is new
-        applied = (
-            session.read.format("delta")
-            .load(str(state))
-            .select(*cdc.keys, F.col(SEQUENCE).alias(APPLIED))
-        )
+        keys = events.select(*cdc.keys).distinct()
+        applied = rows_with_keys(
+            session, state, keys, _state_schema(cdc), in_driver=in_driver
+        ).select(*cdc.keys, F.col(SEQUENCE).alias(APPLIED))
         events = events.join(applied, list(cdc.keys), "left").where(
             F.col(APPLIED).isNull() | (F.col(SEQUENCE) > F.col(APPLIED))
         )
-    latest = _latest_per_key(events, cdc).persist()
-    try:
-        matches = " AND ".join(f"t.`{k}` = s.`{k}`" for k in cdc.keys)
-        merge = (
-            DeltaTable.forPath(session, str(target))
-            .alias("t")
-            .merge(latest.alias("s"), matches)
-            .whenMatchedDelete(condition=f"s.{DELETE}")
-        )
-        if cdc.values:
-            merge = merge.whenMatchedUpdate(set={f"`{c}`": _new_value(cdc, c) for c in cdc.values})
-        merge = merge.whenNotMatchedInsert(
-            condition=f"NOT s.{DELETE}", values={f"`{c}`": f"s.`{c}`" for c in cdc.columns}
-        )
-        merge.execute()
-        tombstones = latest.select(*cdc.keys, SEQUENCE, F.col(DELETE).alias(DELETED))
-        upsert_by_keys(state, tombstones.toArrow(), cdc.keys)
-    finally:
-        latest.unpersist()
-    return merge_counts(target, before)
+    latest = _latest_per_key(events, cdc)
+    tombstone_columns = [*cdc.keys, SEQUENCE, DELETE]
+    if in_driver:
+        rows = latest.toArrow()
+        done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
+        tombstones = rows.select(tombstone_columns)
+    else:
+        latest = latest.persist()
+        try:
+            done = merge_frame(target, latest, lambda q: _clauses(cdc, q))
+            tombstones = latest.select(*tombstone_columns).toArrow()
+        finally:
+            latest.unpersist()
+    upsert_by_keys(state, tombstones.rename_columns([*cdc.keys, SEQUENCE, DELETED]), cdc.keys)
+    return done
 
 
-def _new_value(cdc: ResolvedAutoCdc, column: str) -> str:
+def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:
+    return MergeClauses(
+        on=" AND ".join(f"t.{q(k)} = s.{q(k)}" for k in cdc.keys),
+        delete_when=f"s.{DELETE}",
+        update_set={q(c): _new_value(cdc, c, q) for c in cdc.values},
+        insert_when=f"NOT s.{DELETE}",
+        insert_values={q(c): f"s.{q(c)}" for c in cdc.columns},
+    )
+
+
+def _new_value(cdc: ResolvedAutoCdc, column: str, q: Quote) -> str:
     if cdc.spec.ignore_null_updates:
         # NULL in an update keeps the stored value, unless a delete came first in the batch.
-        return f"CASE WHEN s.{FILL} THEN coalesce(s.`{column}`, t.`{column}`) ELSE s.`{column}` END"
-    return f"s.`{column}`"
+        return (
+            f"CASE WHEN s.{FILL} THEN coalesce(s.{q(column)}, t.{q(column)}) ELSE s.{q(column)} END"
+        )
+    return f"s.{q(column)}"
 
 
 def _latest_per_key(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
@@ -156,11 +169,14 @@ def _apply_truncates(
 
 
 def _ensure_state(session: SparkSession, cdc: ResolvedAutoCdc, state: Path) -> None:
-    schema = StructType(
+    ensure_table(session, state, None, _state_schema(cdc))
+
+
+def _state_schema(cdc: ResolvedAutoCdc) -> StructType:
+    return StructType(
         [
             *[cdc.source_schema[k] for k in cdc.keys],
             StructField(SEQUENCE, cdc.sequence_type),
             StructField(DELETED, BooleanType()),
         ]
     )
-    ensure_table(session, state, None, schema)

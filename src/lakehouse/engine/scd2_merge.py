@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from lakehouse.engine.change_detection import delta_version, never_written
+from lakehouse.engine.change_detection import never_written
 from lakehouse.engine.change_events import (
     DELETE,
     END_AT,
@@ -29,7 +28,13 @@ from lakehouse.engine.change_events import (
     ResolvedAutoCdc,
     reject,
 )
-from lakehouse.engine.delta_commits import merge_counts
+from lakehouse.engine.delta_merge import (
+    MergeClauses,
+    Quote,
+    merge_frame,
+    merge_rows,
+    rows_with_keys,
+)
 from lakehouse.engine.state_tables import append_once
 
 VERSION = "__version"
@@ -44,50 +49,57 @@ def scd2_apply(
     store: Path,
     app_id: str,
     batch_id: int,
+    in_driver: bool,
 ) -> dict[str, int]:
-    """Apply one micro-batch of change events; returns the version rows written and removed.
+    """Apply micro-batch ``batch_id`` of change events, in the driver or in Spark (see
+    ``delta_merge.py``); returns the version rows written and removed.
 
     Example:
         >>> scd2_apply(spark, change_events(batch, cdc), cdc, target_path,
-        ...            store_path, "lakehouse:crm:users", batch_id)  # doctest: +SKIP
+        ...            store_path, "lakehouse:crm:users", batch_id, in_driver=True)  # doctest: +SKIP
         {'num_upserted_rows': 4, 'num_deleted_rows': 0}
     """
     events = events.select(*cdc.columns, SEQUENCE, DELETE)
     touched = events.select(*cdc.keys).distinct()
+    if in_driver:  # collected once, for the reads of the store and the target
+        touched = session.createDataFrame(touched.toArrow(), touched.schema)
     history = events
     if (store / "_delta_log").is_dir() and not never_written(store):
-        stored = session.read.format("delta").load(str(store))
-        history = stored.join(touched, list(cdc.keys), "left_semi").unionByName(events)
+        stored = rows_with_keys(session, store, touched, events.schema, in_driver=in_driver)
+        history = stored.unionByName(events)
     versions = _versions(history, cdc).persist()
-    before = delta_version(target)
     try:
         changes = versions.withColumn(ACTION, F.lit("upsert"))
         if not never_written(target):
-            current = session.read.format("delta").load(str(target))
-            gone = (
-                current.join(touched, list(cdc.keys), "left_semi")
-                .join(versions, [*cdc.keys, START_AT], "left_anti")
-                .withColumn(ACTION, F.lit("delete"))
+            current = rows_with_keys(session, target, touched, versions.schema, in_driver=in_driver)
+            gone = current.join(versions, [*cdc.keys, START_AT], "left_anti").withColumn(
+                ACTION, F.lit("delete")
             )
             changes = changes.unionByName(gone)
-        stored_columns = [*cdc.columns, START_AT, END_AT]
-        same = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in stored_columns)
-        matches = " AND ".join(
-            [*(f"t.`{k}` = s.`{k}`" for k in cdc.keys), f"t.{START_AT} <=> s.{START_AT}"]
-        )
-        DeltaTable.forPath(session, str(target)).alias("t").merge(
-            changes.alias("s"), matches
-        ).whenMatchedDelete(condition=f"s.{ACTION} = 'delete'").whenMatchedUpdate(
-            condition=f"s.{ACTION} = 'upsert' AND NOT ({same})",
-            set={f"`{c}`": f"s.`{c}`" for c in stored_columns},
-        ).whenNotMatchedInsert(
-            condition=f"s.{ACTION} = 'upsert'",
-            values={f"`{c}`": f"s.`{c}`" for c in stored_columns},
-        ).execute()
+        if in_driver:
+            done = merge_rows(target, changes.toArrow(), lambda q: _clauses(cdc, q))
+        else:
+            done = merge_frame(target, changes, lambda q: _clauses(cdc, q))
         append_once(store, events.toArrow(), f"{app_id}:events", batch_id)
     finally:
         versions.unpersist()
-    return merge_counts(target, before)
+    return done
+
+
+def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:
+    stored_columns = [*cdc.columns, START_AT, END_AT]
+    # Parenthesised: delta-rs parses IS NOT DISTINCT FROM looser than AND.
+    same = " AND ".join(f"(t.{q(c)} IS NOT DISTINCT FROM s.{q(c)})" for c in stored_columns)
+    return MergeClauses(
+        on=" AND ".join(
+            [*(f"t.{q(k)} = s.{q(k)}" for k in cdc.keys), f"t.{q(START_AT)} = s.{q(START_AT)}"]
+        ),
+        delete_when=f"s.{ACTION} = 'delete'",
+        update_when=f"s.{ACTION} = 'upsert' AND NOT ({same})",
+        update_set={q(c): f"s.{q(c)}" for c in stored_columns},
+        insert_when=f"s.{ACTION} = 'upsert'",
+        insert_values={q(c): f"s.{q(c)}" for c in stored_columns},
+    )
 
 
 def _versions(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:

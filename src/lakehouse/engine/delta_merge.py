@@ -1,0 +1,155 @@
+"""How an AUTO CDC micro-batch reaches its Delta tables: in the driver with delta-rs, or with
+Spark's Delta MERGE.
+
+Spark's MERGE and Delta reads cost seconds of fixed planning and job overhead per micro-batch,
+whatever its size, and a MERGE rewrites each touched file with a Spark job. So a micro-batch of
+up to ``lakehouse.autoCdc.driverMergeMaxEvents`` change events (default 2,000,000) is applied
+in the driver, when the target's protocol is one delta-rs writes (reader 1, writer up to 4:
+CHECK constraints, generated columns and the change data feed included):
+
+- the rows of the batch's keys are read from the target and the engine's state tables with
+  delta-rs (file statistics skip the rest) and handed to Spark as local data;
+- Spark computes what to write, as for any batch, and the rows come back as Arrow;
+- delta-rs MERGEs them, with the same clauses, result and log actions as Spark's MERGE.
+
+Bigger batches, and targets with newer table features (deletion vectors, column mapping,
+clustering), stay in Spark. The clauses are written once: ``clauses`` receives the writer's
+identifier quoting (backticks for Spark, double quotes for delta-rs) and returns SQL both
+understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import deltalake
+import pyarrow as pa
+import pyarrow.compute as pc
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from lakehouse.engine.change_detection import delta_version
+from lakehouse.engine.delta_commits import merge_counts
+
+MAX_EVENTS_CONF = "lakehouse.autoCdc.driverMergeMaxEvents"
+_DEFAULT_MAX_EVENTS = 2_000_000
+_DELTA_RS_MAX_WRITER_VERSION = 4
+
+Quote = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class MergeClauses:
+    """A MERGE's condition and actions, as SQL, target aliased ``t`` and source ``s``; each
+    action applies when its condition (if any) holds, in the order below."""
+
+    on: str
+    insert_values: Mapping[str, str]
+    insert_when: str | None = None
+    delete_when: str | None = None
+    update_set: Mapping[str, str] = field(default_factory=dict)
+    update_when: str | None = None
+
+
+def applies_in_driver(session: SparkSession, target: Path, batch_size: int) -> bool:
+    """Whether a micro-batch of ``batch_size`` events into ``target`` is applied in the driver.
+
+    Example:
+        >>> applies_in_driver(spark, Path("/lh/catalog/main/crm/users"), 120)  # doctest: +SKIP
+        True
+    """
+    limit = int(session.conf.get(MAX_EVENTS_CONF, str(_DEFAULT_MAX_EVENTS)))
+    if batch_size > limit:
+        return False
+    protocol = deltalake.DeltaTable(str(target)).protocol()
+    return (
+        protocol.min_reader_version == 1
+        and protocol.min_writer_version <= _DELTA_RS_MAX_WRITER_VERSION
+    )
+
+
+def rows_with_keys(
+    session: SparkSession, table: Path, keys: DataFrame, schema: StructType, *, in_driver: bool
+) -> DataFrame:
+    """The rows of the Delta table at ``table`` whose key columns equal a row of ``keys``,
+    with ``schema``'s columns: read by delta-rs and given to Spark as local data in the driver,
+    a semi join of the whole table otherwise.
+
+    Example:
+        >>> rows_with_keys(spark, store, batch.select("id").distinct(), store_schema,
+        ...                in_driver=True)  # doctest: +SKIP
+        DataFrame[id: int, name: string, __seq: int, __delete: boolean]
+    """
+    names = keys.columns
+    if not in_driver:
+        stored = session.read.format("delta").load(str(table))
+        return stored.join(keys, names, "left_semi").select(*schema.fieldNames())
+    wanted = keys.toArrow()
+    dataset = deltalake.DeltaTable(str(table)).to_pyarrow_dataset()
+    first = wanted.column(names[0]).cast(dataset.schema.field(names[0]).type)
+    rows = dataset.to_table(columns=schema.fieldNames(), filter=pc.field(names[0]).isin(first))
+    if len(names) > 1:
+        rows = rows.join(wanted.cast(rows.select(names).schema), names, join_type="left semi")
+    return session.createDataFrame(rows, schema=schema)
+
+
+def merge_rows(target: Path, rows: pa.Table, clauses: Callable[[Quote], MergeClauses]) -> dict:
+    """MERGE ``rows`` into the Delta table at ``target`` with delta-rs; returns the rows
+    upserted and deleted.
+
+    Example:
+        >>> merge_rows(Path("/lh/catalog/main/crm/users"), arrow_rows,
+        ...            lambda q: MergeClauses(on=f"t.{q('id')} = s.{q('id')}",
+        ...                                   insert_values={q("id"): f"s.{q('id')}"}))  # doctest: +SKIP
+        {'num_upserted_rows': 120, 'num_deleted_rows': 0}
+    """
+    if rows.num_rows == 0:
+        return {"num_upserted_rows": 0, "num_deleted_rows": 0}
+    c = clauses(_double_quoted)
+    merge = deltalake.DeltaTable(str(target)).merge(rows, c.on, source_alias="s", target_alias="t")
+    if c.delete_when is not None:
+        merge = merge.when_matched_delete(predicate=c.delete_when)
+    if c.update_set:
+        merge = merge.when_matched_update(updates=dict(c.update_set), predicate=c.update_when)
+    metrics = merge.when_not_matched_insert(
+        updates=dict(c.insert_values), predicate=c.insert_when
+    ).execute()
+    return {
+        "num_upserted_rows": metrics["num_target_rows_inserted"]
+        + metrics["num_target_rows_updated"],
+        "num_deleted_rows": metrics["num_target_rows_deleted"],
+    }
+
+
+def merge_frame(
+    target: Path, rows: DataFrame, clauses: Callable[[Quote], MergeClauses]
+) -> dict[str, int]:
+    """MERGE ``rows`` into the Delta table at ``target`` with Spark; returns the rows upserted
+    and deleted.
+
+    Example:
+        >>> merge_frame(Path("/lh/catalog/main/crm/users"), latest, users_clauses)  # doctest: +SKIP
+        {'num_upserted_rows': 2400000, 'num_deleted_rows': 1200}
+    """
+    c = clauses(_backticked)
+    before = delta_version(target)
+    merge = (
+        DeltaTable.forPath(rows.sparkSession, str(target)).alias("t").merge(rows.alias("s"), c.on)
+    )
+    if c.delete_when is not None:
+        merge = merge.whenMatchedDelete(condition=c.delete_when)
+    if c.update_set:
+        merge = merge.whenMatchedUpdate(condition=c.update_when, set=dict(c.update_set))
+    merge.whenNotMatchedInsert(condition=c.insert_when, values=dict(c.insert_values)).execute()
+    return merge_counts(target, before)
+
+
+def _double_quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _backticked(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
