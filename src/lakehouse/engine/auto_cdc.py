@@ -23,7 +23,8 @@ class AutoCdcWriter:
     """The ``foreachBatch`` function of one AUTO CDC flow; it sums what each batch did.
 
     Example:
-        >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users")
+        >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users",
+        ...                        max_driver_events=2_000_000)
         >>> frame.writeStream.foreachBatch(writer).start()  # doctest: +SKIP
     """
 
@@ -31,11 +32,12 @@ class AutoCdcWriter:
     target: Path
     state: Path
     app_id: str
+    max_driver_events: int
     metrics: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         session = batch.sparkSession
-        in_driver = applies_in_driver(session, self.target, batch.count())
+        in_driver = applies_in_driver(self.target, batch.count(), self.max_driver_events)
         events = change_events(batch, self.cdc).persist()
         try:
             if self.cdc.scd_type == 1:

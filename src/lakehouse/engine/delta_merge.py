@@ -35,7 +35,7 @@ from lakehouse.engine.change_detection import delta_version
 from lakehouse.engine.delta_commits import merge_counts
 
 MAX_EVENTS_CONF = "lakehouse.autoCdc.driverMergeMaxEvents"
-_DEFAULT_MAX_EVENTS = 2_000_000
+DEFAULT_MAX_EVENTS = 2_000_000
 _DELTA_RS_MAX_WRITER_VERSION = 4
 
 Quote = Callable[[str], str]
@@ -54,17 +54,26 @@ class MergeClauses:
     update_when: str | None = None
 
 
-def applies_in_driver(session: SparkSession, target: Path, batch_size: int) -> bool:
+def applies_in_driver(target: Path, batch_size: int, max_events: int) -> bool:
     """Whether a micro-batch of ``batch_size`` events into ``target`` is applied in the driver.
 
     Example:
-        >>> applies_in_driver(spark, Path("/lh/catalog/main/crm/users"), 120)  # doctest: +SKIP
+        >>> applies_in_driver(Path("/lh/catalog/main/crm/users"), 120, 2_000_000)  # doctest: +SKIP
         True
     """
-    limit = int(session.conf.get(MAX_EVENTS_CONF, str(_DEFAULT_MAX_EVENTS)))
-    if batch_size > limit:
-        return False
-    protocol = deltalake.DeltaTable(str(target)).protocol()
+    return batch_size <= max_events and delta_rs_writes(target)
+
+
+def delta_rs_writes(table: Path) -> bool:
+    """Whether delta-rs writes the Delta table at ``table`` as Spark would: its protocol asks
+    for no table feature newer than CHECK constraints, generated columns and the change data
+    feed (reader 1, writer up to 4).
+
+    Example:
+        >>> delta_rs_writes(Path("/lh/catalog/main/crm/users"))  # doctest: +SKIP
+        True
+    """
+    protocol = deltalake.DeltaTable(str(table)).protocol()
     return (
         protocol.min_reader_version == 1
         and protocol.min_writer_version <= _DELTA_RS_MAX_WRITER_VERSION

@@ -35,7 +35,8 @@ from lakehouse.engine.change_detection import (
     save_fingerprint,
 )
 from lakehouse.engine.change_events import rejected_change
-from lakehouse.engine.errors import FlowFailed, PipelineError
+from lakehouse.engine.delta_merge import DEFAULT_MAX_EVENTS, MAX_EVENTS_CONF
+from lakehouse.engine.errors import ConfigurationError, FlowFailed, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.expectations import (
     ExpectationCheck,
@@ -46,6 +47,7 @@ from lakehouse.engine.expectations import (
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
 from lakehouse.engine.names import TableName
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
+from lakehouse.engine.small_refresh import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, overwrite_small_result
 from lakehouse.engine.table_setup import ensure_table, nullable, sync_properties
 
 ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
@@ -103,6 +105,16 @@ class PipelineSettings:
 
     def event_log_path(self) -> Path:
         return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
+
+    def whole_number(self, key: str, default: int) -> int:
+        """An engine setting from the pipeline's configuration, such as
+        ``lakehouse.autoCdc.driverMergeMaxEvents``."""
+        value = self.configuration.get(key, str(default))
+        if not value.isdigit():
+            raise ConfigurationError(
+                f"pipeline configuration '{key}': expected a whole number, got {value!r}"
+            )
+        return int(value)
 
 
 _observation_ids = itertools.count()
@@ -501,6 +513,7 @@ class PipelineUpdate:
             self.settings.table_path(table),
             self.settings.auto_cdc_state(table.name),
             self._once_id(flow),
+            self.settings.whole_number(MAX_EVENTS_CONF, DEFAULT_MAX_EVENTS),
         )
 
     def _write_batch(
@@ -537,6 +550,17 @@ class PipelineUpdate:
     ) -> None:
         output = Observation(_observation_name("output"))
         frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
+        path = self.settings.table_path(table)
+        if not flow.once and not table.dataset.cluster_by:
+            written = overwrite_small_result(
+                frame,
+                path,
+                list(table.dataset.partition_cols),
+                self.settings.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS),
+            )
+            if written is not None:
+                result.num_output_rows = written
+                return
         writer = frame.write.format("delta")
         if table.dataset.partition_cols:
             writer = writer.partitionBy(*table.dataset.partition_cols)
@@ -548,7 +572,6 @@ class PipelineUpdate:
             )
         else:
             writer = writer.mode("overwrite").option("overwriteSchema", "true")
-        path = self.settings.table_path(table)
         writer.save(str(path))
         if table.dataset.cluster_by and not flow.once:
             # An overwrite through the DataFrame writer forgets the clustering columns.

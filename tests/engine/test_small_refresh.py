@@ -1,0 +1,65 @@
+"""A materialized view with a small result is refreshed by delta-rs in the driver, with the
+same table as a Spark write gives; a big one, or one whose schema changes, by Spark."""
+
+from __future__ import annotations
+
+import pytest
+from deltalake import DeltaTable
+
+from lakehouse.engine.small_refresh import MAX_ROWS_CONF
+from tests.conftest import ORDERS
+from tests.engine.test_datasets import STREAM_ORDERS
+
+TOTALS = (
+    STREAM_ORDERS
+    + """
+    @dlt.table
+    def orders():
+        return landing()
+
+    @dlt.table(comment="Totals by country", table_properties={"quality": "gold"})
+    def totals():
+        return (spark.read.table("orders").groupBy("country")
+                .agg(F.sum("amount").alias(TOTAL), F.count("*").alias("orders")))
+    """
+)
+
+
+def _writer_of_last_commit(workspace) -> str:
+    table = DeltaTable(str(workspace.storage / "catalog/main/sales/totals"))
+    return str(table.history(1)[0].get("clientVersion") or "Spark")
+
+
+@pytest.mark.parametrize(
+    ("configuration", "writer"),
+    [({}, "delta-rs"), ({MAX_ROWS_CONF: "0"}, "Spark")],
+    ids=["small", "over-the-limit"],
+)
+def test_refresh_writes_the_same_table_whichever_writer(workspace, configuration, writer):
+    workspace.source(TOTALS.replace("TOTAL", '"total"'))
+    workspace.land("a.json", ORDERS[:2])
+    workspace.run(configuration=configuration)  # the first write is Spark's
+    workspace.land("b.json", ORDERS[2:])
+    result = workspace.run(configuration=configuration)
+    assert writer in _writer_of_last_commit(workspace)
+    assert result.rows_written("totals") == 3
+    assert workspace.rows("totals", "country") == [
+        {"country": "DE", "total": 20.0, "orders": 1},
+        {"country": "FR", "total": 7.0, "orders": 1},
+        {"country": "NL", "total": 5.0, "orders": 2},
+    ]
+    detail = DeltaTable(str(workspace.storage / "catalog/main/sales/totals")).metadata()
+    assert detail.description == "Totals by country"
+    assert detail.configuration["quality"] == "gold"
+    schema = workspace.table("totals").schema
+    assert all(field.nullable for field in schema.fields)
+
+
+def test_a_changed_schema_is_written_by_spark(workspace):
+    workspace.source(TOTALS.replace("TOTAL", '"total"'))
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    workspace.source(TOTALS.replace("TOTAL", '"sum_amount"'))
+    workspace.run()
+    assert "Spark" in _writer_of_last_commit(workspace)
+    assert "sum_amount" in workspace.table("totals").columns
