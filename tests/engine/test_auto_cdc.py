@@ -6,12 +6,26 @@ import pytest
 from deltalake import DeltaTable
 
 from lakehouse.engine import GraphError, PipelineError
-from lakehouse.engine.delta_merge import MAX_EVENTS_CONF
+from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF
 
-# Small micro-batches are merged by delta-rs; the limit at 0 sends every one through Spark.
-BOTH_WRITERS = pytest.mark.parametrize(
-    "writer", [{}, {MAX_EVENTS_CONF: "0"}], ids=["delta-rs", "spark"]
-)
+
+@pytest.fixture(autouse=True, params=["in-driver", "spark"])
+def writer(request, workspace, monkeypatch) -> str:
+    """Every test runs twice: micro-batches applied in the driver (the default for small ones),
+    then by Spark (the limit at 0), as bigger batches are."""
+    if request.param == "spark":
+        run = workspace.run
+
+        def run_with_spark(**options):
+            options["configuration"] = {
+                MAX_BATCH_BYTES_CONF: "0",
+                **options.get("configuration", {}),
+            }
+            return run(**options)
+
+        monkeypatch.setattr(workspace, "run", run_with_spark)
+    return request.param
+
 
 USERS_SCHEMA = "userId INT, name STRING, city STRING, operation STRING, sequenceNum INT"
 
@@ -141,15 +155,14 @@ def test_documented_users_example_in_one_run(workspace, code):
     _assert_documented_results(workspace)
 
 
-@BOTH_WRITERS
 @pytest.mark.parametrize("code", [USERS_WITH_DLT, USERS_WITH_DP], ids=["dlt", "dp"])
-def test_documented_users_example_split_across_two_runs(workspace, code, writer):
+def test_documented_users_example_split_across_two_runs(workspace, code):
     workspace.source(code)
     workspace.land("1.json", USER_EVENTS[:6])
-    first = workspace.run(configuration=writer)
+    first = workspace.run()
     assert first.rows_written("users_scd1") == 3  # 124, 125 (at 6), 126; 123 deleted
     workspace.land("2.json", USER_EVENTS[6:])  # the late events, older than what is applied
-    workspace.run(configuration=writer)
+    workspace.run()
     _assert_documented_results(workspace)
 
 
@@ -228,11 +241,10 @@ def test_sequence_by_a_struct_orders_by_its_fields_in_turn(workspace):
     assert workspace.rows("people", "id") == [{"id": 1, "name": "a"}, {"id": 2, "name": "y"}]
 
 
-@BOTH_WRITERS
-def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace, writer):
+def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace):
     workspace.source(_cdc_pipeline(PEOPLE, _apply(ignore_null_updates="True")))
     workspace.land("1.json", [_event(1, "Ann", "Oslo", "I", 1), _event(2, "Bo", "Rome", "I", 1)])
-    workspace.run(configuration=writer)
+    workspace.run()
     workspace.land(
         "2.json",
         [
@@ -241,7 +253,7 @@ def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace
             _event(2, "Bo", None, "I", 3),
         ],
     )
-    workspace.run(configuration=writer)
+    workspace.run()
     assert workspace.rows("people", "id") == [
         {"id": 1, "name": "Ann", "city": "Bergen"},
         {"id": 2, "name": "Bo", "city": None},
@@ -329,6 +341,13 @@ def test_scd2_late_event_lands_in_history_across_runs(workspace):
     ]
 
 
+def test_scd2_delete_of_a_key_without_versions_changes_nothing(workspace):
+    workspace.source(_cdc_pipeline(PEOPLE, _apply(stored_as_scd_type="2")))
+    workspace.land("1.json", [_event(1, "Ann", "Oslo", "I", 1), _event(2, None, None, "D", 1)])
+    workspace.run()
+    assert [(r["id"], r["__END_AT"]) for r in workspace.rows("people", "id")] == [(1, None)]
+
+
 def test_several_named_flows_apply_into_one_target(workspace):
     workspace.source(
         _cdc_pipeline(
@@ -343,13 +362,12 @@ def test_several_named_flows_apply_into_one_target(workspace):
     assert workspace.rows("people", "id") == [{"id": 1, "name": "Ann", "city": "Oslo"}]
 
 
-@BOTH_WRITERS
-def test_event_log_counts_upserted_and_deleted_rows(workspace, writer):
+def test_event_log_counts_upserted_and_deleted_rows(workspace):
     workspace.source(_cdc_pipeline(PEOPLE, _apply()))
     workspace.land("1.json", [_event(1, "Ann", op="I", seq=1), _event(2, "Bo", op="I", seq=1)])
-    workspace.run(configuration=writer)
+    workspace.run()
     workspace.land("2.json", [_event(1, None, None, "D", 2), _event(2, "Bob", seq=2)])
-    workspace.run(configuration=writer)
+    workspace.run()
     progress = [
         e["details"]["flow_progress"]
         for e in workspace.events()

@@ -13,7 +13,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.change_events import ResolvedAutoCdc, change_events
-from lakehouse.engine.delta_merge import applies_in_driver
+from lakehouse.engine.driver_writes import small_batch
 from lakehouse.engine.scd1_merge import scd1_apply
 from lakehouse.engine.scd2_merge import scd2_apply
 
@@ -24,7 +24,7 @@ class AutoCdcWriter:
 
     Example:
         >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users",
-        ...                        max_driver_events=2_000_000)
+        ...                        max_driver_bytes=128 * 1024 * 1024)
         >>> frame.writeStream.foreachBatch(writer).start()  # doctest: +SKIP
     """
 
@@ -32,12 +32,12 @@ class AutoCdcWriter:
     target: Path
     state: Path
     app_id: str
-    max_driver_events: int
+    max_driver_bytes: int
     metrics: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         session = batch.sparkSession
-        in_driver = applies_in_driver(self.target, batch.count(), self.max_driver_events)
+        in_driver = small_batch(batch, self.target, self.max_driver_bytes)
         events = change_events(batch, self.cdc).persist()
         try:
             if self.cdc.scd_type == 1:

@@ -19,7 +19,7 @@ from pyspark.sql.types import DataType, MapType, StructField, StructType
 
 from lakehouse.engine.errors import ChangeEventRejected, GraphError
 from lakehouse.engine.graph import AutoCdc
-from lakehouse.engine.row_errors import any_of, row_error, stop_at_row
+from lakehouse.engine.row_errors import any_of, row_error, row_error_text, stop_at_row
 
 SEQUENCE = "__seq"
 DELETE = "__delete"
@@ -179,6 +179,16 @@ def reject(cdc: ResolvedAutoCdc, problem: str, record: Column) -> Column:
     return stop_at_row(
         "change_event", {"flow": cdc.flow, "target": cdc.target, "problem": problem}, record
     )
+
+
+def rejection(cdc: ResolvedAutoCdc, problem: str, record: str) -> RuntimeError:
+    """The error ``reject`` raises, for an event found invalid in the driver.
+
+    Example:
+        >>> raise rejection(resolved, "two different events ...", '{"id": 1}')  # doctest: +SKIP
+    """
+    details = {"flow": cdc.flow, "target": cdc.target, "problem": problem}
+    return RuntimeError(row_error_text("change_event", details, record))
 
 
 def rejected_change(error: BaseException) -> ChangeEventRejected | None:

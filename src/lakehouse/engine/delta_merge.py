@@ -1,21 +1,11 @@
 """How an AUTO CDC micro-batch reaches its Delta tables: in the driver with delta-rs, or with
-Spark's Delta MERGE.
+Spark's Delta MERGE (``driver_writes.py`` says which).
 
-Spark's MERGE and Delta reads cost seconds of fixed planning and job overhead per micro-batch,
-whatever its size, and a MERGE rewrites each touched file with a Spark job. So a micro-batch of
-up to ``lakehouse.autoCdc.driverMergeMaxEvents`` change events (default 2,000,000) is applied
-in the driver, when the target's protocol is one delta-rs writes (reader 1, writer up to 4:
-CHECK constraints, generated columns and the change data feed included):
-
-- the rows of the batch's keys are read from the target and the engine's state tables with
-  delta-rs (file statistics skip the rest) and handed to Spark as local data;
-- Spark computes what to write, as for any batch, and the rows come back as Arrow;
-- delta-rs MERGEs them, with the same clauses, result and log actions as Spark's MERGE.
-
-Bigger batches, and targets with newer table features (deletion vectors, column mapping,
-clustering), stay in Spark. The clauses are written once: ``clauses`` receives the writer's
-identifier quoting (backticks for Spark, double quotes for delta-rs) and returns SQL both
-understand.
+In the driver, the rows of the batch's keys are read from the target and the engine's state
+tables with delta-rs (file statistics skip the rest), what to write is computed from them, and
+delta-rs MERGEs it. With Spark, the same comes from Spark reads and a Spark MERGE. The clauses
+are written once: ``clauses`` receives the writer's identifier quoting (backticks for Spark,
+double quotes for delta-rs) and returns SQL both understand.
 """
 
 from __future__ import annotations
@@ -34,10 +24,6 @@ from pyspark.sql.types import StructType
 from lakehouse.engine.change_detection import delta_version
 from lakehouse.engine.delta_commits import merge_counts
 
-MAX_EVENTS_CONF = "lakehouse.autoCdc.driverMergeMaxEvents"
-DEFAULT_MAX_EVENTS = 2_000_000
-_DELTA_RS_MAX_WRITER_VERSION = 4
-
 Quote = Callable[[str], str]
 
 
@@ -54,32 +40,6 @@ class MergeClauses:
     update_when: str | None = None
 
 
-def applies_in_driver(target: Path, batch_size: int, max_events: int) -> bool:
-    """Whether a micro-batch of ``batch_size`` events into ``target`` is applied in the driver.
-
-    Example:
-        >>> applies_in_driver(Path("/lh/catalog/main/crm/users"), 120, 2_000_000)  # doctest: +SKIP
-        True
-    """
-    return batch_size <= max_events and delta_rs_writes(target)
-
-
-def delta_rs_writes(table: Path) -> bool:
-    """Whether delta-rs writes the Delta table at ``table`` as Spark would: its protocol asks
-    for no table feature newer than CHECK constraints, generated columns and the change data
-    feed (reader 1, writer up to 4).
-
-    Example:
-        >>> delta_rs_writes(Path("/lh/catalog/main/crm/users"))  # doctest: +SKIP
-        True
-    """
-    protocol = deltalake.DeltaTable(str(table)).protocol()
-    return (
-        protocol.min_reader_version == 1
-        and protocol.min_writer_version <= _DELTA_RS_MAX_WRITER_VERSION
-    )
-
-
 def rows_with_keys(
     session: SparkSession, table: Path, keys: DataFrame, schema: StructType, *, in_driver: bool
 ) -> DataFrame:
@@ -92,17 +52,31 @@ def rows_with_keys(
         ...                in_driver=True)  # doctest: +SKIP
         DataFrame[id: int, name: string, __seq: int, __delete: boolean]
     """
-    names = keys.columns
     if not in_driver:
         stored = session.read.format("delta").load(str(table))
-        return stored.join(keys, names, "left_semi").select(*schema.fieldNames())
-    wanted = keys.toArrow()
-    dataset = deltalake.DeltaTable(str(table)).to_pyarrow_dataset()
-    first = wanted.column(names[0]).cast(dataset.schema.field(names[0]).type)
-    rows = dataset.to_table(columns=schema.fieldNames(), filter=pc.field(names[0]).isin(first))
-    if len(names) > 1:
-        rows = rows.join(wanted.cast(rows.select(names).schema), names, join_type="left semi")
+        return stored.join(keys, keys.columns, "left_semi").select(*schema.fieldNames())
+    rows = keyed_rows(table, keys.toArrow(), schema.fieldNames())
     return session.createDataFrame(rows, schema=schema)
+
+
+def keyed_rows(table: Path, keys: pa.Table, columns: list[str]) -> pa.Table:
+    """The ``columns`` of the rows of the Delta table at ``table`` whose key columns (those of
+    ``keys``) equal a row of ``keys``, read by delta-rs; file statistics skip the other files.
+
+    Example:
+        >>> keyed_rows(Path("/lh/catalog/main/crm/users"), pa.table({"id": [1, 2]}),
+        ...            ["id", "name"]).num_rows  # doctest: +SKIP
+        2
+    """
+    names = keys.column_names
+    dataset = deltalake.DeltaTable(str(table)).to_pyarrow_dataset()
+    first = keys.column(names[0]).cast(dataset.schema.field(names[0]).type)
+    rows = dataset.to_table(columns=columns, filter=pc.field(names[0]).isin(first))
+    if len(names) == 1:
+        return rows
+    wanted = set(zip(*(keys.column(n).to_pylist() for n in names), strict=True))
+    found = zip(*(rows.column(n).to_pylist() for n in names), strict=True)
+    return rows.filter(pa.array([key in wanted for key in found], pa.bool_()))
 
 
 def merge_rows(target: Path, rows: pa.Table, clauses: Callable[[Quote], MergeClauses]) -> dict:

@@ -37,6 +37,16 @@ def stop_at_row(kind: str, details: Mapping[str, str], record: Column) -> Column
     )
 
 
+def row_error_text(kind: str, details: Mapping[str, str], record: str) -> str:
+    """The text ``stop_at_row`` raises, for an error found in Python rather than in a job.
+
+    Example:
+        >>> row_error_text("example", {"table": "t"}, '{"id": null}')
+        'LAKEHOUSE_ROW_ERROR[example]::{"table": "t", "record": {"id": null}}::END'
+    """
+    return f'{_MARKER}[{kind}]::{json.dumps(dict(details))[:-1]}, "record": {record}}}::END'
+
+
 def row_error(error: BaseException, kind: str) -> dict[str, Any] | None:
     """The details ``stop_at_row(kind, ...)`` raised, if ``error`` comes from it.
 

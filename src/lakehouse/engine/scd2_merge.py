@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from lakehouse.engine.change_detection import never_written
 from lakehouse.engine.change_events import (
@@ -28,17 +30,16 @@ from lakehouse.engine.change_events import (
     ResolvedAutoCdc,
     reject,
 )
-from lakehouse.engine.delta_merge import (
-    MergeClauses,
-    Quote,
-    merge_frame,
-    merge_rows,
-    rows_with_keys,
-)
+from lakehouse.engine.delta_merge import MergeClauses, Quote, keyed_rows, merge_frame, merge_rows
+from lakehouse.engine.scd2_fold import fold_versions
 from lakehouse.engine.state_tables import append_once
+from lakehouse.engine.table_setup import nullable
 
 VERSION = "__version"
 ACTION = "__action"
+# Up to this many events, a micro-batch applied in the driver is folded in Python
+# (scd2_fold.py); beyond it, Spark's window functions are faster.
+FOLD_MAX_EVENTS = 100_000
 
 
 def scd2_apply(
@@ -60,30 +61,74 @@ def scd2_apply(
         {'num_upserted_rows': 4, 'num_deleted_rows': 0}
     """
     events = events.select(*cdc.columns, SEQUENCE, DELETE)
-    touched = events.select(*cdc.keys).distinct()
-    if in_driver:  # collected once, for the reads of the store and the target
-        touched = session.createDataFrame(touched.toArrow(), touched.schema)
+    rows = events.toArrow()
+    if in_driver and rows.num_rows <= FOLD_MAX_EVENTS:
+        done = _apply_in_driver(rows, cdc, target, store)
+    else:
+        done = _apply_with_spark(session, events, cdc, target, store, in_driver)
+    append_once(store, rows, f"{app_id}:events", batch_id)
+    return done
+
+
+def _apply_in_driver(
+    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, store: Path
+) -> dict[str, int]:
+    keys = list(cdc.keys)
+    touched = events.select(keys).group_by(keys).aggregate([])
     history = events
-    if (store / "_delta_log").is_dir() and not never_written(store):
-        stored = rows_with_keys(session, store, touched, events.schema, in_driver=in_driver)
-        history = stored.unionByName(events)
+    if _has_rows(store):
+        stored = keyed_rows(store, touched, events.column_names).cast(events.schema)
+        history = pa.concat_tables([stored, events])
+    schema = to_arrow_schema(nullable(cdc.target_schema()))
+    versions = fold_versions(history, cdc, schema)
+    changes = [_with_action(versions, "upsert")]
+    if not never_written(target):
+        current = keyed_rows(target, touched, schema.names).cast(schema)
+        identity = [*keys, START_AT]
+        kept = set(zip(*(versions.column(c).to_pylist() for c in identity), strict=True))
+        found = zip(*(current.column(c).to_pylist() for c in identity), strict=True)
+        gone = current.filter(pa.array([row not in kept for row in found], pa.bool_()))
+        changes.append(_with_action(gone, "delete"))
+    return merge_rows(target, pa.concat_tables(changes), lambda q: _clauses(cdc, q))
+
+
+def _with_action(rows: pa.Table, action: str) -> pa.Table:
+    return rows.append_column(ACTION, pa.array([action] * rows.num_rows, pa.string()))
+
+
+def _apply_with_spark(
+    session: SparkSession,
+    events: DataFrame,
+    cdc: ResolvedAutoCdc,
+    target: Path,
+    store: Path,
+    in_driver: bool,
+) -> dict[str, int]:
+    touched = events.select(*cdc.keys).distinct()
+    history = events
+    if _has_rows(store):
+        stored = session.read.format("delta").load(str(store))
+        history = stored.join(touched, list(cdc.keys), "left_semi").unionByName(events)
     versions = _versions(history, cdc).persist()
     try:
         changes = versions.withColumn(ACTION, F.lit("upsert"))
         if not never_written(target):
-            current = rows_with_keys(session, target, touched, versions.schema, in_driver=in_driver)
-            gone = current.join(versions, [*cdc.keys, START_AT], "left_anti").withColumn(
-                ACTION, F.lit("delete")
+            current = session.read.format("delta").load(str(target))
+            gone = (
+                current.join(touched, list(cdc.keys), "left_semi")
+                .join(versions, [*cdc.keys, START_AT], "left_anti")
+                .withColumn(ACTION, F.lit("delete"))
             )
             changes = changes.unionByName(gone)
         if in_driver:
-            done = merge_rows(target, changes.toArrow(), lambda q: _clauses(cdc, q))
-        else:
-            done = merge_frame(target, changes, lambda q: _clauses(cdc, q))
-        append_once(store, events.toArrow(), f"{app_id}:events", batch_id)
+            return merge_rows(target, changes.toArrow(), lambda q: _clauses(cdc, q))
+        return merge_frame(target, changes, lambda q: _clauses(cdc, q))
     finally:
         versions.unpersist()
-    return done
+
+
+def _has_rows(store: Path) -> bool:
+    return (store / "_delta_log").is_dir() and not never_written(store)
 
 
 def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:

@@ -1,13 +1,9 @@
-"""Refreshes of materialized views whose result is small, written by delta-rs in the driver.
+"""Refreshes of small materialized views, written by delta-rs in the driver
+(``driver_writes.py`` says when).
 
-A materialized view is recomputed on each refresh, and a Spark Delta write costs about a
-second of fixed overhead whatever the result's size: most of a small gold table's refresh,
-and most of continuous mode's latency. So when the view's current contents have at most
-``lakehouse.materializedView.driverWriteMaxRows`` rows (default 100,000; the new result is
-expected to be of the same order), its schema is unchanged and delta-rs writes the table's
-protocol, Spark computes the new result, collects it as Arrow, and delta-rs overwrites the
-table: the same commit Spark would make (every old file removed, the new ones added), and
-the table keeps its schema and properties. Otherwise Spark writes it.
+Spark computes the new result and delta-rs overwrites the table with it: the same commit Spark
+would make (every old file removed, the new ones added); the table keeps its schema and
+properties. A view whose schema changes is written by Spark.
 """
 
 from __future__ import annotations
@@ -21,10 +17,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
 
-from lakehouse.engine.delta_merge import delta_rs_writes
-
-MAX_ROWS_CONF = "lakehouse.materializedView.driverWriteMaxRows"
-DEFAULT_MAX_ROWS = 100_000
+from lakehouse.engine.driver_writes import delta_rs_writes
 
 
 def overwrite_small_result(
@@ -38,7 +31,7 @@ def overwrite_small_result(
         ...                        max_rows=100_000)  # doctest: +SKIP
         31
     """
-    if not (table / "_delta_log").is_dir() or not delta_rs_writes(table):
+    if not delta_rs_writes(table):
         return None
     current = deltalake.DeltaTable(str(table))
     sizes = pa.table(current.get_add_actions(flatten=True)).column("num_records")

@@ -8,6 +8,7 @@ fixed cost). Spark still reads them, as plain Delta tables.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
@@ -32,9 +33,9 @@ def upsert_by_keys(table: Path, rows: pa.Table, keys: tuple[str, ...]) -> None:
     )
 
 
-def append_once(table: Path, rows: pa.Table, app_id: str, version: int) -> None:
+def append_once(table: Path, rows: pa.Table, app_id: str, version: int, **options: Any) -> None:
     """Append ``rows`` unless the append for ``(app_id, version)`` is already committed, so a
-    replayed micro-batch adds nothing twice.
+    replayed micro-batch adds nothing twice; ``options`` go to ``write_deltalake``.
 
     Example:
         >>> append_once(Path("/lh/pipelines/p/auto_cdc/t/events"), arrow_rows,
@@ -49,4 +50,5 @@ def append_once(table: Path, rows: pa.Table, app_id: str, version: int) -> None:
         rows,
         mode="append",
         commit_properties=CommitProperties(app_transactions=[Transaction(app_id, version)]),
+        **options,
     )

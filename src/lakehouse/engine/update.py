@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import threading
 import time
@@ -29,13 +30,19 @@ from lakehouse.engine.auto_cdc import AutoCdcWriter
 from lakehouse.engine.auto_loader import auto_loader_stream
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.change_detection import (
+    delta_version,
     inputs_fingerprint,
     load_fingerprint,
     never_written,
     save_fingerprint,
 )
 from lakehouse.engine.change_events import rejected_change
-from lakehouse.engine.delta_merge import DEFAULT_MAX_EVENTS, MAX_EVENTS_CONF
+from lakehouse.engine.driver_writes import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_VIEW_ROWS,
+    MAX_BATCH_BYTES_CONF,
+    MAX_VIEW_ROWS_CONF,
+)
 from lakehouse.engine.errors import ConfigurationError, FlowFailed, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.expectations import (
@@ -47,7 +54,8 @@ from lakehouse.engine.expectations import (
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
 from lakehouse.engine.names import TableName
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
-from lakehouse.engine.small_refresh import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, overwrite_small_result
+from lakehouse.engine.small_refresh import overwrite_small_result
+from lakehouse.engine.streaming_append import StreamingAppend
 from lakehouse.engine.table_setup import ensure_table, nullable, sync_properties
 
 ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
@@ -108,7 +116,7 @@ class PipelineSettings:
 
     def whole_number(self, key: str, default: int) -> int:
         """An engine setting from the pipeline's configuration, such as
-        ``lakehouse.autoCdc.driverMergeMaxEvents``."""
+        ``lakehouse.driverWrite.maxBatchBytes``."""
         value = self.configuration.get(key, str(default))
         if not value.isdigit():
             raise ConfigurationError(
@@ -118,6 +126,27 @@ class PipelineSettings:
 
 
 _observation_ids = itertools.count()
+
+TRIGGER_INTERVAL_CONF = "pipelines.trigger.interval"
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|minutes?|hours?)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "millisecond": 0.001, "s": 1, "second": 1, "minute": 60, "hour": 3600}
+_UNIT_SECONDS |= {f"{unit}s": seconds for unit, seconds in _UNIT_SECONDS.items() if len(unit) > 2}
+
+
+def interval_seconds(text: str, setting: str) -> float:
+    """Seconds in an interval such as ``"100 milliseconds"`` or ``"5 seconds"``.
+
+    Example:
+        >>> interval_seconds("250 milliseconds", "pipelines.trigger.interval")
+        0.25
+    """
+    match = _INTERVAL.match(text)
+    if match is None:
+        raise ConfigurationError(
+            f"pipeline configuration '{setting}': expected an interval such as "
+            f"'500 milliseconds' or '5 seconds', got {text!r}"
+        )
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def _observation_name(dataset: str) -> str:
@@ -279,14 +308,18 @@ class PipelineUpdate:
     def run_continuously(
         self, seconds: float | None, interval: float = 0.5, stop: threading.Event | None = None
     ) -> list[FlowResult]:
-        """Keep every streaming flow running (a trigger each ``interval`` seconds) and recompute
-        materialized views when their inputs change, for ``seconds`` or until ``stop`` is set
+        """Keep every streaming flow running (a trigger each ``interval`` seconds, or as the
+        pipeline's ``pipelines.trigger.interval`` says) and recompute materialized views when
+        their inputs change, for ``seconds`` or until ``stop`` is set
         or Ctrl-C; then stop each stream between two micro-batches.
 
         Example:
             >>> update.run_continuously(seconds=60)  # doctest: +SKIP
         """
         stop = stop or threading.Event()
+        configured = self.settings.configuration.get(TRIGGER_INTERVAL_CONF)
+        if configured is not None:
+            interval = interval_seconds(configured, TRIGGER_INTERVAL_CONF)
         self.trigger = {"processingTime": f"{int(interval * 1000)} milliseconds"}
         deadline = None if seconds is None else time.monotonic() + seconds
         results: dict[str, FlowResult] = {}
@@ -313,10 +346,21 @@ class PipelineUpdate:
         refreshed = {}
         for view in views:
             for flow in self.analyzed.graph.flows_into(view.name):
+                if self._sources_unchanged(flow):
+                    continue
                 result = self._run_flow(flow, view, quiet=True)
                 if not result.skipped:
                     refreshed[result.flow] = result
         return refreshed
+
+    def _sources_unchanged(self, flow: Flow) -> bool:
+        """Whether the tables a view read at its last refresh are still at the same versions:
+        a check of their logs, cheaper than building the query (the code cannot change while
+        a continuous update runs)."""
+        previous = load_fingerprint(self._fingerprint_file(flow))
+        return previous is not None and all(
+            delta_version(Path(path)) == version for path, version in previous["sources"].items()
+        )
 
     def _stop_streams(self) -> None:
         """Stop each stream when no micro-batch is running (a batch cut short would only be
@@ -489,12 +533,12 @@ class PipelineUpdate:
         )
         cdc = self._auto_cdc_writer(flow, table)
         if cdc is None:
-            query = (
-                writer.format("delta")
-                .outputMode("append")
-                .option("mergeSchema", "true")  # streaming tables take new columns, as in pipelines
-                .start(str(self.settings.table_path(table)))
+            append = StreamingAppend(
+                self.settings.table_path(table),
+                self._transaction_id(flow),
+                self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
             )
+            query = writer.foreachBatch(append).start()
         else:
             query = writer.foreachBatch(cdc).start()
         stream = _RunningStream(self, flow, table, query, result, cdc, output, checks)
@@ -512,8 +556,8 @@ class PipelineUpdate:
             cdc,
             self.settings.table_path(table),
             self.settings.auto_cdc_state(table.name),
-            self._once_id(flow),
-            self.settings.whole_number(MAX_EVENTS_CONF, DEFAULT_MAX_EVENTS),
+            self._transaction_id(flow),
+            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
         )
 
     def _write_batch(
@@ -556,7 +600,7 @@ class PipelineUpdate:
                 frame,
                 path,
                 list(table.dataset.partition_cols),
-                self.settings.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS),
+                self.settings.whole_number(MAX_VIEW_ROWS_CONF, DEFAULT_MAX_VIEW_ROWS),
             )
             if written is not None:
                 result.num_output_rows = written
@@ -567,7 +611,7 @@ class PipelineUpdate:
         if flow.once:  # a backfill appends once; the transaction id makes a retry a no-op
             writer = (
                 writer.mode("append")
-                .option("txnAppId", self._once_id(flow))
+                .option("txnAppId", self._transaction_id(flow))
                 .option("txnVersion", "0")
             )
         else:
@@ -594,7 +638,8 @@ class PipelineUpdate:
             result.dropped_records += metrics.dropped_records
             result.expectations.extend(metrics.as_event_details(check.expectations))
 
-    def _once_id(self, flow: Flow) -> str:
+    def _transaction_id(self, flow: Flow) -> str:
+        """The id a flow's appends commit with, so a replayed append is a no-op."""
         return f"lakehouse:{self.settings.name}:{flow.name}"
 
     def _once_marker(self, flow: Flow) -> Path:
@@ -607,7 +652,7 @@ class PipelineUpdate:
         if flow.auto_cdc is not None:
             return self._once_marker(flow).exists()
         log = self.settings.table_path(table) / "_delta_log"
-        marker = f'"appId":"{self._once_id(flow)}"'
+        marker = f'"appId":"{self._transaction_id(flow)}"'
         return any(marker in commit.read_text() for commit in log.glob("*.json"))
 
     @contextmanager

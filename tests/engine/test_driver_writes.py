@@ -1,12 +1,13 @@
-"""A materialized view with a small result is refreshed by delta-rs in the driver, with the
-same table as a Spark write gives; a big one, or one whose schema changes, by Spark."""
+"""Small writes go through delta-rs in the driver and give the same tables as Spark's writes:
+streaming-table micro-batches and materialized-view refreshes. (AUTO CDC runs every test with
+both writers, in test_auto_cdc.py.)"""
 
 from __future__ import annotations
 
 import pytest
 from deltalake import DeltaTable
 
-from lakehouse.engine.small_refresh import MAX_ROWS_CONF
+from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF, MAX_VIEW_ROWS_CONF
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 
@@ -25,14 +26,33 @@ TOTALS = (
 )
 
 
-def _writer_of_last_commit(workspace) -> str:
-    table = DeltaTable(str(workspace.storage / "catalog/main/sales/totals"))
+def _writer_of_last_commit(workspace, name: str = "totals") -> str:
+    table = DeltaTable(str(workspace.storage / f"catalog/main/sales/{name}"))
     return str(table.history(1)[0].get("clientVersion") or "Spark")
 
 
 @pytest.mark.parametrize(
     ("configuration", "writer"),
-    [({}, "delta-rs"), ({MAX_ROWS_CONF: "0"}, "Spark")],
+    [({}, "delta-rs"), ({MAX_BATCH_BYTES_CONF: "0"}, "Spark")],
+    ids=["small", "over-the-limit"],
+)
+def test_streaming_table_batches_are_appended_once_whichever_writer(
+    workspace, configuration, writer
+):
+    workspace.source(TOTALS.replace("TOTAL", '"total"'))
+    workspace.land("a.json", ORDERS[:2])
+    workspace.run(configuration=configuration)
+    workspace.land("b.json", ORDERS[2:])
+    result = workspace.run(configuration=configuration)
+    assert writer in _writer_of_last_commit(workspace, "orders")
+    assert result.rows_written("orders") == 2
+    assert workspace.table("orders").count() == len(ORDERS)
+    assert workspace.run(configuration=configuration).rows_written("orders") == 0
+
+
+@pytest.mark.parametrize(
+    ("configuration", "writer"),
+    [({}, "delta-rs"), ({MAX_VIEW_ROWS_CONF: "0"}, "Spark")],
     ids=["small", "over-the-limit"],
 )
 def test_refresh_writes_the_same_table_whichever_writer(workspace, configuration, writer):

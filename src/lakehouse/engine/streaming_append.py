@@ -1,0 +1,54 @@
+"""Appends a streaming table's micro-batches, each exactly once: small ones by delta-rs in the
+driver, the others by Spark (``driver_writes.py`` says which).
+
+Both commits carry the flow's transaction id and the batch id, as Spark's Delta sink does, so
+a micro-batch replayed after a crash is appended once. New columns are added to the table, as
+streaming tables take them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import deltalake
+from pyspark.sql import DataFrame
+
+from lakehouse.engine.driver_writes import small_batch
+from lakehouse.engine.state_tables import append_once
+
+
+@dataclass(frozen=True)
+class StreamingAppend:
+    """The ``foreachBatch`` function that appends a streaming flow's micro-batches to its table.
+
+    Example:
+        >>> append = StreamingAppend(Path("/lh/catalog/main/sales/orders"), "lakehouse:p:orders",
+        ...                          max_driver_bytes=128 * 1024 * 1024)
+        >>> frame.writeStream.foreachBatch(append).start()  # doctest: +SKIP
+    """
+
+    table: Path
+    app_id: str
+    max_driver_bytes: int
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        if small_batch(batch, self.table, self.max_driver_bytes):
+            partitions = deltalake.DeltaTable(str(self.table)).metadata().partition_columns
+            append_once(
+                self.table,
+                batch.toArrow(),
+                self.app_id,
+                batch_id,
+                schema_mode="merge",
+                partition_by=partitions or None,
+            )
+            return
+        (
+            batch.write.format("delta")
+            .mode("append")
+            .option("mergeSchema", "true")
+            .option("txnAppId", self.app_id)
+            .option("txnVersion", str(batch_id))
+            .save(str(self.table))
+        )
