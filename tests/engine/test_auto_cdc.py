@@ -348,6 +348,18 @@ def test_scd2_delete_of_a_key_without_versions_changes_nothing(workspace):
     assert [(r["id"], r["__END_AT"]) for r in workspace.rows("people", "id")] == [(1, None)]
 
 
+def test_composite_keys_keep_a_history_per_combination_across_runs(workspace):
+    workspace.source(_cdc_pipeline(PEOPLE, _apply(keys='["id", "city"]', stored_as_scd_type="2")))
+    workspace.land("1.json", [_event(1, "Ann", "Oslo", "I", 1), _event(1, "Ann", "Rome", "I", 1)])
+    workspace.run()
+    workspace.land("2.json", [_event(1, "Anna", "Oslo", seq=2)])
+    workspace.run()
+    assert [
+        (r["city"], r["name"], r["__START_AT"], r["__END_AT"])
+        for r in workspace.rows("people", "city, __START_AT")
+    ] == [("Oslo", "Ann", 1, 2), ("Oslo", "Anna", 2, None), ("Rome", "Ann", 1, None)]
+
+
 def test_several_named_flows_apply_into_one_target(workspace):
     workspace.source(
         _cdc_pipeline(
