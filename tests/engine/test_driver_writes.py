@@ -4,6 +4,8 @@ both writers, in test_auto_cdc.py.)"""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from deltalake import DeltaTable
 
@@ -83,3 +85,13 @@ def test_a_changed_schema_is_written_by_spark(workspace):
     workspace.run()
     assert "Spark" in _writer_of_last_commit(workspace)
     assert "sum_amount" in workspace.table("totals").columns
+
+
+def test_a_stream_started_over_from_a_new_checkpoint_is_not_taken_for_a_replay(workspace):
+    workspace.source(TOTALS.replace("TOTAL", '"total"'))
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    for checkpoint in workspace.storage.glob("pipelines/*/checkpoints/*orders*"):
+        shutil.rmtree(checkpoint)
+    assert workspace.run().rows_written("orders") == len(ORDERS)  # read again from the start
+    assert workspace.table("orders").count() == 2 * len(ORDERS)

@@ -25,6 +25,8 @@ from pathlib import Path
 import deltalake
 from pyspark.sql import DataFrame
 
+from lakehouse.engine.change_detection import delta_version
+
 MAX_BATCH_BYTES_CONF = "lakehouse.driverWrite.maxBatchBytes"
 DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024
 MAX_VIEW_ROWS_CONF = "lakehouse.driverWrite.maxViewRows"
@@ -39,7 +41,7 @@ def delta_rs_writes(table: Path) -> bool:
         >>> delta_rs_writes(Path("/lh/catalog/main/crm/users"))  # doctest: +SKIP
         True
     """
-    if not (table / "_delta_log").is_dir():
+    if delta_version(table) < 0:  # no table, or a first commit cut short
         return False
     protocol = deltalake.DeltaTable(str(table)).protocol()
     return (

@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from lakehouse.engine.change_detection import never_written
+from lakehouse.engine.change_detection import delta_version, never_written
 from lakehouse.engine.change_events import (
     DELETE,
     END_AT,
@@ -128,7 +128,7 @@ def _apply_with_spark(
 
 
 def _has_rows(store: Path) -> bool:
-    return (store / "_delta_log").is_dir() and not never_written(store)
+    return delta_version(store) >= 0 and not never_written(store)
 
 
 def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:

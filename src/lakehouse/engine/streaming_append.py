@@ -1,13 +1,15 @@
 """Appends a streaming table's micro-batches, each exactly once: small ones by delta-rs in the
 driver, the others by Spark (``driver_writes.py`` says which).
 
-Both commits carry the flow's transaction id and the batch id, as Spark's Delta sink does, so
-a micro-batch replayed after a crash is appended once. New columns are added to the table, as
-streaming tables take them.
+Both commits carry a transaction id made from the stream's checkpoint id, and the batch id, as
+Spark's Delta sink does, so a micro-batch replayed after a crash is appended once, and a stream
+started over from a new checkpoint is not mistaken for a replay. New columns are added to the
+table, as streaming tables take them.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,22 +25,29 @@ class StreamingAppend:
     """The ``foreachBatch`` function that appends a streaming flow's micro-batches to its table.
 
     Example:
-        >>> append = StreamingAppend(Path("/lh/catalog/main/sales/orders"), "lakehouse:p:orders",
+        >>> append = StreamingAppend(Path("/lh/catalog/main/sales/orders"),
+        ...                          Path("/lh/pipelines/p/checkpoints/orders/orders"),
         ...                          max_driver_bytes=128 * 1024 * 1024)
         >>> frame.writeStream.foreachBatch(append).start()  # doctest: +SKIP
     """
 
     table: Path
-    app_id: str
+    checkpoint: Path
     max_driver_bytes: int
 
+    @property
+    def app_id(self) -> str:
+        # Written by Spark when the stream first starts, before its first micro-batch.
+        return "lakehouse:" + json.loads((self.checkpoint / "metadata").read_text())["id"]
+
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        app_id = self.app_id
         if small_batch(batch, self.table, self.max_driver_bytes):
             partitions = deltalake.DeltaTable(str(self.table)).metadata().partition_columns
             append_once(
                 self.table,
                 batch.toArrow(),
-                self.app_id,
+                app_id,
                 batch_id,
                 schema_mode="merge",
                 partition_by=partitions or None,
@@ -48,7 +57,7 @@ class StreamingAppend:
             batch.write.format("delta")
             .mode("append")
             .option("mergeSchema", "true")
-            .option("txnAppId", self.app_id)
+            .option("txnAppId", app_id)
             .option("txnVersion", str(batch_id))
             .save(str(self.table))
         )

@@ -25,6 +25,7 @@ from pyspark.sql.types import (
     VariantType,
 )
 
+from lakehouse.engine.change_detection import delta_version
 from lakehouse.engine.graph import Dataset, DatasetKind, SourceLocation
 
 # Characters Delta refuses in column names unless column mapping is on (a table feature).
@@ -41,7 +42,7 @@ def ensure_table(
         >>> ensure_table(spark, Path("/lh/catalog/main/sales/orders"), dataset,
         ...              StructType.fromDDL("id BIGINT NOT NULL"))  # doctest: +SKIP
     """
-    if (path / "_delta_log").is_dir():
+    if delta_version(path) >= 0:  # a creation cut short leaves an empty log: create it again
         return
     dataset = dataset or Dataset(path.name, DatasetKind.STREAMING_TABLE, SourceLocation("", 0))
     if _needs_spark(dataset, schema):

@@ -535,7 +535,7 @@ class PipelineUpdate:
         if cdc is None:
             append = StreamingAppend(
                 self.settings.table_path(table),
-                self._transaction_id(flow),
+                self.settings.checkpoint(flow),
                 self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
             )
             query = writer.foreachBatch(append).start()
@@ -556,7 +556,7 @@ class PipelineUpdate:
             cdc,
             self.settings.table_path(table),
             self.settings.auto_cdc_state(table.name),
-            self._transaction_id(flow),
+            self._once_id(flow),
             self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
         )
 
@@ -611,7 +611,7 @@ class PipelineUpdate:
         if flow.once:  # a backfill appends once; the transaction id makes a retry a no-op
             writer = (
                 writer.mode("append")
-                .option("txnAppId", self._transaction_id(flow))
+                .option("txnAppId", self._once_id(flow))
                 .option("txnVersion", "0")
             )
         else:
@@ -638,8 +638,7 @@ class PipelineUpdate:
             result.dropped_records += metrics.dropped_records
             result.expectations.extend(metrics.as_event_details(check.expectations))
 
-    def _transaction_id(self, flow: Flow) -> str:
-        """The id a flow's appends commit with, so a replayed append is a no-op."""
+    def _once_id(self, flow: Flow) -> str:
         return f"lakehouse:{self.settings.name}:{flow.name}"
 
     def _once_marker(self, flow: Flow) -> Path:
@@ -652,7 +651,7 @@ class PipelineUpdate:
         if flow.auto_cdc is not None:
             return self._once_marker(flow).exists()
         log = self.settings.table_path(table) / "_delta_log"
-        marker = f'"appId":"{self._transaction_id(flow)}"'
+        marker = f'"appId":"{self._once_id(flow)}"'
         return any(marker in commit.read_text() for commit in log.glob("*.json"))
 
     @contextmanager
