@@ -176,9 +176,7 @@ def _flag(expression: Any) -> Column:
 
 def reject(cdc: ResolvedAutoCdc, problem: str, record: Column) -> Column:
     """An expression that stops the update with ``problem`` and the offending record."""
-    return stop_at_row(
-        "change_event", {"flow": cdc.flow, "target": cdc.target, "problem": problem}, record
-    )
+    return stop_at_row("change_event", _details(cdc, problem), record)
 
 
 def rejection(cdc: ResolvedAutoCdc, problem: str, record: str) -> RuntimeError:
@@ -187,8 +185,11 @@ def rejection(cdc: ResolvedAutoCdc, problem: str, record: str) -> RuntimeError:
     Example:
         >>> raise rejection(resolved, "two different events ...", '{"id": 1}')  # doctest: +SKIP
     """
-    details = {"flow": cdc.flow, "target": cdc.target, "problem": problem}
-    return RuntimeError(row_error_text("change_event", details, record))
+    return RuntimeError(row_error_text("change_event", _details(cdc, problem), record))
+
+
+def _details(cdc: ResolvedAutoCdc, problem: str) -> dict[str, str]:
+    return {"flow": cdc.flow, "target": cdc.target, "problem": problem}
 
 
 def rejected_change(error: BaseException) -> ChangeEventRejected | None:

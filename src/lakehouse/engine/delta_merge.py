@@ -72,11 +72,22 @@ def keyed_rows(table: Path, keys: pa.Table, columns: list[str]) -> pa.Table:
     dataset = deltalake.DeltaTable(str(table)).to_pyarrow_dataset()
     first = keys.column(names[0]).cast(dataset.schema.field(names[0]).type)
     rows = dataset.to_table(columns=columns, filter=pc.field(names[0]).isin(first))
-    if len(names) == 1:
-        return rows
+    return rows if len(names) == 1 else rows_by_keys(rows, keys, matching=True)
+
+
+def rows_by_keys(rows: pa.Table, keys: pa.Table, *, matching: bool) -> pa.Table:
+    """The ``rows`` whose values in ``keys``' columns equal a row of ``keys`` (``matching``),
+    or equal none of them.
+
+    Example:
+        >>> rows_by_keys(pa.table({"id": [1, 2], "v": ["a", "b"]}), pa.table({"id": [2]}),
+        ...              matching=False).to_pylist()
+        [{'id': 1, 'v': 'a'}]
+    """
+    names = keys.column_names
     wanted = set(zip(*(keys.column(n).to_pylist() for n in names), strict=True))
     found = zip(*(rows.column(n).to_pylist() for n in names), strict=True)
-    return rows.filter(pa.array([key in wanted for key in found], pa.bool_()))
+    return rows.filter(pa.array([(key in wanted) == matching for key in found], pa.bool_()))
 
 
 def merge_rows(target: Path, rows: pa.Table, clauses: Callable[[Quote], MergeClauses]) -> dict:

@@ -17,6 +17,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 _MARKER = "LAKEHOUSE_ROW_ERROR"
+_CLOSING = "}::END"
 _PATTERN = re.compile(_MARKER + r"\[(?P<kind>\w+)\]::(?P<payload>\{.*?\})::END", re.DOTALL)
 
 
@@ -27,13 +28,8 @@ def stop_at_row(kind: str, details: Mapping[str, str], record: Column) -> Column
         >>> df.where(F.when(F.col("id").isNull(),
         ...     stop_at_row("example", {"table": "t"}, F.to_json(F.struct("*")))))  # doctest: +SKIP
     """
-    header = json.dumps(dict(details))[:-1]
     return F.raise_error(
-        F.concat(
-            F.lit(f'{_MARKER}[{kind}]::{header}, "record": '),
-            F.coalesce(record, F.lit("null")),
-            F.lit("}::END"),
-        )
+        F.concat(F.lit(_opening(kind, details)), F.coalesce(record, F.lit("null")), F.lit(_CLOSING))
     )
 
 
@@ -44,7 +40,12 @@ def row_error_text(kind: str, details: Mapping[str, str], record: str) -> str:
         >>> row_error_text("example", {"table": "t"}, '{"id": null}')
         'LAKEHOUSE_ROW_ERROR[example]::{"table": "t", "record": {"id": null}}::END'
     """
-    return f'{_MARKER}[{kind}]::{json.dumps(dict(details))[:-1]}, "record": {record}}}::END'
+    return _opening(kind, details) + record + _CLOSING
+
+
+def _opening(kind: str, details: Mapping[str, str]) -> str:
+    """The marker, the kind and the details as JSON, left open for the record."""
+    return f'{_MARKER}[{kind}]::{json.dumps(dict(details))[:-1]}, "record": '
 
 
 def row_error(error: BaseException, kind: str) -> dict[str, Any] | None:

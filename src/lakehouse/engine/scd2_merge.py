@@ -30,7 +30,14 @@ from lakehouse.engine.change_events import (
     ResolvedAutoCdc,
     reject,
 )
-from lakehouse.engine.delta_merge import MergeClauses, Quote, keyed_rows, merge_frame, merge_rows
+from lakehouse.engine.delta_merge import (
+    MergeClauses,
+    Quote,
+    keyed_rows,
+    merge_frame,
+    merge_rows,
+    rows_by_keys,
+)
 from lakehouse.engine.scd2_fold import fold_versions
 from lakehouse.engine.state_tables import append_once
 from lakehouse.engine.table_setup import nullable
@@ -84,10 +91,7 @@ def _apply_in_driver(
     changes = [_with_action(versions, "upsert")]
     if not never_written(target):
         current = keyed_rows(target, touched, schema.names).cast(schema)
-        identity = [*keys, START_AT]
-        kept = set(zip(*(versions.column(c).to_pylist() for c in identity), strict=True))
-        found = zip(*(current.column(c).to_pylist() for c in identity), strict=True)
-        gone = current.filter(pa.array([row not in kept for row in found], pa.bool_()))
+        gone = rows_by_keys(current, versions.select([*keys, START_AT]), matching=False)
         changes.append(_with_action(gone, "delete"))
     return merge_rows(target, pa.concat_tables(changes), lambda q: _clauses(cdc, q))
 

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import deltalake
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.driver_writes import small_batch
@@ -43,15 +42,8 @@ class StreamingAppend:
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         app_id = self.app_id
         if small_batch(batch, self.table, self.max_driver_bytes):
-            partitions = deltalake.DeltaTable(str(self.table)).metadata().partition_columns
-            append_once(
-                self.table,
-                batch.toArrow(),
-                app_id,
-                batch_id,
-                schema_mode="merge",
-                partition_by=partitions or None,
-            )
+            # delta-rs keeps the table's partitioning when none is given.
+            append_once(self.table, batch.toArrow(), app_id, batch_id, schema_mode="merge")
             return
         (
             batch.write.format("delta")
