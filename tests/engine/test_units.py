@@ -7,6 +7,7 @@ from chispa import assert_df_equality
 
 from lakehouse.engine import ConfigurationError, GraphError
 from lakehouse.engine import api as dlt
+from lakehouse.engine.change_events import sequence_order
 from lakehouse.engine.graph import DatasetKind, Expectation
 from lakehouse.engine.names import TableName, split_identifier
 from lakehouse.engine.pipeline_session import bind_table_references
@@ -92,3 +93,11 @@ def test_bind_table_references_replaces_tables_but_not_ctes(spark):
     assert sorted(read_names) == ["`LIVE`.`customers`", "`main`.`sales`.`orders`"]
     assert "main.sales.orders" not in sql and "recent" in sql
     assert_df_equality(spark.sql(sql), spark.createDataFrame([(1, 1)], "id INT, id INT"))
+
+
+def test_sequence_order_sorts_struct_sequences_as_spark_does(spark):
+    values = [(2, None), (1, 5), (None, 3), (1, None), (2, 1), (None, None)]
+    frame = spark.createDataFrame([((a, b),) for a, b in values], "seq STRUCT<day: INT, n: INT>")
+    by_spark = [row.seq.asDict() for row in frame.orderBy("seq").collect()]
+    by_driver = sorted(frame.toArrow().column("seq").to_pylist(), key=sequence_order)
+    assert by_driver == by_spark

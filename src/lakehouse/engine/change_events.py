@@ -9,9 +9,12 @@ NULL sequence or a NULL key stops the update with a message showing the event.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -26,6 +29,7 @@ DELETE = "__delete"
 TRUNCATE = "__truncate"
 START_AT = "__START_AT"
 END_AT = "__END_AT"
+DIFFERENT_COPIES = "two different events have the same key and sequence"
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,49 @@ def change_events(batch: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
         _flag(spec.apply_as_deletes).alias(DELETE),
         truncate.alias(TRUNCATE),
     )
+
+
+def sequence_order(sequence: Any) -> tuple[Any, ...]:
+    """A sort key that orders sequence values (collected from Arrow) as Spark sorts them: a
+    struct by its fields in turn, NULLs first.
+
+    Example:
+        >>> sorted([{"day": 2, "n": 1}, {"day": 1, "n": None}], key=sequence_order)
+        [{'day': 1, 'n': None}, {'day': 2, 'n': 1}]
+    """
+    parts = sequence.values() if isinstance(sequence, dict) else [sequence]
+    return tuple((value is not None, value) for value in parts)
+
+
+def events_by_key(events: pa.Table, cdc: ResolvedAutoCdc) -> Iterator[list[dict[str, Any]]]:
+    """Change events collected to the driver, grouped per key in sequence order. Identical
+    copies of an event (a replay, a duplicate delivery) count once; two different events with
+    the same key and sequence stop the update, as in Spark.
+
+    Example:
+        >>> [len(e) for e in events_by_key(arrow_events, resolved)]  # doctest: +SKIP
+        [3, 1]
+    """
+    by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for event in events.to_pylist():
+        by_key[tuple(event[k] for k in cdc.keys)].append(event)
+    for key_events in by_key.values():
+        kept: list[dict[str, Any]] = []
+        for event in sorted(key_events, key=lambda e: sequence_order(e[SEQUENCE])):
+            if kept and kept[-1][SEQUENCE] == event[SEQUENCE]:
+                if _payload(kept[-1], cdc) != _payload(event, cdc):
+                    record = json.dumps(
+                        {**{c: event[c] for c in cdc.columns}, SEQUENCE: event[SEQUENCE]},
+                        default=str,
+                    )
+                    raise rejection(cdc, DIFFERENT_COPIES, record)
+                continue
+            kept.append(event)
+        yield kept
+
+
+def _payload(event: dict[str, Any], cdc: ResolvedAutoCdc) -> tuple[Any, ...]:
+    return (*[event[c] for c in cdc.values], event[DELETE])
 
 
 def _flag(expression: Any) -> Column:

@@ -33,7 +33,7 @@ class MergeClauses:
     action applies when its condition (if any) holds, in the order below."""
 
     on: str
-    insert_values: Mapping[str, str]
+    insert_values: Mapping[str, str] = field(default_factory=dict)
     insert_when: str | None = None
     delete_when: str | None = None
     update_set: Mapping[str, str] = field(default_factory=dict)
@@ -108,9 +108,11 @@ def merge_rows(target: Path, rows: pa.Table, clauses: Callable[[Quote], MergeCla
         merge = merge.when_matched_delete(predicate=c.delete_when)
     if c.update_set:
         merge = merge.when_matched_update(updates=dict(c.update_set), predicate=c.update_when)
-    metrics = merge.when_not_matched_insert(
-        updates=dict(c.insert_values), predicate=c.insert_when
-    ).execute()
+    if c.insert_values:
+        merge = merge.when_not_matched_insert(
+            updates=dict(c.insert_values), predicate=c.insert_when
+        )
+    metrics = merge.execute()
     return {
         "num_upserted_rows": metrics["num_target_rows_inserted"]
         + metrics["num_target_rows_updated"],
@@ -137,7 +139,9 @@ def merge_frame(
         merge = merge.whenMatchedDelete(condition=c.delete_when)
     if c.update_set:
         merge = merge.whenMatchedUpdate(condition=c.update_when, set=dict(c.update_set))
-    merge.whenNotMatchedInsert(condition=c.insert_when, values=dict(c.insert_values)).execute()
+    if c.insert_values:
+        merge = merge.whenNotMatchedInsert(condition=c.insert_when, values=dict(c.insert_values))
+    merge.execute()
     return merge_counts(target, before)
 
 

@@ -32,6 +32,9 @@ DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024
 MAX_VIEW_ROWS_CONF = "lakehouse.driverWrite.maxViewRows"
 DEFAULT_MAX_VIEW_ROWS = 100_000
 _DELTA_RS_MAX_WRITER_VERSION = 4
+# Up to this many change events, an AUTO CDC micro-batch written in the driver is also computed
+# there, in Python (scd1_latest.py, scd2_fold.py); beyond it, Spark's window functions are faster.
+FOLD_MAX_EVENTS = 100_000
 
 
 def delta_rs_writes(table: Path) -> bool:

@@ -11,27 +11,41 @@ what they already wrote, or writes the same values again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import deltalake
+import pyarrow as pa
+import pyarrow.compute as pc
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, StructField, StructType
 
 from lakehouse.engine.change_detection import never_written
-from lakehouse.engine.change_events import DELETE, SEQUENCE, TRUNCATE, ResolvedAutoCdc, reject
+from lakehouse.engine.change_events import (
+    DELETE,
+    DIFFERENT_COPIES,
+    SEQUENCE,
+    TRUNCATE,
+    ResolvedAutoCdc,
+    reject,
+    sequence_order,
+)
 from lakehouse.engine.delta_merge import (
     MergeClauses,
     Quote,
+    keyed_rows,
     merge_frame,
     merge_rows,
     rows_with_keys,
 )
+from lakehouse.engine.driver_writes import FOLD_MAX_EVENTS
+from lakehouse.engine.scd1_latest import FILL, latest_per_key
 from lakehouse.engine.state_tables import upsert_by_keys
 from lakehouse.engine.table_setup import ensure_table
 
 APPLIED = "__applied_seq"
 DELETED = "__deleted"
-FILL = "__fill_from_target"
 TRUNCATED_AT = "__truncated_at"
 
 
@@ -52,6 +66,10 @@ def scd1_apply(
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
     _ensure_state(session, cdc, state)
+    if in_driver:
+        rows = events.toArrow()
+        if rows.num_rows <= FOLD_MAX_EVENTS:
+            return _apply_in_driver(rows, cdc, target, state)
     if cdc.spec.apply_as_truncates is not None:
         events = _apply_truncates(session, events, cdc, target, state)
     if not never_written(state):  # nothing applied yet: every event is new
@@ -63,30 +81,57 @@ def scd1_apply(
             F.col(APPLIED).isNull() | (F.col(SEQUENCE) > F.col(APPLIED))
         )
     latest = _latest_per_key(events, cdc)
-    tombstone_columns = [*cdc.keys, SEQUENCE, DELETE]
     if in_driver:
         rows = latest.toArrow()
         done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
-        tombstones = rows.select(tombstone_columns)
     else:
         latest = latest.persist()
         try:
             done = merge_frame(target, latest, lambda q: _clauses(cdc, q))
-            tombstones = latest.select(*tombstone_columns).toArrow()
+            rows = latest.select(*cdc.keys, SEQUENCE, DELETE).toArrow()
         finally:
             latest.unpersist()
-    upsert_by_keys(state, tombstones.rename_columns([*cdc.keys, SEQUENCE, DELETED]), cdc.keys)
+    _record_applied(state, rows, cdc)
     return done
+
+
+def _apply_in_driver(
+    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
+) -> dict[str, int]:
+    if cdc.spec.apply_as_truncates is not None:
+        events = _truncated_in_driver(events, cdc, target, state)
+    applied: dict[tuple[Any, ...], Any] = {}
+    if events.num_rows and not never_written(state):
+        keys = list(cdc.keys)
+        stored = keyed_rows(
+            state, events.select(keys).group_by(keys).aggregate([]), [*keys, SEQUENCE]
+        )
+        found = zip(*(stored.column(k).to_pylist() for k in keys), strict=True)
+        applied = dict(zip(found, stored.column(SEQUENCE).to_pylist(), strict=True))
+    rows = latest_per_key(events, cdc, applied)
+    done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
+    _record_applied(state, rows, cdc)
+    return done
+
+
+def _record_applied(state: Path, rows: pa.Table, cdc: ResolvedAutoCdc) -> None:
+    """Each applied key's sequence and whether it was deleted."""
+    applied = rows.select([*cdc.keys, SEQUENCE, DELETE])
+    upsert_by_keys(state, applied.rename_columns([*cdc.keys, SEQUENCE, DELETED]), cdc.keys)
 
 
 def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:
     return MergeClauses(
-        on=" AND ".join(f"t.{q(k)} = s.{q(k)}" for k in cdc.keys),
+        on=_on(cdc, q),
         delete_when=f"s.{DELETE}",
         update_set={q(c): _new_value(cdc, c, q) for c in cdc.values},
         insert_when=f"NOT s.{DELETE}",
         insert_values={q(c): f"s.{q(c)}" for c in cdc.columns},
     )
+
+
+def _on(cdc: ResolvedAutoCdc, q: Quote) -> str:
+    return " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in cdc.keys)
 
 
 def _new_value(cdc: ResolvedAutoCdc, column: str, q: Quote) -> str:
@@ -108,7 +153,7 @@ def _latest_per_key(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
         newest_first
     ).eqNullSafe(payload)
     record = F.to_json(F.struct(*[F.col(f"`{c}`") for c in cdc.columns], F.col(SEQUENCE)))
-    problem = reject(cdc, "two different events have the same key and sequence", record)
+    problem = reject(cdc, DIFFERENT_COPIES, record)
     ranked = events.select(
         "*",
         F.row_number().over(newest_first).alias("__rank"),
@@ -166,6 +211,41 @@ def _apply_truncates(
         .where(~F.col(TRUNCATE) & (F.col(SEQUENCE) > F.col(TRUNCATED_AT)))
         .drop(TRUNCATED_AT)
     )
+
+
+def _truncated_in_driver(
+    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
+) -> pa.Table:
+    """``_apply_truncates`` in the driver."""
+    truncating = events.column(TRUNCATE)
+    truncates = events.filter(truncating).column(SEQUENCE).to_pylist()
+    events = events.filter(pc.invert(truncating))
+    if not truncates:
+        return events
+    at = max(truncates, key=sequence_order)
+    if not never_written(state):
+        stored = deltalake.DeltaTable(str(state)).to_pyarrow_table()
+        limit = sequence_order(at)
+        older = stored.filter(pa.array([o < limit for o in _orders(stored)], pa.bool_()))
+        gone = older.filter(pc.invert(older.column(DELETED))).select(list(cdc.keys))
+        merge_rows(target, gone, lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"))
+        sequence_type = stored.schema.field(SEQUENCE).type
+        tombstones = older.set_column(
+            older.schema.get_field_index(SEQUENCE),
+            SEQUENCE,
+            pa.array([at] * older.num_rows, sequence_type),
+        ).set_column(
+            older.schema.get_field_index(DELETED),
+            DELETED,
+            pa.array([True] * older.num_rows, pa.bool_()),
+        )
+        upsert_by_keys(state, tombstones, cdc.keys)
+    limit = sequence_order(at)
+    return events.filter(pa.array([o > limit for o in _orders(events)], pa.bool_()))
+
+
+def _orders(rows: pa.Table) -> list[tuple[Any, ...]]:
+    return [sequence_order(s) for s in rows.column(SEQUENCE).to_pylist()]
 
 
 def _ensure_state(session: SparkSession, cdc: ResolvedAutoCdc, state: Path) -> None:

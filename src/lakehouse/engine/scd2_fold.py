@@ -8,8 +8,6 @@ of rows. Every SCD2 test runs through both.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +19,7 @@ from lakehouse.engine.change_events import (
     SEQUENCE,
     START_AT,
     ResolvedAutoCdc,
-    rejection,
+    events_by_key,
 )
 
 Event = dict[str, Any]
@@ -36,19 +34,11 @@ def fold_versions(history: pa.Table, cdc: ResolvedAutoCdc, schema: pa.Schema) ->
         >>> fold_versions(events, resolved, target_schema).to_pylist()  # doctest: +SKIP
         [{'id': 1, 'city': 'Oslo', '__START_AT': 1, '__END_AT': 3}, ...]
     """
-    by_key: dict[tuple[Any, ...], list[Event]] = defaultdict(list)
-    for event in history.to_pylist():
-        by_key[tuple(event[k] for k in cdc.keys)].append(event)
-    rows = [
-        row
-        for events in by_key.values()
-        for row in _key_versions(sorted(events, key=_in_sequence), cdc)
-    ]
+    rows = [row for events in events_by_key(history, cdc) for row in _key_versions(events, cdc)]
     return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _key_versions(events: list[Event], cdc: ResolvedAutoCdc) -> Iterator[Event]:
-    events = _without_copies(events, cdc)
     if cdc.spec.ignore_null_updates:
         events = _null_updates_filled(events, cdc)
     versions: list[dict[str, Any]] = []
@@ -76,23 +66,6 @@ def _key_versions(events: list[Event], cdc: ResolvedAutoCdc) -> Iterator[Event]:
         }
 
 
-def _without_copies(events: list[Event], cdc: ResolvedAutoCdc) -> list[Event]:
-    """Identical copies of an event count once; two different events with the same key and
-    sequence stop the update."""
-    kept: list[Event] = []
-    for event in events:
-        if kept and kept[-1][SEQUENCE] == event[SEQUENCE]:
-            if _payload(kept[-1], cdc) != _payload(event, cdc):
-                record = json.dumps(
-                    {**{c: event[c] for c in cdc.columns}, SEQUENCE: event[SEQUENCE]},
-                    default=str,
-                )
-                raise rejection(cdc, "two different events have the same key and sequence", record)
-            continue
-        kept.append(event)
-    return kept
-
-
 def _null_updates_filled(events: list[Event], cdc: ResolvedAutoCdc) -> list[Event]:
     """With ``ignore_null_updates``, a NULL in an update keeps the value the key had, back to
     its last delete."""
@@ -106,17 +79,6 @@ def _null_updates_filled(events: list[Event], cdc: ResolvedAutoCdc) -> list[Even
         known.update({c: event[c] for c in cdc.values if event[c] is not None})
         filled.append({**event, **{c: known.get(c) for c in cdc.values}})
     return filled
-
-
-def _in_sequence(event: Event) -> tuple[Any, ...]:
-    sequence = event[SEQUENCE]
-    # A struct sequence orders by its fields in turn, NULLs first, as Spark sorts.
-    parts = sequence.values() if isinstance(sequence, dict) else [sequence]
-    return tuple((value is not None, value) for value in parts)
-
-
-def _payload(event: Event, cdc: ResolvedAutoCdc) -> tuple[Any, ...]:
-    return (*[event[c] for c in cdc.values], event[DELETE])
 
 
 def _tracked(event: Event, cdc: ResolvedAutoCdc) -> tuple[Any, ...]:

@@ -24,6 +24,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from lakehouse.engine.change_detection import delta_version, never_written
 from lakehouse.engine.change_events import (
     DELETE,
+    DIFFERENT_COPIES,
     END_AT,
     SEQUENCE,
     START_AT,
@@ -38,15 +39,13 @@ from lakehouse.engine.delta_merge import (
     merge_rows,
     rows_by_keys,
 )
+from lakehouse.engine.driver_writes import FOLD_MAX_EVENTS
 from lakehouse.engine.scd2_fold import fold_versions
 from lakehouse.engine.state_tables import append_once
 from lakehouse.engine.table_setup import nullable
 
 VERSION = "__version"
 ACTION = "__action"
-# Up to this many events, a micro-batch applied in the driver is folded in Python
-# (scd2_fold.py); beyond it, Spark's window functions are faster.
-FOLD_MAX_EVENTS = 100_000
 
 
 def scd2_apply(
@@ -88,12 +87,18 @@ def _apply_in_driver(
         history = pa.concat_tables([stored, events])
     schema = to_arrow_schema(nullable(cdc.target_schema()))
     versions = fold_versions(history, cdc, schema)
-    changes = [_with_action(versions, "upsert")]
+    changes = _with_action(versions, "upsert")
     if not never_written(target):
-        current = keyed_rows(target, touched, schema.names).cast(schema)
-        gone = rows_by_keys(current, versions.select([*keys, START_AT]), matching=False)
-        changes.append(_with_action(gone, "delete"))
-    return merge_rows(target, pa.concat_tables(changes), lambda q: _clauses(cdc, q))
+        # A delete matches on the key and start alone, so only those columns are read.
+        identity = [*keys, START_AT]
+        current = keyed_rows(target, touched, identity).cast(
+            pa.schema([schema.field(c) for c in identity])
+        )
+        gone = rows_by_keys(current, versions.select(identity), matching=False)
+        changes = pa.concat_tables(
+            [changes, _with_action(gone, "delete")], promote_options="default"
+        )
+    return merge_rows(target, changes, lambda q: _clauses(cdc, q))
 
 
 def _with_action(rows: pa.Table, action: str) -> pa.Table:
@@ -158,7 +163,7 @@ def _versions(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
     same_sequence = F.lag(SEQUENCE).over(in_order) == F.col(SEQUENCE)
     conflict = same_sequence & ~F.lag(payload).over(in_order).eqNullSafe(payload)
     record = F.to_json(F.struct(*[F.col(f"`{c}`") for c in cdc.columns], F.col(SEQUENCE)))
-    problem = reject(cdc, "two different events have the same key and sequence", record)
+    problem = reject(cdc, DIFFERENT_COPIES, record)
     # Identical copies of an event (a replay, a duplicate delivery) count once.
     events = (
         events.select(
