@@ -40,12 +40,13 @@ def never_written(table: Path) -> bool:
 
 
 def inputs_fingerprint(
-    frame: DataFrame, sources: Sequence[Path], *, extra: Any = None
+    frame: DataFrame, sources: Sequence[tuple[Path, int]], *, extra: Any = None
 ) -> dict[str, Any] | None:
-    """What a flow's output depends on, or None when it reads anything but pipeline tables.
+    """What a flow's output depends on, or None when it reads anything but pipeline tables;
+    ``sources`` are the tables read, each with its version when read.
 
     Example:
-        >>> inputs_fingerprint(frame, [Path("/lh/catalog/main/s/orders")])  # doctest: +SKIP
+        >>> inputs_fingerprint(frame, [(Path("/lh/catalog/main/s/orders"), 3)])  # doctest: +SKIP
         {'sources': {'/lh/catalog/main/s/orders': 3}, 'query': '9f2c...'}
     """
     if not sources:
@@ -55,7 +56,7 @@ def inputs_fingerprint(
         return None
     query = _EXPRESSION_ID.sub("", plan.toString()) + json.dumps(extra, sort_keys=True, default=str)
     return {
-        "sources": {str(path): delta_version(path) for path in sources},
+        "sources": {str(path): version for path, version in sources},
         "query": hashlib.sha256(query.encode()).hexdigest(),
     }
 

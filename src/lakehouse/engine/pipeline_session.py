@@ -21,6 +21,7 @@ from pyspark.sql.types import StructType
 from sqlglot import exp
 
 from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.driver_reads import DEFAULT_MAX_ROWS, read_delta
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph import SourceLocation
 from lakehouse.engine.names import TableName
@@ -53,10 +54,17 @@ class DatasetReader(Protocol):
 class CatalogReader:
     """Reads tables of the local catalog: used outside a flow (module level code, ``lakehouse sql``)."""
 
-    def __init__(self, spark: SparkSession, catalog: LocalCatalog, default: tuple[str, str]):
+    def __init__(
+        self,
+        spark: SparkSession,
+        catalog: LocalCatalog,
+        default: tuple[str, str],
+        max_driver_rows: int = DEFAULT_MAX_ROWS,
+    ):
         self.spark = spark
         self.catalog = catalog
         self.default = default
+        self.max_driver_rows = max_driver_rows  # see driver_reads.py
 
     def read(
         self,
@@ -69,11 +77,12 @@ class CatalogReader:
         table = TableName.parse(name, *self.default)
         if not self.catalog.exists(table):
             raise GraphError(f"table '{table}' does not exist", location)
-        source = self.spark.readStream if streaming else self.spark.read
-        return (
-            source.format("delta")
-            .options(**(options or {}))
-            .load(str(self.catalog.table_path(table)))
+        return read_delta(
+            self.spark,
+            self.catalog.table_path(table),
+            streaming=streaming,
+            options=options,
+            max_driver_rows=self.max_driver_rows,
         )
 
     def auto_loader(

@@ -37,6 +37,7 @@ from lakehouse.engine.change_detection import (
     save_fingerprint,
 )
 from lakehouse.engine.change_events import rejected_change
+from lakehouse.engine.driver_reads import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, read_delta
 from lakehouse.engine.driver_writes import (
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_VIEW_ROWS,
@@ -162,7 +163,7 @@ class _FlowReader:
         self.streaming = streaming
         self.view_checks: list[ExpectationCheck] = []
         self.observations: dict[str, Observation] = {}  # batch queries only
-        self.sources: list[Path] = []  # pipeline tables read, one per read
+        self.sources: list[tuple[Path, int]] = []  # pipeline tables read and their versions
 
     def read(
         self,
@@ -190,9 +191,15 @@ class _FlowReader:
                     observer = self.observations[check.observation] = Observation(check.observation)
             return apply_expectations(frame, check, observer)
         path = update.settings.table_path(dataset)
-        self.sources.append(path)
-        source = update.spark.readStream if streaming else update.spark.read
-        return source.format("delta").options(**(options or {})).load(str(path))
+        # The version before the read: a commit landing meanwhile makes the next check rerun.
+        self.sources.append((path, delta_version(path)))
+        return read_delta(
+            update.spark,
+            path,
+            streaming=streaming,
+            options=options,
+            max_driver_rows=update.max_driver_read_rows,
+        )
 
     def auto_loader(
         self,
@@ -260,7 +267,10 @@ class PipelineUpdate:
         self.event_log = event_log
         self.full_refresh = full_refresh
         self.on_progress = on_progress or (lambda flow, status, result: None)
-        self.catalog_reader = CatalogReader(spark, settings.local_catalog, settings.default)
+        self.max_driver_read_rows = settings.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS)
+        self.catalog_reader = CatalogReader(
+            spark, settings.local_catalog, settings.default, self.max_driver_read_rows
+        )
         self.max_parallel = max_parallel or int(os.environ.get("LAKEHOUSE_MAX_PARALLEL_FLOWS", "4"))
         self.trigger: dict[str, Any] = {"availableNow": True}
         self.streams: list[_RunningStream] = []  # continuous mode: queries left running
