@@ -6,24 +6,26 @@ import pytest
 from deltalake import DeltaTable
 
 from lakehouse.engine import GraphError, PipelineError
-from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF
+from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF, MAX_PYTHON_BYTES_CONF
 
 
-@pytest.fixture(autouse=True, params=["in-driver", "spark"])
-def writer(request, workspace, monkeypatch) -> str:
-    """Every test runs twice: micro-batches applied in the driver (the default for small ones),
-    then by Spark (the limit at 0), as bigger batches are."""
-    if request.param == "spark":
-        run = workspace.run
+@pytest.fixture(autouse=True, params=["python", "delta-rs", "spark"])
+def placement(request, workspace, monkeypatch) -> str:
+    """Every test runs three times, once per placement of a micro-batch: computed in Python
+    and written by delta-rs (the default for small ones), computed by Spark and written by
+    delta-rs, all in Spark (as bigger batches are)."""
+    limits = {
+        "python": {},
+        "delta-rs": {MAX_PYTHON_BYTES_CONF: "0"},
+        "spark": {MAX_BATCH_BYTES_CONF: "0"},
+    }[request.param]
+    run = workspace.run
 
-        def run_with_spark(**options):
-            options["configuration"] = {
-                MAX_BATCH_BYTES_CONF: "0",
-                **options.get("configuration", {}),
-            }
-            return run(**options)
+    def run_placed(**options):
+        options["configuration"] = {**limits, **options.get("configuration", {})}
+        return run(**options)
 
-        monkeypatch.setattr(workspace, "run", run_with_spark)
+    monkeypatch.setattr(workspace, "run", run_placed)
     return request.param
 
 
@@ -293,6 +295,17 @@ def test_truncate_removes_rows_older_than_it_and_ignores_older_events(workspace)
     )
     workspace.run()
     assert [r["id"] for r in workspace.rows("people", "id")] == [2, 4]
+
+
+def test_truncate_keeps_keys_updated_after_it_in_earlier_runs(workspace):
+    workspace.source(_cdc_pipeline(PEOPLE, _apply(apply_as_truncates="\"op = 'T'\"")))
+    workspace.land("1.json", [_event(1, "Ann", op="I", seq=1), _event(2, "Bo", op="I", seq=2)])
+    workspace.run()
+    workspace.land("2.json", [_event(1, "Ann B", op="U", seq=4)])
+    workspace.run()
+    workspace.land("3.json", [{"id": None, "name": None, "city": None, "op": "T", "seq": 3}])
+    workspace.run()
+    assert [(r["id"], r["name"]) for r in workspace.rows("people", "id")] == [(1, "Ann B")]
 
 
 def test_column_list_selects_the_stored_columns(workspace):

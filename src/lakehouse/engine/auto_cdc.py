@@ -13,7 +13,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.change_events import ResolvedAutoCdc, change_events
-from lakehouse.engine.driver_writes import small_batch
+from lakehouse.engine.driver_writes import Placement, delta_rs_writes, estimated_bytes
 from lakehouse.engine.scd1_merge import scd1_apply
 from lakehouse.engine.scd2_merge import scd2_apply
 
@@ -24,25 +24,36 @@ class AutoCdcWriter:
 
     Example:
         >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users",
-        ...                        max_driver_bytes=128 * 1024 * 1024)
+        ...                        max_driver_bytes=128 * 1024 * 1024,
+        ...                        max_python_bytes=1024 * 1024)
         >>> frame.writeStream.foreachBatch(writer).start()  # doctest: +SKIP
     """
 
     cdc: ResolvedAutoCdc
     target: Path
     state: Path
-    app_id: str
+    app_id: str  # state appends carry it, with the batch id
     max_driver_bytes: int
+    max_python_bytes: int
     metrics: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         session = batch.sparkSession
-        in_driver = small_batch(batch, self.target, self.max_driver_bytes)
-        events = change_events(batch, self.cdc).persist()
+        placement = self.placement(batch)
+        events = change_events(batch, self.cdc)
+        if placement is not Placement.PYTHON:  # Spark reads the events more than once
+            events = events.persist()
         try:
             if self.cdc.scd_type == 1:
                 done = scd1_apply(
-                    session, events, self.cdc, self.target, self.state / "keys", in_driver
+                    session,
+                    events,
+                    self.cdc,
+                    self.target,
+                    self.state / "keys",
+                    self.app_id,
+                    batch_id,
+                    placement,
                 )
             else:
                 done = scd2_apply(
@@ -53,9 +64,17 @@ class AutoCdcWriter:
                     self.state / "events",
                     self.app_id,
                     batch_id,
-                    in_driver,
+                    placement,
                 )
         finally:
             events.unpersist()
         for name, value in done.items():
             self.metrics[name] = self.metrics.get(name, 0) + value
+
+    def placement(self, batch: DataFrame) -> Placement:
+        """Where ``batch`` is computed and written: by its estimated size and the target's
+        protocol (``driver_writes.py``)."""
+        size = estimated_bytes(batch)
+        if size > self.max_driver_bytes or not delta_rs_writes(self.target):
+            return Placement.SPARK
+        return Placement.PYTHON if size <= self.max_python_bytes else Placement.DELTA_RS

@@ -12,7 +12,9 @@ the rows Spark computed as Arrow and commits them with delta-rs, in milliseconds
 - the write is small: a micro-batch whose input Spark estimates at most
   ``lakehouse.driverWrite.maxBatchBytes`` (default 128 MiB), or a materialized view holding at
   most ``lakehouse.driverWrite.maxViewRows`` rows (default 100,000). Both are settings of the
-  pipeline's configuration.
+  pipeline's configuration. An AUTO CDC micro-batch of at most
+  ``lakehouse.driverWrite.maxPythonBytes`` (default 1 MiB) is also computed in Python
+  (``Placement``).
 
 Otherwise Spark writes. The commits are the same either way (actions, transaction ids, change
 data feed), so either writer can follow the other.
@@ -20,6 +22,7 @@ data feed), so either writer can follow the other.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import deltalake
@@ -31,10 +34,19 @@ MAX_BATCH_BYTES_CONF = "lakehouse.driverWrite.maxBatchBytes"
 DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024
 MAX_VIEW_ROWS_CONF = "lakehouse.driverWrite.maxViewRows"
 DEFAULT_MAX_VIEW_ROWS = 100_000
+MAX_PYTHON_BYTES_CONF = "lakehouse.driverWrite.maxPythonBytes"
+# About 70,000 change events read from Parquet, fewer from JSON or CSV: up to there Python
+# computes an AUTO CDC batch faster than Spark's window functions.
+DEFAULT_MAX_PYTHON_BYTES = 1024 * 1024
 _DELTA_RS_MAX_WRITER_VERSION = 4
-# Up to this many change events, an AUTO CDC micro-batch written in the driver is also computed
-# there, in Python (scd1_latest.py, scd2_fold.py); beyond it, Spark's window functions are faster.
-FOLD_MAX_EVENTS = 100_000
+
+
+class Placement(Enum):
+    """Where an AUTO CDC micro-batch's rows are computed, and which writer commits them."""
+
+    PYTHON = "computed in Python in the driver, committed by delta-rs"
+    DELTA_RS = "computed by Spark, collected to the driver, committed by delta-rs"
+    SPARK = "computed and committed by Spark"
 
 
 def delta_rs_writes(table: Path) -> bool:
@@ -54,13 +66,22 @@ def delta_rs_writes(table: Path) -> bool:
 
 
 def small_batch(batch: DataFrame, table: Path, max_bytes: int) -> bool:
-    """Whether micro-batch ``batch`` into ``table`` is written in the driver: its input, as
-    Spark estimates it without running a job (the size of its files), is at most
-    ``max_bytes``, and delta-rs writes the table.
+    """Whether micro-batch ``batch`` into ``table`` is written in the driver: its input is at
+    most ``max_bytes`` (``estimated_bytes``) and delta-rs writes the table.
 
     Example:
         >>> small_batch(batch, Path("/lh/catalog/main/sales/orders"), 128 * 1024 * 1024)  # doctest: +SKIP
         True
     """
-    estimate = int(batch._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
-    return estimate <= max_bytes and delta_rs_writes(table)
+    return estimated_bytes(batch) <= max_bytes and delta_rs_writes(table)
+
+
+def estimated_bytes(batch: DataFrame) -> int:
+    """The size of ``batch``'s input as Spark estimates it without running a job: the size of
+    its files, scaled by the columns kept.
+
+    Example:
+        >>> estimated_bytes(batch)  # doctest: +SKIP
+        144485
+    """
+    return int(batch._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())

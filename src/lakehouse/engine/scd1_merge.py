@@ -1,11 +1,12 @@
 """SCD type 1: each key's row is the one from its latest change event; deletes remove it.
 
-The target holds exactly the user's columns. Beside it, a small state table keeps, per key,
-the sequence of the last event applied and whether it was a delete (a tombstone), so an
-event older than what the target already reflects is ignored, in the same micro-batch or a
-later run. Each micro-batch is two MERGEs, the target then the state. Both are idempotent by
-construction: a batch replayed after a crash between them finds its events no newer than
-what they already wrote, or writes the same values again.
+The target holds exactly the user's columns. Beside it, a state table records, per key and
+micro-batch, the sequence of the last event applied and whether it was a delete (a
+tombstone); a key's newest record says what the target reflects, so an older event is ignored,
+in the same micro-batch or a later run. Each micro-batch is a MERGE into the target, then an
+append to the state (an append, not a MERGE: it does not rewrite the state's files, like the
+SCD2 event store). Both are idempotent: a batch replayed after a crash between them writes
+the same values into the target again, and the append carries a transaction id.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 import deltalake
 import pyarrow as pa
 import pyarrow.compute as pc
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, StructField, StructType
@@ -39,9 +39,9 @@ from lakehouse.engine.delta_merge import (
     merge_rows,
     rows_with_keys,
 )
-from lakehouse.engine.driver_writes import FOLD_MAX_EVENTS
+from lakehouse.engine.driver_writes import Placement
 from lakehouse.engine.scd1_latest import FILL, latest_per_key
-from lakehouse.engine.state_tables import upsert_by_keys
+from lakehouse.engine.state_tables import append_once
 from lakehouse.engine.table_setup import ensure_table
 
 APPLIED = "__applied_seq"
@@ -55,28 +55,47 @@ def scd1_apply(
     cdc: ResolvedAutoCdc,
     target: Path,
     state: Path,
-    in_driver: bool,
+    app_id: str,
+    batch_id: int,
+    placement: Placement,
 ) -> dict[str, int]:
-    """Apply one micro-batch of change events, in the driver or in Spark (see
+    """Apply micro-batch ``batch_id`` of change events where ``placement`` says (see
     ``delta_merge.py``); returns the rows upserted and deleted.
 
     Example:
-        >>> scd1_apply(spark, change_events(batch, cdc), cdc, target_path,
-        ...            state_path, in_driver=True)  # doctest: +SKIP
+        >>> scd1_apply(spark, change_events(batch, cdc), cdc, target_path, state_path,
+        ...            "lakehouse:crm:users", batch_id, Placement.PYTHON)  # doctest: +SKIP
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
     _ensure_state(session, cdc, state)
-    if in_driver:
-        rows = events.toArrow()
-        if rows.num_rows <= FOLD_MAX_EVENTS:
-            return _apply_in_driver(rows, cdc, target, state)
+    if placement is Placement.PYTHON:
+        done, applied = _apply_in_python(events.toArrow(), cdc, target, state)
+    else:
+        done, applied = _apply_with_spark(
+            session, events, cdc, target, state, placement is Placement.DELTA_RS
+        )
+    append_once(state, applied, f"{app_id}:keys", batch_id)
+    return done
+
+
+def _apply_with_spark(
+    session: SparkSession,
+    events: DataFrame,
+    cdc: ResolvedAutoCdc,
+    target: Path,
+    state: Path,
+    in_driver: bool,
+) -> tuple[dict[str, int], pa.Table]:
+    tombstones = None
     if cdc.spec.apply_as_truncates is not None:
-        events = _apply_truncates(session, events, cdc, target, state)
+        events, tombstones = _apply_truncates(session, events, cdc, target, state)
     if not never_written(state):  # nothing applied yet: every event is new
         keys = events.select(*cdc.keys).distinct()
-        applied = rows_with_keys(
-            session, state, keys, _state_schema(cdc), in_driver=in_driver
-        ).select(*cdc.keys, F.col(SEQUENCE).alias(APPLIED))
+        applied = (
+            rows_with_keys(session, state, keys, _state_schema(cdc), in_driver=in_driver)
+            .groupBy(*cdc.keys)
+            .agg(F.max(SEQUENCE).alias(APPLIED))
+        )
         events = events.join(applied, list(cdc.keys), "left").where(
             F.col(APPLIED).isNull() | (F.col(SEQUENCE) > F.col(APPLIED))
         )
@@ -91,33 +110,46 @@ def scd1_apply(
             rows = latest.select(*cdc.keys, SEQUENCE, DELETE).toArrow()
         finally:
             latest.unpersist()
-    _record_applied(state, rows, cdc)
-    return done
+    return done, _state_rows(rows, cdc, tombstones)
 
 
-def _apply_in_driver(
+def _apply_in_python(
     events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
-) -> dict[str, int]:
+) -> tuple[dict[str, int], pa.Table]:
+    tombstones = None
     if cdc.spec.apply_as_truncates is not None:
-        events = _truncated_in_driver(events, cdc, target, state)
+        events, tombstones = _truncated_in_python(events, cdc, target, state)
     applied: dict[tuple[Any, ...], Any] = {}
     if events.num_rows and not never_written(state):
         keys = list(cdc.keys)
-        stored = keyed_rows(
-            state, events.select(keys).group_by(keys).aggregate([]), [*keys, SEQUENCE]
-        )
-        found = zip(*(stored.column(k).to_pylist() for k in keys), strict=True)
-        applied = dict(zip(found, stored.column(SEQUENCE).to_pylist(), strict=True))
+        touched = events.select(keys).group_by(keys).aggregate([])
+        stored = keyed_rows(state, touched, [*keys, SEQUENCE, DELETED])
+        applied = {key: row[SEQUENCE] for key, row in _newest_per_key(stored, cdc).items()}
     rows = latest_per_key(events, cdc, applied)
     done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
-    _record_applied(state, rows, cdc)
-    return done
+    return done, _state_rows(rows, cdc, tombstones)
 
 
-def _record_applied(state: Path, rows: pa.Table, cdc: ResolvedAutoCdc) -> None:
-    """Each applied key's sequence and whether it was deleted."""
-    applied = rows.select([*cdc.keys, SEQUENCE, DELETE])
-    upsert_by_keys(state, applied.rename_columns([*cdc.keys, SEQUENCE, DELETED]), cdc.keys)
+def _newest_per_key(stored: pa.Table, cdc: ResolvedAutoCdc) -> dict[tuple[Any, ...], dict]:
+    """Each key's newest state record."""
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in stored.to_pylist():
+        key = tuple(row[k] for k in cdc.keys)
+        known = newest.get(key)
+        if known is None or sequence_order(row[SEQUENCE]) > sequence_order(known[SEQUENCE]):
+            newest[key] = row
+    return newest
+
+
+def _state_rows(rows: pa.Table, cdc: ResolvedAutoCdc, tombstones: pa.Table | None) -> pa.Table:
+    """The state records of one micro-batch: each applied key's sequence and whether it was
+    deleted, after the tombstones of a truncate."""
+    applied = rows.select([*cdc.keys, SEQUENCE, DELETE]).rename_columns(
+        [*cdc.keys, SEQUENCE, DELETED]
+    )
+    if tombstones is None:
+        return applied
+    return pa.concat_tables([tombstones.cast(applied.schema), applied])
 
 
 def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:
@@ -191,57 +223,67 @@ def _apply_truncates(
     cdc: ResolvedAutoCdc,
     target: Path,
     state: Path,
-) -> DataFrame:
+) -> tuple[DataFrame, pa.Table | None]:
     """A truncate at sequence T removes every row whose last event is older than T; events
-    older than T are ignored. Returns the batch's remaining events."""
+    older than T are ignored. Returns the batch's remaining events and the truncated keys'
+    tombstones (at T) for the state."""
     truncate = events.where(F.col(TRUNCATE)).agg(F.max(SEQUENCE).alias(TRUNCATED_AT))
     if truncate.first()[TRUNCATED_AT] is None:
-        return events.where(~F.col(TRUNCATE))
-    state_rows = session.read.format("delta").load(str(state))
-    older = state_rows.crossJoin(truncate).where(F.col(SEQUENCE) < F.col(TRUNCATED_AT))
-    matches = " AND ".join(f"t.`{k}` = s.`{k}`" for k in cdc.keys)
-    DeltaTable.forPath(session, str(target)).alias("t").merge(
-        older.where(~F.col(DELETED)).alias("s"), matches
-    ).whenMatchedDelete().execute()
-    DeltaTable.forPath(session, str(state)).alias("t").merge(
-        older.alias("s"), matches
-    ).whenMatchedUpdate(set={SEQUENCE: f"s.{TRUNCATED_AT}", DELETED: "true"}).execute()
-    return (
+        return events.where(~F.col(TRUNCATE)), None
+    newest = (
+        session.read.format("delta")
+        .load(str(state))
+        .groupBy(*cdc.keys)
+        .agg(
+            F.max(SEQUENCE).alias(SEQUENCE),
+            F.max_by(DELETED, SEQUENCE).alias(DELETED),
+        )
+    )
+    older = newest.crossJoin(truncate).where(F.col(SEQUENCE) < F.col(TRUNCATED_AT)).persist()
+    try:
+        gone = older.where(~F.col(DELETED)).select(*cdc.keys)
+        merge_frame(target, gone, lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"))
+        tombstones = older.select(
+            *cdc.keys, F.col(TRUNCATED_AT).alias(SEQUENCE), F.lit(True).alias(DELETED)
+        ).toArrow()
+    finally:
+        older.unpersist()
+    remaining = (
         events.crossJoin(truncate)
         .where(~F.col(TRUNCATE) & (F.col(SEQUENCE) > F.col(TRUNCATED_AT)))
         .drop(TRUNCATED_AT)
     )
+    return remaining, tombstones
 
 
-def _truncated_in_driver(
+def _truncated_in_python(
     events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
-) -> pa.Table:
-    """``_apply_truncates`` in the driver."""
+) -> tuple[pa.Table, pa.Table | None]:
+    """``_apply_truncates`` in Python."""
     truncating = events.column(TRUNCATE)
     truncates = events.filter(truncating).column(SEQUENCE).to_pylist()
     events = events.filter(pc.invert(truncating))
     if not truncates:
-        return events
+        return events, None
     at = max(truncates, key=sequence_order)
+    limit = sequence_order(at)
+    tombstones = None
     if not never_written(state):
         stored = deltalake.DeltaTable(str(state)).to_pyarrow_table()
-        limit = sequence_order(at)
-        older = stored.filter(pa.array([o < limit for o in _orders(stored)], pa.bool_()))
-        gone = older.filter(pc.invert(older.column(DELETED))).select(list(cdc.keys))
-        merge_rows(target, gone, lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"))
-        sequence_type = stored.schema.field(SEQUENCE).type
-        tombstones = older.set_column(
-            older.schema.get_field_index(SEQUENCE),
-            SEQUENCE,
-            pa.array([at] * older.num_rows, sequence_type),
-        ).set_column(
-            older.schema.get_field_index(DELETED),
-            DELETED,
-            pa.array([True] * older.num_rows, pa.bool_()),
+        newest = _newest_per_key(stored, cdc).values()
+        older = [row for row in newest if sequence_order(row[SEQUENCE]) < limit]
+        gone = [{k: row[k] for k in cdc.keys} for row in older if not row[DELETED]]
+        key_schema = pa.schema([stored.schema.field(k) for k in cdc.keys])
+        merge_rows(
+            target,
+            pa.Table.from_pylist(gone, schema=key_schema),
+            lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"),
         )
-        upsert_by_keys(state, tombstones, cdc.keys)
-    limit = sequence_order(at)
-    return events.filter(pa.array([o > limit for o in _orders(events)], pa.bool_()))
+        tombstones = pa.Table.from_pylist(
+            [{**row, SEQUENCE: at, DELETED: True} for row in older], schema=stored.schema
+        )
+    remaining = events.filter(pa.array([o > limit for o in _orders(events)], pa.bool_()))
+    return remaining, tombstones
 
 
 def _orders(rows: pa.Table) -> list[tuple[Any, ...]]:

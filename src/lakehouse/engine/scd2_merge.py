@@ -39,7 +39,7 @@ from lakehouse.engine.delta_merge import (
     merge_rows,
     rows_by_keys,
 )
-from lakehouse.engine.driver_writes import FOLD_MAX_EVENTS
+from lakehouse.engine.driver_writes import Placement
 from lakehouse.engine.scd2_fold import fold_versions
 from lakehouse.engine.state_tables import append_once
 from lakehouse.engine.table_setup import nullable
@@ -56,27 +56,28 @@ def scd2_apply(
     store: Path,
     app_id: str,
     batch_id: int,
-    in_driver: bool,
+    placement: Placement,
 ) -> dict[str, int]:
-    """Apply micro-batch ``batch_id`` of change events, in the driver or in Spark (see
+    """Apply micro-batch ``batch_id`` of change events where ``placement`` says (see
     ``delta_merge.py``); returns the version rows written and removed.
 
     Example:
         >>> scd2_apply(spark, change_events(batch, cdc), cdc, target_path,
-        ...            store_path, "lakehouse:crm:users", batch_id, in_driver=True)  # doctest: +SKIP
+        ...            store_path, "lakehouse:crm:users", batch_id, Placement.PYTHON)  # doctest: +SKIP
         {'num_upserted_rows': 4, 'num_deleted_rows': 0}
     """
     events = events.select(*cdc.columns, SEQUENCE, DELETE)
     rows = events.toArrow()
-    if in_driver and rows.num_rows <= FOLD_MAX_EVENTS:
-        done = _apply_in_driver(rows, cdc, target, store)
+    if placement is Placement.PYTHON:
+        done = _apply_in_python(rows, cdc, target, store)
     else:
+        in_driver = placement is Placement.DELTA_RS
         done = _apply_with_spark(session, events, cdc, target, store, in_driver)
     append_once(store, rows, f"{app_id}:events", batch_id)
     return done
 
 
-def _apply_in_driver(
+def _apply_in_python(
     events: pa.Table, cdc: ResolvedAutoCdc, target: Path, store: Path
 ) -> dict[str, int]:
     keys = list(cdc.keys)

@@ -1,8 +1,8 @@
 """The engine's own Delta tables beside AUTO CDC targets, written with delta-rs.
 
-They are small per micro-batch and only the engine reads them, so a delta-rs commit (a few
-milliseconds, no Spark job) replaces a Spark MERGE or append (a second or more each, most of it
-fixed cost). Spark still reads them, as plain Delta tables.
+Only the engine reads them, and it only appends to them: a delta-rs append (a few
+milliseconds, no Spark job, no file rewritten) replaces a Spark MERGE or append (a second or
+more each, most of it fixed cost). Spark still reads them, as plain Delta tables.
 """
 
 from __future__ import annotations
@@ -15,24 +15,6 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.transaction import CommitProperties, Transaction
 
 from lakehouse.engine.change_detection import delta_version
-
-
-def upsert_by_keys(table: Path, rows: pa.Table, keys: tuple[str, ...]) -> None:
-    """Insert ``rows`` into ``table``, replacing the rows with the same keys.
-
-    Example:
-        >>> upsert_by_keys(Path("/lh/pipelines/p/auto_cdc/t/keys"), arrow_rows, ("id",))  # doctest: +SKIP
-    """
-    if rows.num_rows == 0:
-        return
-    predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-    (
-        DeltaTable(str(table))
-        .merge(rows, predicate, source_alias="s", target_alias="t")
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
-    )
 
 
 def append_once(table: Path, rows: pa.Table, app_id: str, version: int, **options: Any) -> None:

@@ -40,8 +40,10 @@ from lakehouse.engine.change_events import rejected_change
 from lakehouse.engine.driver_reads import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, read_delta
 from lakehouse.engine.driver_writes import (
     DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_PYTHON_BYTES,
     DEFAULT_MAX_VIEW_ROWS,
     MAX_BATCH_BYTES_CONF,
+    MAX_PYTHON_BYTES_CONF,
     MAX_VIEW_ROWS_CONF,
 )
 from lakehouse.engine.errors import ConfigurationError, FlowFailed, PipelineError
@@ -568,6 +570,7 @@ class PipelineUpdate:
             self.settings.auto_cdc_state(table.name),
             self._once_id(flow),
             self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
+            self.settings.whole_number(MAX_PYTHON_BYTES_CONF, DEFAULT_MAX_PYTHON_BYTES),
         )
 
     def _write_batch(
