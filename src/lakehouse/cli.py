@@ -15,6 +15,8 @@ from rich.table import Table
 app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
 pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
 app.add_typer(pipeline_app, name="pipeline")
+contracts_app = typer.Typer(no_args_is_help=True, help="Check the domains' data contracts.")
+app.add_typer(contracts_app, name="contracts")
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -190,6 +192,34 @@ def sql_command(
     for row in rows:
         table.add_row(*("NULL" if v is None else str(v) for v in row))
     out.print(table)
+
+
+@contracts_app.command("validate")
+def contracts_validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Contract files or folders (default: domains/*/contracts)."),
+    ] = None,
+) -> None:
+    """Check contracts against ODCS v3 and the platform's rules; list every problem with its
+    file, line and field."""
+    from lakehouse.contracts import ContractError, find_contracts, load_contract
+
+    files = find_contracts(paths or sorted(Path("domains").glob("*/contracts")))
+    if not files:
+        console.print("no contract files found")
+        raise typer.Exit(1)
+    problems = 0
+    for file in files:
+        try:
+            load_contract(file)
+        except ContractError as error:
+            problems += len(error.problems)
+            for problem in error.problems:
+                out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
+    console.print(f"{len(files)} contract(s), {problems} problem(s)")
+    if problems:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,395 @@
+"""Loads ODCS contract files into ``DataContract``s: YAML, then the standard's JSON schema,
+then the platform's own rules (docs/contracts.md). Every problem found is reported at once,
+each with its file, line and field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from lakehouse.contracts.model import (
+    Action,
+    CdcSettings,
+    Classification,
+    Column,
+    DataContract,
+    QualityRule,
+    Sla,
+)
+from lakehouse.contracts.odcs_schema import schema_errors
+from lakehouse.contracts.problems import ContractError, Problem
+from lakehouse.contracts.yaml_source import Path_, YamlSource, field_name
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+# A logical type's Spark type when the contract gives no physicalType.
+SPARK_TYPES = {
+    "string": "STRING",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "day": 86400, "days": 86400}
+SQL_RULE = re.compile(
+    r"^\s*SELECT\s+COUNT\(\*\)\s+FROM\s+\$\{table\}\s+WHERE\s+(.+?)\s*;?\s*$", re.I | re.S
+)
+CUSTOM_ENGINE = "spark-sql"
+
+
+def load_contract(file: Path) -> DataContract:
+    """The contract in ``file``; a ``ContractError`` lists every problem.
+
+    Example:
+        >>> load_contract(Path("domains/sales/contracts/crm_customers.yaml")).keys  # doctest: +SKIP
+        ('customer_id',)
+    """
+    return _Reader(file).contract()
+
+
+def find_contracts(paths: Iterable[Path]) -> list[Path]:
+    """The contract files under ``paths`` (files as given, folders searched for ``*.yaml``)."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+    return found
+
+
+class _Reader:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.source = YamlSource({})
+
+    def problem(self, path: Path_, message: str) -> None:
+        self.problems.append(
+            Problem(self.file, self.source.line_of(path), field_name(path), message)
+        )
+
+    def contract(self) -> DataContract:
+        try:
+            self.source = YamlSource.parse(self.file.read_text())
+        except OSError as error:
+            raise ContractError([Problem(self.file, 1, "", f"cannot read: {error}")]) from None
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            raise ContractError(
+                [Problem(self.file, line, "", f"not valid YAML: {error}")]
+            ) from None
+        data = self.source.data
+        if not isinstance(data, dict):
+            raise ContractError(
+                [Problem(self.file, 1, "", "expected a mapping (an ODCS contract)")]
+            )
+        for path, message in schema_errors(data):
+            self.problem(path, message)
+        if self.problems:  # the platform's rules assume a valid ODCS document
+            raise ContractError(self.problems)
+        contract = self._build(data)
+        if self.problems or contract is None:
+            raise ContractError(self.problems)
+        return contract
+
+    # The platform's rules, on a document the ODCS schema accepts.
+
+    def _build(self, data: dict[str, Any]) -> DataContract | None:
+        custom = _custom(data.get("customProperties"))
+        source_system = self._identifier(custom, "sourceSystem", ("customProperties",))
+        if not SEMVER.match(str(data["version"])):
+            self.problem(("version",), "expected a semantic version MAJOR.MINOR.PATCH")
+        if not data.get("domain"):
+            self.problem((), "'domain' is required: the domain that owns the source")
+        team = data.get("team")
+        owner = team.get("name") if isinstance(team, dict) else None
+        if not owner:
+            self.problem(("team",), "'team.name' is required: the owner team")
+        mode = self._choice(
+            custom, "ingestionMode", ("batch", "near-real-time"), ("customProperties",)
+        )
+        file_format = self._choice(
+            custom, "fileFormat", ("json", "csv", "parquet"), ("customProperties",)
+        )
+        objects = data.get("schema") or []
+        if len(objects) != 1:
+            self.problem(
+                ("schema",),
+                f"expected exactly one schema object (the dataset), found {len(objects)}",
+            )
+            return None
+        obj, at = objects[0], ("schema", 0)
+        dataset = obj["name"]
+        if not IDENTIFIER.match(dataset):
+            self.problem((*at, "name"), "expected a lower-case identifier: it names the tables")
+        object_custom = _custom(obj.get("customProperties"))
+        classification = self._classification(
+            object_custom.get("classification"), (*at, "customProperties"), required=True
+        )
+        columns = self._columns(obj.get("properties") or [], (*at, "properties"), classification)
+        names = {c.name for c in columns}
+        quality = self._quality(obj.get("quality") or [], (*at, "quality"), None)
+        for i, prop in enumerate(obj.get("properties") or []):
+            quality += self._quality(
+                prop.get("quality") or [], (*at, "properties", i, "quality"), prop
+            )
+        seen: set[str] = set()
+        for rule in quality:
+            if rule.name in seen:
+                self.problem(at, f"two quality rules are named '{rule.name}'")
+            seen.add(rule.name)
+        cdc = self._cdc(custom.get("cdc"), names, columns)
+        sla = self._sla(data.get("slaProperties") or [])
+        if self.problems:
+            return None
+        return DataContract(
+            id=data["id"], version=str(data["version"]), domain=data["domain"],
+            source_system=source_system or "", dataset=dataset,
+            description=(data.get("description") or {}).get("purpose"), owner_team=owner or "",
+            classification=classification or Classification.GENERAL,
+            ingestion_mode=mode, file_format=file_format,  # type: ignore[arg-type]
+            columns=tuple(columns), quality=tuple(quality), cdc=cdc, sla=sla,
+        )  # fmt: skip
+
+    def _identifier(self, custom: dict[str, Any], name: str, at: Path_) -> str | None:
+        value = custom.get(name)
+        if not isinstance(value, str) or not IDENTIFIER.match(value):
+            self.problem(at, f"custom property '{name}' is required: a lower-case identifier")
+            return None
+        return value
+
+    def _choice(
+        self, custom: dict[str, Any], name: str, allowed: tuple[str, ...], at: Path_
+    ) -> Any:
+        value = custom.get(name)
+        if value not in allowed:
+            self.problem(
+                at, f"custom property '{name}' must be one of {list(allowed)}, got {value!r}"
+            )
+        return value
+
+    def _classification(
+        self, value: Any, at: Path_, *, required: bool = False
+    ) -> Classification | None:
+        if value is None and not required:
+            return None
+        try:
+            return Classification(value)
+        except ValueError:
+            allowed = [c.value for c in Classification]
+            self.problem(at, f"classification must be one of {allowed}, got {value!r}")
+            return None
+
+    def _columns(
+        self, properties: list[dict[str, Any]], at: Path_, dataset: Classification | None
+    ) -> list[Column]:
+        columns = []
+        positions: list[int] = []
+        for i, prop in enumerate(properties):
+            here = (*at, i)
+            name, logical = prop["name"], prop.get("logicalType")
+            if not IDENTIFIER.match(name):
+                self.problem((*here, "name"), "expected a lower-case identifier")
+            if logical is None:
+                self.problem(here, "'logicalType' is required")
+                continue
+            spark_type = self._spark_type(prop.get("physicalType"), logical, here)
+            classification = self._classification(
+                prop.get("classification"), (*here, "classification")
+            )
+            position = None
+            if prop.get("primaryKey"):
+                position = prop.get("primaryKeyPosition", -1)
+                position = position if position > 0 else len(positions) + 1
+                positions.append(position)
+            columns.append(Column(
+                name=name, logical_type=logical, spark_type=spark_type or "STRING",
+                required=bool(prop.get("required") or prop.get("primaryKey")),
+                primary_key_position=position, description=prop.get("description"),
+                classification=classification or dataset or Classification.GENERAL,
+            ))  # fmt: skip
+        if len(set(positions)) != len(positions):
+            self.problem(at, "two primary key columns have the same primaryKeyPosition")
+        return columns
+
+    def _spark_type(self, physical: str | None, logical: str, at: Path_) -> str | None:
+        if physical is None:
+            if logical not in SPARK_TYPES:
+                self.problem(
+                    (*at, "logicalType"),
+                    f"logical type '{logical}' needs a physicalType (a Spark type)",
+                )
+            return SPARK_TYPES.get(logical)
+        try:
+            cast = sqlglot.parse_one(f"CAST(x AS {physical})", dialect="databricks")
+        except sqlglot.errors.ParseError:
+            cast = None
+        if not isinstance(cast, exp.Cast):
+            self.problem((*at, "physicalType"), f"'{physical}' is not a Spark SQL type")
+            return None
+        return cast.to.sql(dialect="databricks")
+
+    def _quality(
+        self, rules: list[dict[str, Any]], at: Path_, prop: dict[str, Any] | None
+    ) -> list[QualityRule]:
+        """The rules of the dataset (``prop`` None) or of one property."""
+        column = None if prop is None else prop["name"]
+        parsed = []
+        for i, rule in enumerate(rules):
+            here = (*at, i)
+            if rule.get("type") == "text":
+                continue  # for people, not for the pipeline
+            name = rule.get("name")
+            if not name or not IDENTIFIER.match(name):
+                self.problem(
+                    here,
+                    "a quality rule needs a 'name': a lower-case identifier (it names the expectation)",
+                )
+                continue
+            condition = self._condition(rule, here, prop)
+            custom = _custom(rule.get("customProperties"))
+            try:
+                action = Action(custom.get("action", "warn"))
+            except ValueError:
+                self.problem(
+                    (*here, "customProperties"),
+                    f"action must be one of {[a.value for a in Action]}, got {custom['action']!r}",
+                )
+                continue
+            if condition is not None:
+                parsed.append(
+                    QualityRule(
+                        name=name,
+                        condition=condition,
+                        action=action,
+                        column=column,
+                        description=rule.get("description"),
+                    )
+                )
+        return parsed
+
+    def _condition(
+        self, rule: dict[str, Any], at: Path_, prop: dict[str, Any] | None
+    ) -> str | None:
+        kind = rule.get("type", "library")
+        column = None if prop is None else prop["name"]
+        if kind == "custom":
+            if rule.get("engine") != CUSTOM_ENGINE or not isinstance(
+                rule.get("implementation"), str
+            ):
+                self.problem(
+                    at,
+                    f"custom rules need engine '{CUSTOM_ENGINE}' and a SQL condition as implementation",
+                )
+                return None
+            return self._sql(rule["implementation"], (*at, "implementation"))
+        if "mustBe" not in rule or rule["mustBe"] != 0:
+            self.problem(at, "row-level rules need 'mustBe: 0' (no record may break them)")
+            return None
+        if kind == "sql":
+            match = SQL_RULE.match(rule["query"].replace("${column}", column or "${column}"))
+            if match is None:
+                self.problem(
+                    (*at, "query"),
+                    "expected SELECT COUNT(*) FROM ${table} WHERE <what a bad record is>",
+                )
+                return None
+            bad = self._sql(match.group(1), (*at, "query"))
+            return None if bad is None else f"NOT coalesce({bad}, false)"
+        metric, arguments = rule.get("metric"), rule.get("arguments") or {}
+        if column is None:
+            self.problem(
+                (*at, "metric"), f"'{metric}' applies to a column: put the rule under the property"
+            )
+            return None
+        quoted = f"`{column}`"
+        if metric in ("nullValues", "missingValues"):
+            return f"{quoted} IS NOT NULL"
+        if metric == "invalidValues" and "validValues" in arguments:
+            if prop.get("logicalType") == "string" and not all(
+                isinstance(v, str) for v in arguments["validValues"]
+            ):
+                self.problem(
+                    (*at, "arguments", "validValues"),
+                    "a string column's valid values must be strings: quote them (YAML reads NO as false)",
+                )
+                return None
+            values = ", ".join(
+                exp.convert(v).sql(dialect="databricks") for v in arguments["validValues"]
+            )
+            return f"{quoted} IS NULL OR {quoted} IN ({values})"
+        if metric == "invalidValues" and "pattern" in arguments:
+            return f"{quoted} IS NULL OR {quoted} RLIKE {exp.convert(arguments['pattern']).sql(dialect='databricks')}"
+        self.problem(
+            (*at, "metric"),
+            f"'{metric}' is not a row-level rule the platform turns into an expectation (nullValues, missingValues, invalidValues with validValues or pattern)",
+        )
+        return None
+
+    def _sql(self, text: str, at: Path_) -> str | None:
+        try:
+            return sqlglot.parse_one(text, dialect="databricks").sql(dialect="databricks")
+        except sqlglot.errors.ParseError as error:
+            self.problem(at, f"not valid SQL: {str(error).splitlines()[0]}")
+            return None
+
+    def _cdc(self, value: Any, names: set[str], columns: list[Column]) -> CdcSettings | None:
+        at: Path_ = ("customProperties",)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.problem(at, "custom property 'cdc' must be a mapping")
+            return None
+        try:
+            cdc = CdcSettings.model_validate({_snake(k): v for k, v in value.items()})
+        except ValueError as error:
+            for detail in error.errors():  # type: ignore[attr-defined]
+                self.problem(at, f"cdc.{'.'.join(map(str, detail['loc']))}: {detail['msg']}")
+            return None
+        for column in [
+            cdc.sequence_column,
+            cdc.operation_column,
+            *(cdc.track_history_columns or ()),
+            *(cdc.track_history_except_columns or ()),
+        ]:
+            if column is not None and column not in names:
+                self.problem(at, f"cdc names '{column}', which is not a column")
+        if (cdc.delete_marker or cdc.truncate_marker) and cdc.operation_column is None:
+            self.problem(at, "cdc delete or truncate markers need an operationColumn")
+        if not any(c.primary_key_position for c in columns):
+            self.problem(
+                ("schema", 0, "properties"),
+                "cdc needs primary key columns (primaryKey: true): they are the CDC keys",
+            )
+        return cdc
+
+    def _sla(self, properties: list[dict[str, Any]]) -> Sla:
+        seconds: dict[str, int] = {}
+        for i, prop in enumerate(properties):
+            name = prop.get("property")
+            if name not in ("latency", "freshness"):
+                continue
+            unit, value = str(prop.get("unit", "s")).lower(), prop.get("value")
+            if unit not in SECONDS or not isinstance(value, int | float) or value <= 0:
+                self.problem(
+                    ("slaProperties", i),
+                    f"{name} needs a positive value and a unit in {sorted(SECONDS)}",
+                )
+                continue
+            seconds[f"{name}_seconds"] = int(value * SECONDS[unit])
+        return Sla(**seconds)
+
+
+def _custom(properties: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """ODCS ``customProperties`` (a list of property/value pairs) as a mapping."""
+    return {p["property"]: p["value"] for p in properties or []}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

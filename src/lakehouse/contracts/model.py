@@ -1,0 +1,115 @@
+"""The typed model of a source dataset's contract: what the platform reads from ODCS.
+
+``loader.py`` builds it from an ODCS file after checking the file; every field here is
+something ingestion uses (see docs/contracts.md for where each comes from in the YAML).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Classification(str, Enum):
+    """How sensitive data is, least first; above ``general`` only the owning domain reads it."""
+
+    PUBLIC = "public"
+    GENERAL = "general"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+    @property
+    def rank(self) -> int:
+        return list(Classification).index(self)
+
+
+class Action(str, Enum):
+    """What a broken quality rule does to the record: the pipeline expectation's action."""
+
+    WARN = "warn"  # kept, counted
+    DROP = "drop"  # dropped, counted
+    QUARANTINE = "quarantine"  # kept in the quarantine table beside silver, counted
+    FAIL = "fail"  # stops the update
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Column(_Frozen):
+    """A column of the dataset; ``spark_type`` is the physical type as Spark DDL."""
+
+    name: str
+    logical_type: str
+    spark_type: str
+    required: bool = False
+    primary_key_position: int | None = None
+    description: str | None = None
+    classification: Classification
+
+
+class QualityRule(_Frozen):
+    """A named row-level rule: ``condition`` is the SQL a valid record satisfies."""
+
+    name: str
+    condition: str
+    action: Action
+    column: str | None = None
+    description: str | None = None
+
+
+class CdcSettings(_Frozen):
+    """How the source's records are change events (AUTO CDC in silver)."""
+
+    sequence_column: str
+    scd_type: Literal[1, 2]
+    operation_column: str | None = None
+    delete_marker: str | None = None
+    truncate_marker: str | None = None
+    track_history_columns: tuple[str, ...] | None = None
+    track_history_except_columns: tuple[str, ...] | None = None
+
+
+class Sla(_Frozen):
+    """Service levels, in seconds: landing to silver (latency), and age of the newest data
+    (freshness)."""
+
+    latency_seconds: int | None = None
+    freshness_seconds: int | None = None
+
+
+class DataContract(_Frozen):
+    """A source dataset as its owning domain describes it.
+
+    Example:
+        >>> contract = load_contract(Path("domains/sales/contracts/crm_customers.yaml"))  # doctest: +SKIP
+        >>> contract.source_system, contract.dataset, contract.keys  # doctest: +SKIP
+        ('crm', 'customers', ('customer_id',))
+    """
+
+    id: str
+    version: str
+    domain: str
+    source_system: str
+    dataset: str
+    description: str | None = None
+    owner_team: str
+    classification: Classification
+    ingestion_mode: Literal["batch", "near-real-time"]
+    file_format: Literal["json", "csv", "parquet"]
+    columns: tuple[Column, ...]
+    quality: tuple[QualityRule, ...] = ()
+    cdc: CdcSettings | None = None
+    sla: Sla = Sla()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The primary key columns, in key position order: the CDC keys."""
+        keyed = [c for c in self.columns if c.primary_key_position is not None]
+        return tuple(c.name for c in sorted(keyed, key=lambda c: c.primary_key_position or 0))
+
+    @property
+    def major_version(self) -> int:
+        return int(self.version.split(".")[0])
