@@ -4,6 +4,7 @@ tooling and the docs call them."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -219,6 +220,52 @@ def contracts_validate(
                 out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
     console.print(f"{len(files)} contract(s), {problems} problem(s)")
     if problems:
+        raise typer.Exit(1)
+
+
+@contracts_app.command("diff")
+def contracts_diff(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="OLD NEW contract files; with --against, files or folders."),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Compare the working tree's contracts with this git ref."),
+    ] = None,
+) -> None:
+    """Classify each change between contract versions as compatible or breaking; exit 1 on a
+    breaking change unless the contract's major version was raised."""
+    from lakehouse.contracts import ContractError
+    from lakehouse.contracts.compatibility import allowed, contract_changes
+    from lakehouse.contracts.revisions import contract_pairs
+
+    if against is None and len(paths or []) != 2:
+        raise typer.BadParameter("give OLD and NEW, or --against REF", param_hint="PATHS")
+    refused = 0
+    try:
+        for label, old, new in contract_pairs(paths or [], against):
+            if old is None or new is None:
+                breaking = new is None
+                out.print(f"{label}: {'removed (breaking)' if breaking else 'added'}")
+                refused += breaking
+                continue
+            changes = contract_changes(old, new)
+            verdict = (
+                "allowed" if allowed(old, new, changes) else "refused: raise the major version"
+            )
+            out.print(f"{label}: {len(changes)} change(s), {verdict}", markup=False)
+            for change in changes:
+                out.print(f"  {change}", markup=False, highlight=False)
+            refused += not allowed(old, new, changes)
+    except ContractError as error:
+        for problem in error.problems:
+            out.print(str(problem), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except subprocess.CalledProcessError as error:
+        console.print(f"[bold red]error:[/bold red] git: {error.stderr.strip()}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if refused:
         raise typer.Exit(1)
 
 

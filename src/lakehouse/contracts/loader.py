@@ -44,14 +44,15 @@ SQL_RULE = re.compile(
 CUSTOM_ENGINE = "spark-sql"
 
 
-def load_contract(file: Path) -> DataContract:
-    """The contract in ``file``; a ``ContractError`` lists every problem.
+def load_contract(file: Path, text: str | None = None) -> DataContract:
+    """The contract in ``file`` (or ``text``, read from ``file`` at another time, such as a git
+    revision); a ``ContractError`` lists every problem.
 
     Example:
         >>> load_contract(Path("domains/sales/contracts/crm_customers.yaml")).keys  # doctest: +SKIP
         ('customer_id',)
     """
-    return _Reader(file).contract()
+    return _Reader(file).contract(text)
 
 
 def find_contracts(paths: Iterable[Path]) -> list[Path]:
@@ -73,9 +74,9 @@ class _Reader:
             Problem(self.file, self.source.line_of(path), field_name(path), message)
         )
 
-    def contract(self) -> DataContract:
+    def contract(self, text: str | None) -> DataContract:
         try:
-            self.source = YamlSource.parse(self.file.read_text())
+            self.source = YamlSource.parse(self.file.read_text() if text is None else text)
         except OSError as error:
             raise ContractError([Problem(self.file, 1, "", f"cannot read: {error}")]) from None
         except yaml.YAMLError as error:
