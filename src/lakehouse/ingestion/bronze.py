@@ -1,0 +1,69 @@
+"""Bronze, per contract: the landed files as they arrived, appended with Auto Loader.
+
+Nothing is typed away: JSON and CSV columns are kept as text (silver casts them), columns the
+contract does not know and values that do not parse go to ``_rescued_data`` with their file,
+and each row carries when it was ingested and from which file. The table is append-only and
+has the change data feed on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse.contracts import DataContract
+from lakehouse.ingestion.settings import IngestionSettings
+
+INGESTED_AT = "_ingested_at"
+SOURCE_FILE = "_source_file"
+RESCUED = "_rescued_data"
+
+
+def define_bronze(spark: Any, contract: DataContract, settings: IngestionSettings) -> None:
+    """Declare the bronze streaming table of ``contract`` in the pipeline being loaded.
+
+    Example:
+        >>> define_bronze(spark, contract, settings)  # in a pipeline file  # doctest: +SKIP
+    """
+    import dlt  # the pipeline API of whichever runtime loads the pipeline
+
+    @dlt.table(
+        name=settings.bronze_table(contract),
+        comment=f"{contract.dataset} from {contract.source_system} as landed, untyped "
+        f"(contract {contract.id} {contract.version}).",
+        table_properties={
+            "delta.appendOnly": "true",
+            "delta.enableChangeDataFeed": "true",
+            "lakehouse.layer": "bronze",
+            "lakehouse.contract": f"{contract.id}@{contract.version}",
+        },
+    )
+    def bronze() -> DataFrame:
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", contract.file_format)
+            .schema(landed_schema(contract))
+            # With a given schema, the rescued data column is there only when asked for.
+            .option("rescuedDataColumn", RESCUED)
+        )
+        if contract.file_format == "csv":
+            reader = reader.option("header", "true")
+        return reader.load(settings.landing_path(contract)).select(
+            "*",
+            F.current_timestamp().alias(INGESTED_AT),
+            F.col("_metadata.file_path").alias(SOURCE_FILE),
+        )
+
+
+def landed_schema(contract: DataContract) -> str:
+    """The columns bronze reads, as DDL: text for JSON and CSV, the contract's types for
+    Parquet (already typed by its writer).
+
+    Example:
+        >>> landed_schema(contract)  # doctest: +SKIP
+        '`customer_id` STRING, `name` STRING, ...'
+    """
+    typed = contract.file_format == "parquet"
+    return ", ".join(f"`{c.name}` {c.spark_type if typed else 'STRING'}" for c in contract.columns)

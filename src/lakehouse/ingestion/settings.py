@@ -1,0 +1,64 @@
+"""What a generated ingestion pipeline reads from its configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lakehouse.contracts import DataContract, find_contracts, load_contract
+from lakehouse.engine.errors import ConfigurationError
+
+SOURCE_SYSTEM = "lakehouse.sourceSystem"
+CONTRACTS = "lakehouse.contracts"
+LANDING = "lakehouse.landing"
+ENV = "lakehouse.env"
+
+
+@dataclass(frozen=True)
+class IngestionSettings:
+    """One source system's ingestion: its contracts, where its files land, which environment.
+
+    Example:
+        >>> settings = IngestionSettings.from_conf(spark.conf)  # doctest: +SKIP
+        >>> settings.bronze_table(contract)  # doctest: +SKIP
+        'dev_bronze.crm.customers'
+    """
+
+    source_system: str
+    contracts: tuple[DataContract, ...]
+    landing: str
+    env: str = "dev"
+
+    @classmethod
+    def from_conf(cls, conf: Any) -> IngestionSettings:
+        """Read from a pipeline's configuration (``spark.conf``); a missing key is a
+        ``ConfigurationError`` naming it. ``lakehouse.contracts`` is a comma-separated list of
+        contract files or folders."""
+
+        def required(key: str, expected: str) -> str:
+            value = conf.get(key, None)
+            if not value:
+                raise ConfigurationError(f"pipeline configuration '{key}' is missing: {expected}")
+            return value
+
+        source_system = required(SOURCE_SYSTEM, "the source system to ingest, such as crm")
+        paths = [
+            Path(p.strip()) for p in required(CONTRACTS, "contract files or folders").split(",")
+        ]
+        contracts = tuple(
+            c for c in map(load_contract, find_contracts(paths)) if c.source_system == source_system
+        )
+        if not contracts:
+            raise ConfigurationError(
+                f"pipeline configuration '{CONTRACTS}': no contract of source system "
+                f"'{source_system}' under {', '.join(map(str, paths))}"
+            )
+        landing = required(LANDING, "the landing root, holding <source_system>/<dataset>/")
+        return cls(source_system, contracts, landing, conf.get(ENV, None) or "dev")
+
+    def landing_path(self, contract: DataContract) -> str:
+        return f"{self.landing.rstrip('/')}/{contract.source_system}/{contract.dataset}"
+
+    def bronze_table(self, contract: DataContract) -> str:
+        return f"{self.env}_bronze.{contract.source_system}.{contract.dataset}"

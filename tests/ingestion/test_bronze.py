@@ -1,0 +1,76 @@
+"""Bronze generated from a contract keeps every landed record as it arrived, with its file,
+its ingest time and whatever did not fit, append-only, run after run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from lakehouse.engine import ConfigurationError, run_pipeline, sql
+from lakehouse.ingestion.settings import CONTRACTS, ENV, LANDING, SOURCE_SYSTEM
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE = REPO / "src/lakehouse/ingestion/pipelines/source_system.py"
+CONTRACTS_DIR = REPO / "domains/sales/contracts"
+
+
+def _land(landing: Path, name: str, records: list[dict]) -> Path:
+    folder = landing / "crm" / "customers"
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / name
+    file.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return file
+
+
+def _run(spark, tmp_path: Path, **configuration: str):
+    return run_pipeline(
+        [PIPELINE],
+        storage=tmp_path / "storage",
+        name="ingest_crm",
+        configuration={
+            SOURCE_SYSTEM: "crm",
+            CONTRACTS: str(CONTRACTS_DIR),
+            LANDING: str(tmp_path / "landing"),
+            ENV: "dev",
+            **configuration,
+        },
+        spark=spark,
+    )
+
+
+def test_bronze_keeps_every_record_as_landed_with_its_file(spark, tmp_path):
+    good = {"customer_id": 1, "name": "Ann", "email": "ann@x.no", "country": "NO",
+            "segment": "consumer", "op": "I", "changed_at": "2026-01-01T10:00:00"}  # fmt: skip
+    odd = {**good, "customer_id": "not a number", "vip": True}
+    first = _land(tmp_path / "landing", "1.json", [good, odd])
+    _run(spark, tmp_path)
+    rows = sql(
+        tmp_path / "storage", "SELECT * FROM dev_bronze.crm.customers ORDER BY name"
+    ).collect()
+    assert [r["customer_id"] for r in rows] == ["1", "not a number"]  # text, as landed
+    assert all(r["_source_file"].startswith("file:") for r in rows)
+    assert {r["_source_file"].removeprefix("file:").lstrip("/") for r in rows} == {
+        str(first).lstrip("/")
+    }
+    assert all(r["_ingested_at"] is not None for r in rows)
+    assert str(json.loads(rows[1]["_rescued_data"])["vip"]).lower() == "true"
+
+    _land(tmp_path / "landing", "2.json", [{**good, "customer_id": 2}])
+    _run(spark, tmp_path)
+    assert (
+        sql(tmp_path / "storage", "SELECT count(*) AS n FROM dev_bronze.crm.customers").first()["n"]
+        == 3
+    )
+
+    table = DeltaTable(str(tmp_path / "storage/catalog/dev_bronze/crm/customers"))
+    properties = table.metadata().configuration
+    assert properties["delta.appendOnly"] == "true"
+    assert properties["delta.enableChangeDataFeed"] == "true"
+
+
+def test_a_missing_configuration_key_is_named(spark, tmp_path):
+    with pytest.raises(ConfigurationError, match=LANDING):
+        _run(spark, tmp_path, **{LANDING: ""})
