@@ -62,3 +62,6 @@ class IngestionSettings:
 
     def bronze_table(self, contract: DataContract) -> str:
         return f"{self.env}_bronze.{contract.source_system}.{contract.dataset}"
+
+    def silver_table(self, contract: DataContract) -> str:
+        return f"{self.env}_silver.{contract.source_system}.{contract.dataset}"

@@ -1,0 +1,159 @@
+"""Silver, per contract: bronze rows cast to the contract's types and checked against its
+rules; records that break a quarantine rule go to a quarantine table beside silver, the rest
+are applied with AUTO CDC (SCD1 or SCD2) or appended, as the contract says.
+
+A record is quarantined, with the names of the rules it broke and its bronze lineage, when a
+value does not fit its column's type, a required column is NULL, or a rule with action
+``quarantine`` fails. Rules with action ``warn``, ``drop`` or ``fail`` are expectations of the
+silver table. Both tables have the change data feed on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lakehouse.contracts import DataContract
+from lakehouse.contracts.model import Action
+from lakehouse.ingestion.bronze import INGESTED_AT, RESCUED, SOURCE_FILE
+from lakehouse.ingestion.settings import IngestionSettings
+
+BROKEN = "_broken_rules"
+LANDED = "_landed"
+LINEAGE = (SOURCE_FILE, INGESTED_AT, RESCUED)
+_EXPECTATION_ARGUMENT = {
+    Action.WARN: "expect_all",
+    Action.DROP: "expect_all_or_drop",
+    Action.FAIL: "expect_all_or_fail",
+}
+
+
+def define_silver(spark: Any, contract: DataContract, settings: IngestionSettings) -> None:
+    """Declare the silver table of ``contract`` and its quarantine table, and the flows into
+    them, in the pipeline being loaded.
+
+    Example:
+        >>> define_silver(spark, contract, settings)  # in a pipeline file  # doctest: +SKIP
+    """
+    import dlt  # the pipeline API of whichever runtime loads the pipeline
+
+    checked = f"{contract.dataset}_checked"
+    silver = settings.silver_table(contract)
+    quarantine = f"{silver}_quarantine"
+    properties = {
+        "delta.enableChangeDataFeed": "true",
+        "lakehouse.contract": f"{contract.id}@{contract.version}",
+    }
+
+    @dlt.view(
+        name=checked, comment="Bronze records cast to the contract, with the rules each breaks."
+    )
+    def checked_records() -> DataFrame:
+        return checked_frame(spark.readStream.table(settings.bronze_table(contract)), contract)
+
+    dlt.create_streaming_table(
+        quarantine,
+        comment=f"{contract.dataset} records that broke the contract's rules, as landed.",
+        table_properties={**properties, "lakehouse.layer": "silver-quarantine"},
+    )
+
+    @dlt.append_flow(target=quarantine, name=f"{contract.dataset}_quarantine")
+    def quarantined() -> DataFrame:
+        rows = spark.readStream.table(checked).where(F.size(BROKEN) > 0)
+        return rows.select(f"{LANDED}.*", BROKEN, *LINEAGE)
+
+    expectations: dict[str, dict[str, str]] = {}
+    for rule in contract.quality:
+        if rule.action is not Action.QUARANTINE:
+            argument = _EXPECTATION_ARGUMENT[rule.action]
+            expectations.setdefault(argument, {})[rule.name] = rule.condition
+    dlt.create_streaming_table(
+        silver,
+        comment=contract.description,
+        table_properties={**properties, "lakehouse.layer": "silver"},
+        **expectations,
+    )
+    valid = f"{contract.dataset}_valid"
+
+    @dlt.view(name=valid)
+    def valid_records() -> DataFrame:
+        rows = spark.readStream.table(checked).where(F.size(BROKEN) == 0)
+        return rows.drop(LANDED, BROKEN, *LINEAGE)
+
+    cdc = contract.cdc
+    if cdc is None:
+
+        @dlt.append_flow(target=silver, name=f"{contract.dataset}_append")
+        def appended() -> DataFrame:
+            return spark.readStream.table(valid)
+
+        return
+    deletes = truncates = None
+    if cdc.operation_column is not None and cdc.delete_marker is not None:
+        deletes = f"`{cdc.operation_column}` = '{cdc.delete_marker}'"
+    if cdc.operation_column is not None and cdc.truncate_marker is not None:
+        truncates = f"`{cdc.operation_column}` = '{cdc.truncate_marker}'"
+    dlt.create_auto_cdc_flow(
+        target=silver,
+        source=valid,
+        name=f"{contract.dataset}_cdc",
+        keys=list(contract.keys),
+        sequence_by=cdc.sequence_column,
+        apply_as_deletes=deletes,
+        apply_as_truncates=truncates,
+        except_column_list=[cdc.operation_column] if cdc.operation_column else None,
+        stored_as_scd_type=cdc.scd_type,
+        track_history_column_list=list(cdc.track_history_columns)
+        if cdc.track_history_columns is not None
+        else None,
+        track_history_except_column_list=list(cdc.track_history_except_columns)
+        if cdc.track_history_except_columns is not None
+        else None,
+    )
+
+
+def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
+    """Bronze rows with the contract's columns typed, the landed values in ``_landed``, the
+    names of the quarantine rules each breaks in ``_broken_rules``, and their lineage.
+
+    Example:
+        >>> checked_frame(bronze_rows, contract).columns  # doctest: +SKIP
+        ['customer_id', ..., '_landed', '_source_file', '_ingested_at', '_rescued_data', '_broken_rules']
+    """
+    typed = contract.file_format != "parquet"
+    columns = [c.name for c in contract.columns]
+    cast = bronze.select(
+        *[
+            (
+                F.expr(f"try_cast(`{c.name}` AS {c.spark_type})") if typed else F.col(f"`{c.name}`")
+            ).alias(c.name)
+            for c in contract.columns
+        ],
+        F.struct(*[F.col(f"`{c}`") for c in columns]).alias(LANDED),
+        *LINEAGE,
+    )
+    checks: list[tuple[str, SparkColumn]] = []
+    for c in contract.columns:
+        landed = F.col(f"{LANDED}.`{c.name}`")
+        if typed:
+            checks.append(
+                (
+                    f"{c.name}_is_{c.spark_type.lower()}",
+                    landed.isNull() | F.col(f"`{c.name}`").isNotNull(),
+                )
+            )
+        if c.required:
+            checks.append((f"{c.name}_required", landed.isNotNull()))
+    checks += [
+        (rule.name, F.expr(rule.condition))
+        for rule in contract.quality
+        if rule.action is Action.QUARANTINE
+    ]
+    broken = F.filter(
+        F.array(*[F.when(~F.coalesce(ok, F.lit(False)), F.lit(name)) for name, ok in checks]),
+        lambda name: name.isNotNull(),
+    )
+    return cast.withColumn(BROKEN, broken)
