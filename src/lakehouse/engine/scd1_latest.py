@@ -1,7 +1,7 @@
 """SCD type 1 rows of a micro-batch's keys, chosen in the driver.
 
-The rules of ``scd1_merge._latest_per_key`` (Spark) for micro-batches applied in the driver
-(see ``delta_merge.py``): Python picks each key's latest event from a few thousand rows in
+The rules of ``scd1_merge._latest_per_key`` (Spark) for micro-batches placed in Python
+(``driver_writes.Placement``): Python picks each key's latest event from a few thousand rows in
 milliseconds, where Spark plans and runs a windowed job. Every SCD1 test runs through both.
 """
 

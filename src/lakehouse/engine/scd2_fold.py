@@ -1,7 +1,7 @@
 """SCD type 2 versions of a micro-batch's keys, folded in the driver.
 
-The rules of ``scd2_merge._versions`` (Spark) for micro-batches applied in the driver (see
-``delta_merge.py``): their keys' events are at most a few million rows, which Python folds
+The rules of ``scd2_merge._versions`` (Spark) for micro-batches placed in Python
+(``driver_writes.Placement``): their keys' events are a few thousand rows, which Python folds
 without a Spark job, where Spark plans and runs several jobs with shuffles even for a handful
 of rows. Every SCD2 test runs through both.
 """
