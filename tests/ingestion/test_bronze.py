@@ -26,6 +26,8 @@ def _land(landing: Path, name: str, records: list[dict]) -> Path:
 
 
 def _run(spark, tmp_path: Path, **configuration: str):
+    for dataset in ("customers", "orders"):  # the crm contracts' landing folders
+        (tmp_path / "landing" / "crm" / dataset).mkdir(parents=True, exist_ok=True)
     return run_pipeline(
         [PIPELINE],
         storage=tmp_path / "storage",

@@ -10,6 +10,7 @@ silver table. Both tables have the change data feed on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pyspark.sql import Column as SparkColumn
@@ -141,7 +142,7 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         if typed:
             checks.append(
                 (
-                    f"{c.name}_is_{c.spark_type.lower()}",
+                    f"{c.name}_is_{_plain(c.spark_type)}",
                     landed.isNull() | F.col(f"`{c.name}`").isNotNull(),
                 )
             )
@@ -157,3 +158,8 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         lambda name: name.isNotNull(),
     )
     return cast.withColumn(BROKEN, broken)
+
+
+def _plain(spark_type: str) -> str:
+    """A type as part of a rule name: ``DECIMAL(12, 2)`` as ``decimal_12_2``."""
+    return re.sub(r"[^a-z0-9]+", "_", spark_type.lower()).strip("_")

@@ -1,0 +1,51 @@
+"""Silver of a contract without CDC is appended to, and every bronze row is accounted for:
+in silver, in quarantine, or dropped by a rule (row conservation)."""
+
+from __future__ import annotations
+
+import json
+
+from lakehouse.engine import sql
+from tests.ingestion.test_bronze import _run
+
+
+def _order(order_id, amount, currency="EUR", **values):
+    return {"order_id": order_id, "customer_id": 1, "ordered_at": "2026-01-05T09:30:00",
+            "amount": amount, "currency": currency, **values}  # fmt: skip
+
+
+def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
+    folder = tmp_path / "landing/crm/orders"
+    folder.mkdir(parents=True)
+    orders = [
+        _order("o1", 10.5),
+        _order("o1", 10.5),  # a duplicate delivery: appended as landed
+        _order("o2", -3),  # breaks positive_amount: dropped, counted
+        _order("o3", 7, currency="XXX"),  # breaks known_currency: quarantined
+        _order("o4", "a lot"),  # not a DECIMAL(12,2): quarantined
+        _order("o5", 99.99, customer_id=None),  # a required column is NULL: quarantined
+    ]
+    (folder / "1.json").write_text("\n".join(json.dumps(o) for o in orders) + "\n")
+    result = _run(spark, tmp_path)
+    storage = tmp_path / "storage"
+
+    def count(table: str) -> int:
+        return sql(storage, f"SELECT count(*) AS n FROM {table}").first()["n"]
+
+    silver = sql(storage, "SELECT order_id, amount FROM dev_silver.crm.orders ORDER BY order_id")
+    assert [(r["order_id"], float(r["amount"])) for r in silver.collect()] == [
+        ("o1", 10.5),
+        ("o1", 10.5),
+    ]
+    broken = sql(
+        storage, "SELECT order_id, _broken_rules FROM dev_silver.crm.orders_quarantine ORDER BY 1"
+    ).collect()
+    assert [(r["order_id"], r["_broken_rules"]) for r in broken] == [
+        ("o3", ["known_currency"]),
+        ("o4", ["amount_is_decimal_12_2"]),
+        ("o5", ["customer_id_required"]),
+    ]
+    dropped = result.expectation("dev_silver.crm.orders", "positive_amount")["failed_records"]
+    assert dropped == 1
+    bronze = count("dev_bronze.crm.orders")
+    assert bronze == len(orders) == count("dev_silver.crm.orders") + len(broken) + dropped
