@@ -7,11 +7,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lakehouse.contracts import ContractError
 
 app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
 pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
@@ -206,7 +209,7 @@ def contracts_validate(
     file, line and field."""
     from lakehouse.contracts import ContractError, find_contracts, load_contract
 
-    files = find_contracts(paths or sorted(Path("domains").glob("*/contracts")))
+    files = find_contracts(paths or [])
     if not files:
         console.print("no contract files found")
         raise typer.Exit(1)
@@ -216,8 +219,7 @@ def contracts_validate(
             load_contract(file)
         except ContractError as error:
             problems += len(error.problems)
-            for problem in error.problems:
-                out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
+            _print_problems(error)
     console.print(f"{len(files)} contract(s), {problems} problem(s)")
     if problems:
         raise typer.Exit(1)
@@ -251,22 +253,25 @@ def contracts_diff(
                 refused += breaking
                 continue
             changes = contract_changes(old, new)
-            verdict = (
-                "allowed" if allowed(old, new, changes) else "refused: raise the major version"
-            )
+            ok = allowed(old, new, changes)
+            verdict = "allowed" if ok else "refused: raise the major version"
             out.print(f"{label}: {len(changes)} change(s), {verdict}", markup=False)
             for change in changes:
                 out.print(f"  {change}", markup=False, highlight=False)
-            refused += not allowed(old, new, changes)
+            refused += not ok
     except ContractError as error:
-        for problem in error.problems:
-            out.print(str(problem), markup=False, highlight=False)
+        _print_problems(error)
         raise typer.Exit(1) from None
     except subprocess.CalledProcessError as error:
         console.print(f"[bold red]error:[/bold red] git: {error.stderr.strip()}", soft_wrap=True)
         raise typer.Exit(1) from None
     if refused:
         raise typer.Exit(1)
+
+
+def _print_problems(error: ContractError) -> None:
+    for problem in error.problems:
+        out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ each with its file, line and field."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ SQL_RULE = re.compile(
     r"^\s*SELECT\s+COUNT\(\*\)\s+FROM\s+\$\{table\}\s+WHERE\s+(.+?)\s*;?\s*$", re.I | re.S
 )
 CUSTOM_ENGINE = "spark-sql"
+DOMAIN_CONTRACTS = "domains/*/contracts"
 
 
 def load_contract(file: Path, text: str | None = None) -> DataContract:
@@ -55,10 +56,11 @@ def load_contract(file: Path, text: str | None = None) -> DataContract:
     return _Reader(file).contract(text)
 
 
-def find_contracts(paths: Iterable[Path]) -> list[Path]:
-    """The contract files under ``paths`` (files as given, folders searched for ``*.yaml``)."""
+def find_contracts(paths: Sequence[Path]) -> list[Path]:
+    """The contract files under ``paths`` (files as given, folders searched for ``*.yaml``);
+    without paths, every domain's (``domains/*/contracts``, from the current folder)."""
     found: list[Path] = []
-    for path in paths:
+    for path in paths or sorted(Path().glob(DOMAIN_CONTRACTS)):
         found += sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
     return found
 
@@ -95,7 +97,7 @@ class _Reader:
         if self.problems:  # the platform's rules assume a valid ODCS document
             raise ContractError(self.problems)
         contract = self._build(data)
-        if self.problems or contract is None:
+        if contract is None:  # the rules found problems
             raise ContractError(self.problems)
         return contract
 

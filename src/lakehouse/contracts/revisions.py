@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 
-from lakehouse.contracts.loader import find_contracts, load_contract
+from lakehouse.contracts.loader import DOMAIN_CONTRACTS, find_contracts, load_contract
 from lakehouse.contracts.model import DataContract
-
-DEFAULT_FOLDERS = "domains/*/contracts"
 
 Pair = tuple[str, DataContract | None, DataContract | None]
 
@@ -28,10 +26,9 @@ def contract_pairs(paths: list[Path], against: str | None) -> Iterator[Pair]:
         old, new = paths
         yield f"{old} -> {new}", load_contract(old), load_contract(new)
         return
-    folders = paths or [Path("domains")]
-    wanted = (lambda name: fnmatch(name, f"{DEFAULT_FOLDERS}/*")) if not paths else None
-    now = {str(f): f for f in find_contracts(folders) if wanted is None or wanted(str(f))}
-    before = {n for n in _files_at(against, folders) if wanted is None or wanted(n)}
+    now = {str(f): f for f in find_contracts(paths)}
+    listed = _files_at(against, paths or [Path("domains")])
+    before = {n for n in listed if paths or fnmatch(n, f"{DOMAIN_CONTRACTS}/*")}
     for name in sorted(now.keys() | before):
         old = load_contract(Path(name), _text_at(against, name)) if name in before else None
         new = load_contract(now[name]) if name in now else None

@@ -19,7 +19,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
 from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.driver_reads import DEFAULT_MAX_ROWS, MAX_ROWS_CONF
 from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
@@ -155,9 +154,7 @@ def _analyze(
     event_log.update_progress("INITIALIZING")
     session = PipelineSparkSession(spark, settings.configuration)
     registry = GraphRegistry(settings.catalog, settings.schema)
-    max_driver_rows = settings.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS)
-    reader = CatalogReader(spark, settings.local_catalog, settings.default, max_driver_rows)
-    with reading_with(reader):
+    with reading_with(settings.catalog_reader(spark)):
         graph = load_pipeline(files, registry, session)
     event_log.update_progress("SETTING_UP_TABLES")
     analyzed = GraphAnalyzer(

@@ -117,6 +117,11 @@ class PipelineSettings:
     def event_log_path(self) -> Path:
         return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
 
+    def catalog_reader(self, spark: SparkSession) -> CatalogReader:
+        """Reads of the local catalog's tables; small ones in the driver (``driver_reads.py``)."""
+        max_driver_rows = self.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS)
+        return CatalogReader(spark, self.local_catalog, self.default, max_driver_rows)
+
     def whole_number(self, key: str, default: int) -> int:
         """An engine setting from the pipeline's configuration, such as
         ``lakehouse.driverWrite.maxBatchBytes``."""
@@ -200,7 +205,7 @@ class _FlowReader:
             path,
             streaming=streaming,
             options=options,
-            max_driver_rows=update.max_driver_read_rows,
+            max_driver_rows=update.catalog_reader.max_driver_rows,
         )
 
     def auto_loader(
@@ -269,10 +274,7 @@ class PipelineUpdate:
         self.event_log = event_log
         self.full_refresh = full_refresh
         self.on_progress = on_progress or (lambda flow, status, result: None)
-        self.max_driver_read_rows = settings.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS)
-        self.catalog_reader = CatalogReader(
-            spark, settings.local_catalog, settings.default, self.max_driver_read_rows
-        )
+        self.catalog_reader = settings.catalog_reader(spark)
         self.max_parallel = max_parallel or int(os.environ.get("LAKEHOUSE_MAX_PARALLEL_FLOWS", "4"))
         self.trigger: dict[str, Any] = {"availableNow": True}
         self.streams: list[_RunningStream] = []  # continuous mode: queries left running
