@@ -129,6 +129,19 @@ def _summary(result: object) -> Table:
     return table
 
 
+DEMO_COLUMNS = (
+    "domain",
+    "layer",
+    "tables",
+    "rows",
+    "new rows",
+    "expectations passed",
+    "expectations failed",
+    "quarantined",
+    "pipeline time",
+)
+
+
 @app.command("demo")
 def demo_command(
     storage: Annotated[
@@ -138,7 +151,8 @@ def demo_command(
         bool, typer.Option("--fresh", help="Start from an empty storage folder.")
     ] = False,
 ) -> None:
-    """Land sample data and run every domain pipeline locally (incremental on each run)."""
+    """Land the next batch of every domain's sample data, run every source system's ingestion
+    and every domain's gold pipeline locally (incremental on each run), and summarize."""
     from lakehouse.demo import run_demo
     from lakehouse.engine import PipelineError
 
@@ -154,14 +168,32 @@ def demo_command(
     except PipelineError as error:
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
-    console.print(f"landed batch {run.batch}: {', '.join(p.name for p in run.landed_files)}")
-    for update in run.updates:
-        out.print(_summary(update))
-        console.print(f"{update.pipeline}: update completed in {update.seconds:.1f}s")
+    for domain, datasets in run.landed.items():
+        records = sum(len(d.records) for d in datasets)
+        console.print(f"{domain}: landed batch {run.batch}, {records} records")
+    table = Table(title=f"Demo batch {run.batch}: every domain, layer by layer")
+    for column in DEMO_COLUMNS:
+        table.add_column(column, justify="left" if column in ("domain", "layer") else "right")
+    for layer in run.layers:
+        table.add_row(
+            layer.domain,
+            layer.layer,
+            *map(str, (layer.tables, layer.rows, layer.new_rows)),
+            *map(str, (layer.expectations_passed, layer.expectations_failed)),
+            str(layer.quarantined) if layer.layer == "silver" else "",
+            f"{layer.seconds:.1f}s",
+        )
+    out.print(table)
+    for check in run.conservation:
+        mark = "[green]ok[/green]" if check.holds else "[bold red]LOST[/bold red]"
+        console.print(f"  {mark}  {check}")
+    console.print(f"end to end: {run.seconds:.1f}s")
     console.print(
         f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"',
         soft_wrap=True,
     )
+    if not all(check.holds for check in run.conservation):
+        raise typer.Exit(1)
 
 
 @app.command("sql")

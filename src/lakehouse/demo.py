@@ -1,80 +1,145 @@
-"""The platform demo: lands sample data and runs the domains' pipelines with the local engine.
+"""The platform demo: every domain's sample data landed, ingested and turned into gold by the
+local engine, then a summary per domain and layer.
 
-Each run lands one more batch of files and runs an incremental update, as a scheduled job
-would; ``fresh=True`` starts from an empty storage folder.
+Each run lands the next batch (one day of each source system) and runs every pipeline once,
+incrementally, as the scheduled jobs would; ``fresh=True`` starts from an empty storage folder.
 """
 
 from __future__ import annotations
 
-import json
-import random
 import shutil
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
-from lakehouse.engine import UpdateResult, run_pipeline
+from pyspark.sql import SparkSession
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = REPO_ROOT / "domains"
+from lakehouse.domains import DOMAINS, DomainRun, ProgressCallback, find_domains, run_domain
+from lakehouse.engine import UpdateResult, get_spark, sql
+from lakehouse.ingestion import RowConservation, row_conservation
+from lakehouse.ingestion.settings import bronze_table, silver_table
+from lakehouse.sample_data import LandedDataset, land_domain
+
+ENV = "dev"
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One domain's layer after a demo run."""
+
+    domain: str
+    layer: str  # bronze, silver or gold
+    tables: int
+    rows: int  # in the layer's tables now
+    new_rows: int  # written by this run
+    expectations_passed: int
+    expectations_failed: int
+    quarantined: int  # by this run
+    seconds: float  # the pipeline updates that wrote the layer
 
 
 @dataclass(frozen=True)
 class DemoRun:
+    """What one demo run landed and ran, and where every landed record went."""
+
     batch: int
-    landed_files: list[Path]
-    updates: list[UpdateResult]
-
-
-def land_sales_orders(landing: Path, batch: int, rows: int = 200) -> Path:
-    """Write one deterministic batch of order files, with some bad records on purpose."""
-    rng = random.Random(batch)
-    landing.mkdir(parents=True, exist_ok=True)
-    start = datetime(2026, 1, 1) + timedelta(days=batch)
-    records = []
-    for i in range(rows):
-        record = {
-            "order_id": f"O{batch:04d}-{i:05d}",
-            "customer_id": f"C{rng.randint(1, 50):03d}",
-            "order_ts": (start + timedelta(minutes=rng.randint(0, 1439))).isoformat(),
-            "amount": round(rng.uniform(5, 500), 2),
-            "currency": rng.choice(["EUR", "EUR", "USD", "GBP"]),
-        }
-        if i % 50 == 7:
-            record["order_id"] = None  # dropped by valid_order_id
-        if i % 40 == 3:
-            record["amount"] = -record["amount"]  # counted by positive_amount
-        records.append(record)
-    path = landing / f"orders-{batch:04d}.json"
-    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    return path
+    landed: dict[str, list[LandedDataset]]  # domain -> datasets
+    runs: list[DomainRun]
+    conservation: list[RowConservation]
+    layers: list[LayerSummary]
+    seconds: float
 
 
 def run_demo(
     storage: Path,
     *,
     fresh: bool = False,
-    on_progress: Callable[[str, str, object], None] | None = None,
+    domains_root: Path = DOMAINS,
+    spark: SparkSession | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DemoRun:
-    """Land the next batch and run every domain pipeline once.
+    """Land the next batch of every domain's sample data, run every source system's ingestion
+    and every domain's gold pipeline, and summarize.
 
     Example:
-        >>> run_demo(Path(".lakehouse"))  # doctest: +SKIP
+        >>> run = run_demo(Path(".lakehouse"))  # doctest: +SKIP
+        >>> [(s.domain, s.layer, s.rows) for s in run.layers][:2]  # doctest: +SKIP
+        [('finance', 'bronze', 77), ('finance', 'silver', 69)]
     """
+    started = time.perf_counter()
     storage = storage.resolve()
     if fresh:
         shutil.rmtree(storage, ignore_errors=True)
-    landing = storage / "landing" / "crm" / "orders"
-    batch = len(list(landing.glob("orders-*.json"))) if landing.is_dir() else 0
-    landed = [land_sales_orders(landing, batch)]
-    update = run_pipeline(
-        [DOMAINS / "sales" / "pipelines"],
-        storage=storage,
-        name="sales_gold",
-        catalog="dev_gold",
-        schema="sales",
-        configuration={"sales.landing_path": str(landing)},
-        on_progress=on_progress,
-    )
-    return DemoRun(batch, landed, [update])
+    spark = spark or get_spark()  # started here, so that no pipeline's time includes it
+    landing = storage / "landing"
+    batch = next_batch(landing)
+    landed: dict[str, list[LandedDataset]] = {}
+    runs = []
+    for domain in find_domains(domains_root):
+        landed[domain.name] = land_domain(domain.folder, landing, batch)
+        run = run_domain(
+            domain, storage=storage, landing=landing, env=ENV, spark=spark, on_progress=on_progress
+        )
+        runs.append(run)
+    conservation = [
+        row_conservation(run.ingestion[c.source_system], c, ENV)
+        for run in runs
+        for c in run.domain.contracts
+    ]
+    layers = _layers(storage, runs, spark)
+    return DemoRun(batch, landed, runs, conservation, layers, time.perf_counter() - started)
+
+
+def next_batch(landing: Path) -> int:
+    """One more than the highest batch landed so far, 0 on a fresh landing folder."""
+    numbers = [int(f.stem.split("-")[1]) for f in landing.glob("*/*/batch-*.json")]
+    return max(numbers, default=-1) + 1
+
+
+def _layer_tables(run: DomainRun) -> dict[str, tuple[list[str], list[UpdateResult]]]:
+    """Each layer's tables of a domain, and the updates that wrote them."""
+    ingestion = list(run.ingestion.values())
+    contracts = run.domain.contracts
+    layers = {
+        "bronze": ([bronze_table(c, run.env) for c in contracts], ingestion),
+        "silver": ([silver_table(c, run.env) for c in contracts], ingestion),
+    }
+    if run.gold is not None:
+        tables = [name for name, kind in run.gold.datasets.items() if kind != "view"]
+        layers["gold"] = (tables, [run.gold])
+    return layers
+
+
+def _layers(storage: Path, runs: list[DomainRun], spark: SparkSession) -> list[LayerSummary]:
+    per_run = [(run, _layer_tables(run)) for run in runs]
+    every_table = [t for _, layers in per_run for tables, _ in layers.values() for t in tables]
+    counts = _row_counts(storage, every_table, spark)
+    summaries = []
+    for run, layers in per_run:
+        for layer, (tables, updates) in layers.items():
+            flows = [f for u in updates for f in u.flows]
+            written = [f for f in flows if f.dataset in tables]
+            checks = [e for f in written for e in f.expectations]
+            quarantine = {f"{t}_quarantine" for t in tables} if layer == "silver" else set()
+            summaries.append(
+                LayerSummary(
+                    run.domain.name,
+                    layer,
+                    tables=len(tables),
+                    rows=sum(counts[t] for t in tables),
+                    new_rows=sum(f.num_output_rows for f in written),
+                    expectations_passed=sum(int(e["passed_records"]) for e in checks),
+                    expectations_failed=sum(int(e["failed_records"]) for e in checks),
+                    quarantined=sum(f.num_output_rows for f in flows if f.dataset in quarantine),
+                    seconds=sum(u.seconds for u in updates),
+                )
+            )
+    return summaries
+
+
+def _row_counts(storage: Path, tables: list[str], spark: SparkSession) -> dict[str, int]:
+    """Rows in each table, in one query."""
+    if not tables:
+        return {}
+    query = " UNION ALL ".join(f"SELECT '{t}' AS name, count(*) AS n FROM {t}" for t in tables)
+    return {r["name"]: r["n"] for r in sql(storage, query, spark=spark).collect()}

@@ -403,6 +403,7 @@ def test_event_log_counts_upserted_and_deleted_rows(workspace):
         "num_output_rows": 1,
         "num_upserted_rows": 1,
         "num_deleted_rows": 1,
+        "num_change_events": 2,
     }
 
 

@@ -247,7 +247,12 @@ class _RunningStream:
         result = self.result
         result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(self.output, []))
         if self.cdc is not None:
-            result.cdc_metrics = dict(self.cdc.metrics)
+            # The rows that reached the flow after its expectations: what ingestion's row
+            # conservation check counts (num_output_rows is the rows upserted).
+            result.cdc_metrics = {
+                **self.cdc.metrics,
+                "num_change_events": result.num_output_rows,
+            }
             result.num_output_rows = self.cdc.metrics.get("num_upserted_rows", 0)
         self.update._collect_quality(
             result, self.checks, lambda check: observed.get(check.observation, [])

@@ -61,7 +61,27 @@ class IngestionSettings:
         return f"{self.landing.rstrip('/')}/{contract.source_system}/{contract.dataset}"
 
     def bronze_table(self, contract: DataContract) -> str:
-        return f"{self.env}_bronze.{contract.source_system}.{contract.dataset}"
+        return bronze_table(contract, self.env)
 
     def silver_table(self, contract: DataContract) -> str:
-        return f"{self.env}_silver.{contract.source_system}.{contract.dataset}"
+        return silver_table(contract, self.env)
+
+
+def bronze_table(contract: DataContract, env: str) -> str:
+    """``<env>_bronze.<source_system>.<dataset>``: one schema per source system.
+
+    Example:
+        >>> bronze_table(contract, "dev")  # doctest: +SKIP
+        'dev_bronze.crm.customers'
+    """
+    return f"{env}_bronze.{contract.source_system}.{contract.dataset}"
+
+
+def silver_table(contract: DataContract, env: str) -> str:
+    """``<env>_silver.<source_system>.<dataset>``; its quarantine table adds ``_quarantine``.
+
+    Example:
+        >>> silver_table(contract, "dev")  # doctest: +SKIP
+        'dev_silver.crm.customers'
+    """
+    return f"{env}_silver.{contract.source_system}.{contract.dataset}"

@@ -1,0 +1,49 @@
+"""HR gold logic, on a silver table written by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from chispa import assert_df_equality
+from deltalake import DeltaTable
+from tests.domain_checks import run_gold, seed_table
+
+from lakehouse.engine import sql
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.names import TableName
+
+DOMAIN = Path(__file__).resolve().parents[1]
+EMPLOYEES = (
+    "employee_id BIGINT, full_name STRING, department STRING, job_title STRING, "
+    "salary DECIMAL(12,2), hired_on DATE, changed_at TIMESTAMP, __START_AT TIMESTAMP, "
+    "__END_AT TIMESTAMP"
+)
+
+
+def _version(employee_id: int, department: str, start: int, end: int | None = None):
+    return (employee_id, f"E{employee_id}", department, "Lead", Decimal("600000"),
+            date(2024, 1, 1), None, datetime(2026, 3, start),
+            datetime(2026, 3, end) if end else None)  # fmt: skip
+
+
+def test_headcount_counts_current_employees_in_their_current_department(spark, tmp_path):
+    seed_table(spark, tmp_path, "dev_silver.hris.employees", [
+        _version(1, "Sales", 1, 5),
+        _version(1, "Finance", 5),  # moved
+        _version(2, "Sales", 1),
+        _version(3, "Sales", 1, 9),  # left
+        _version(4, "HR", 2),
+    ], EMPLOYEES)  # fmt: skip
+    run_gold(DOMAIN, tmp_path, spark)
+    expected = spark.createDataFrame(
+        [("Finance", 1), ("Sales", 1), ("HR", 1)], "department STRING, headcount BIGINT"
+    )
+    actual = sql(tmp_path, "SELECT * FROM dev_gold.hr.headcount_by_department", spark=spark)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    table = LocalCatalog(tmp_path).table_path(
+        TableName("dev_gold", "hr", "headcount_by_department")
+    )
+    properties = DeltaTable(str(table)).metadata().configuration
+    assert properties["lakehouse.classification"] == "general"  # aggregated: others may read it

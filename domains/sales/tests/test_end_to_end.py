@@ -1,0 +1,76 @@
+"""Sales end to end: two days of CRM sample data landed, ingested and turned into gold; gold
+is checked against what the landed records say it should be."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from tests.domain_checks import DomainBatches, current, run_batches, scd2_versions
+
+from lakehouse.engine import sql
+
+DOMAIN = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sales(tmp_path_factory, spark) -> DomainBatches:
+    return run_batches(DOMAIN, tmp_path_factory.mktemp("sales"), [0, 1], spark)
+
+
+def test_every_landed_record_reaches_silver_or_is_quarantined_or_dropped(sales, spark):
+    assert sales.conservation_problems() == []
+    assert sales.quarantine_problems(spark) == []
+
+
+def test_daily_revenue_adds_up_every_order_that_reached_silver(sales, spark):
+    totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
+    for order in sales.silver_records("orders"):
+        total = totals[(order["ordered_at"].date(), order["currency"])]
+        total[0] += order["amount"]
+        total[1] += 1
+    expected = spark.createDataFrame(
+        [(*key, revenue, orders) for key, (revenue, orders) in totals.items()],
+        "order_date DATE, currency STRING, revenue DECIMAL(22,2), orders BIGINT",
+    )
+    actual = sql(sales.storage, "SELECT * FROM dev_gold.sales.daily_revenue", spark=spark)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_customer_360_has_each_current_customer_with_their_orders(sales, spark):
+    contract = sales.contract("customers")
+    tracked = ["name", "email", "country", "segment"]
+    versions = scd2_versions(sales.silver_records("customers"), contract, tracked)
+    orders = defaultdict(list)
+    for order in sales.silver_records("orders"):
+        orders[order["customer_id"]].append(order["ordered_at"])
+    expected = spark.createDataFrame(
+        [
+            (
+                key,
+                *(version.record[c] for c in tracked),
+                versions[key][0].start,
+                len(orders[key]),
+                min(orders[key], default=None),
+                max(orders[key], default=None),
+            )
+            for key, version in current(versions).items()
+        ],
+        "customer_id BIGINT, name STRING, email STRING, country STRING, segment STRING, "
+        "customer_since TIMESTAMP, orders BIGINT, first_ordered_at TIMESTAMP, "
+        "last_ordered_at TIMESTAMP",
+    )
+    actual = sql(sales.storage, "SELECT * FROM dev_gold.sales.customer_360", spark=spark)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_the_second_day_was_taken_incrementally(sales):
+    first, second = (run.ingestion["crm"] for run in sales.runs)
+    landed_second = sum(1 for r in sales.landed["orders"] if r.record["order_id"] >= "SO-001")
+    assert second.rows_written("dev_bronze.crm.orders") == landed_second
+    assert (
+        first.rows_written("dev_bronze.crm.orders") == len(sales.landed["orders"]) - landed_second
+    )

@@ -1,0 +1,154 @@
+"""What the domains' tests share: silver tables seeded by hand for gold tests, and what the
+layers should hold, worked out in plain Python from the landed sample records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lakehouse.contracts import DataContract
+from lakehouse.domains import Domain, DomainRun, run_domain
+from lakehouse.engine import run_pipeline, sql
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.names import TableName
+from lakehouse.ingestion import row_conservation
+from lakehouse.ingestion.settings import silver_table
+from lakehouse.sample_data import Outcome, Record, SampleRecord, land_domain
+
+ENV = "dev"
+
+
+def seed_table(
+    spark: SparkSession, storage: Path, name: str, rows: Sequence[tuple], schema: str
+) -> DataFrame:
+    """Write ``rows`` as the Delta table ``name`` of the local catalog under ``storage``."""
+    frame = spark.createDataFrame(list(rows), schema)
+    path = LocalCatalog(storage).table_path(TableName.parse(name, "main", "default"))
+    frame.write.format("delta").mode("overwrite").save(str(path))
+    return frame
+
+
+def run_gold(domain_folder: Path, storage: Path, spark: SparkSession) -> None:
+    """Run the domain's gold pipeline over whatever silver tables ``storage`` holds."""
+    domain = Domain(domain_folder)
+    run_pipeline(
+        [domain.pipelines],
+        storage=storage,
+        name=f"{domain.name}_gold",
+        catalog=f"{ENV}_gold",
+        schema=domain.name,
+        spark=spark,
+    )
+
+
+@dataclass
+class DomainBatches:
+    """A domain run batch by batch as its scheduled job would: what landed, what ran."""
+
+    domain: Domain
+    storage: Path
+    landed: dict[str, list[SampleRecord]]  # dataset -> records, every batch
+    runs: list[DomainRun]
+
+    def contract(self, dataset: str) -> DataContract:
+        return next(c for c in self.domain.contracts if c.dataset == dataset)
+
+    def silver_records(self, dataset: str) -> list[Record]:
+        """The landed records that should reach silver, without columns the contract lacks."""
+        names = [c.name for c in self.contract(dataset).columns]
+        return [
+            {n: r.record[n] for n in names}
+            for r in self.landed[dataset]
+            if r.outcome is Outcome.SILVER
+        ]
+
+    def quarantine_problems(self, spark: SparkSession) -> list[str]:
+        """Datasets whose quarantine table does not hold exactly the landed records that
+        should be there, each with the rule it was made to break."""
+        problems = []
+        for dataset, records in self.landed.items():
+            table = f"{silver_table(self.contract(dataset), ENV)}_quarantine"
+            rows = sql(self.storage, f"SELECT _broken_rules FROM {table}", spark=spark).collect()
+            broken = {rule for row in rows for rule in row[0]}
+            expected = [r for r in records if r.outcome is Outcome.QUARANTINED]
+            if len(rows) != len(expected):
+                problems.append(f"{table}: {len(rows)} rows, {len(expected)} landed to quarantine")
+            for record in expected:
+                kind, _, name = record.kind.partition(":")
+                if not any(r == name or r.startswith(f"{name}_") for r in broken):
+                    problems.append(f"{table}: no record broke {kind} {name}")
+        return problems
+
+    def conservation_problems(self) -> list[str]:
+        """Each update's datasets whose bronze rows are not all accounted for."""
+        return [
+            str(check)
+            for run in self.runs
+            for contract in self.domain.contracts
+            if not (
+                check := row_conservation(run.ingestion[contract.source_system], contract, ENV)
+            ).holds
+        ]
+
+
+def run_batches(
+    domain_folder: Path, root: Path, batches: Iterable[int], spark: SparkSession
+) -> DomainBatches:
+    """Land each batch of the domain's sample data and run the domain after each."""
+    domain = Domain(domain_folder)
+    result = DomainBatches(domain, root / "storage", defaultdict(list), [])
+    for batch in batches:
+        for landed in land_domain(domain.folder, root / "landing", batch):
+            result.landed[landed.contract.dataset] += landed.records
+        result.runs.append(
+            run_domain(domain, storage=result.storage, landing=root / "landing", spark=spark)
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Version:
+    """An SCD type 2 version: the record's values from ``start`` until ``end``."""
+
+    record: Record
+    start: Any
+    end: Any
+
+
+def scd2_versions(
+    events: Iterable[Record], contract: DataContract, tracked: Sequence[str]
+) -> dict[Any, list[Version]]:
+    """The versions AUTO CDC SCD type 2 keeps per key, folded from the events in sequence
+    order: a change of a tracked column opens a version, a delete closes it."""
+    cdc = contract.cdc
+    assert cdc is not None and len(contract.keys) == 1
+    by_key: dict[Any, list[Record]] = defaultdict(list)
+    for event in events:
+        by_key[event[contract.keys[0]]].append(event)
+    versions: dict[Any, list[Version]] = {}
+    for key, changes in by_key.items():
+        kept: list[Version] = []
+        for event in sorted(changes, key=lambda e: e[cdc.sequence_column]):
+            at = event[cdc.sequence_column]
+            is_open = bool(kept) and kept[-1].end is None
+            if cdc.operation_column and event[cdc.operation_column] == cdc.delete_marker:
+                if is_open:
+                    kept[-1] = Version(kept[-1].record, kept[-1].start, at)
+                continue
+            if is_open and all(kept[-1].record[c] == event[c] for c in tracked):
+                continue
+            if is_open:
+                kept[-1] = Version(kept[-1].record, kept[-1].start, at)
+            kept.append(Version(event, at, None))
+        versions[key] = kept
+    return versions
+
+
+def current(versions: dict[Any, list[Version]]) -> dict[Any, Version]:
+    """Each key's open version; deleted keys have none."""
+    return {key: v[-1] for key, v in versions.items() if v and v[-1].end is None}

@@ -1,0 +1,46 @@
+"""The platform demo: every domain landed, ingested and turned into gold, summarized per
+domain and layer; the second run continues incrementally."""
+
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from lakehouse.cli import app
+from lakehouse.domains import find_domains
+from lakehouse.engine import sql
+
+
+def _summary_rows(output: str) -> dict[tuple[str, str], list[str]]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
+        if len(cells) == 9 and cells[1] in ("bronze", "silver", "gold"):
+            rows[(cells[0], cells[1])] = cells[2:]
+    return rows
+
+
+def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
+    runner = CliRunner()
+    storage = tmp_path / "demo"
+    first = runner.invoke(app, ["demo", "--storage", str(storage), "--fresh"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["demo", "--storage", str(storage)])
+    assert second.exit_code == 0, second.output
+
+    domains = [d.name for d in find_domains()]
+    assert domains == ["finance", "hr", "sales"]
+    before, after = _summary_rows(first.output), _summary_rows(second.output)
+    assert set(after) == {(d, layer) for d in domains for layer in ("bronze", "silver", "gold")}
+    for domain in domains:
+        landed = [int(n) for n in re.findall(rf"{domain}: landed batch \d+, (\d+) records", second.output)]  # fmt: skip
+        bronze_before, bronze_after = before[(domain, "bronze")], after[(domain, "bronze")]
+        assert int(bronze_after[2]) == landed[0]  # new rows: only the second batch
+        assert int(bronze_after[1]) == int(bronze_before[1]) + landed[0]
+        assert int(after[(domain, "silver")][5]) > 0  # quarantined on purpose
+        assert int(after[(domain, "gold")][1]) > 0
+    assert "landed batch 1" in second.output
+    assert second.output.count("  ok  ") == 5 and "LOST" not in second.output
+    revenue = sql(storage, "SELECT count(*) FROM dev_gold.sales.daily_revenue", spark=spark)
+    assert revenue.first()[0] > 0
