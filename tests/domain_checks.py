@@ -3,13 +3,16 @@ layers should hold, worked out in plain Python from the landed sample records.""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import DataType
 
 from lakehouse.contracts import DataContract
 from lakehouse.domains import Domain, DomainRun, run_domain
@@ -17,10 +20,20 @@ from lakehouse.engine import run_pipeline, sql
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.names import TableName
 from lakehouse.ingestion import row_conservation
-from lakehouse.ingestion.settings import silver_table
+from lakehouse.ingestion.settings import bronze_table, silver_table
 from lakehouse.sample_data import Outcome, Record, SampleRecord, land_domain
 
 ENV = "dev"
+BRONZE_LINEAGE = [
+    ("_rescued_data", "string"),
+    ("_ingested_at", "timestamp"),
+    ("_source_file", "string"),
+]
+
+
+def _simple(spark_type: str) -> str:
+    """A contract's Spark type as Spark prints it: ``DECIMAL(12,2)`` as ``decimal(12,2)``."""
+    return DataType.fromDDL(spark_type).simpleString()
 
 
 def seed_table(
@@ -82,6 +95,47 @@ class DomainBatches:
                 kind, _, name = record.kind.partition(":")
                 if not any(r == name or r.startswith(f"{name}_") for r in broken):
                     problems.append(f"{table}: no record broke {kind} {name}")
+        return problems
+
+    def table_problems(self, spark: SparkSession) -> list[str]:
+        """Differences between each contract and its generated bronze and silver tables:
+        columns, types, comments and classification properties."""
+        problems = []
+        for contract in self.domain.contracts:
+            cdc = contract.cdc
+            stored = [c for c in contract.columns if not (cdc and c.name == cdc.operation_column)]
+            silver = [(c.name, _simple(c.spark_type), c.description) for c in stored]
+            if cdc and cdc.scd_type == 2:
+                sequence = _simple(contract.column(cdc.sequence_column).spark_type)
+                silver += [("__START_AT", sequence, None), ("__END_AT", sequence, None)]
+            bronze = [(c.name, "string", c.description) for c in contract.columns]
+            bronze += [(name, kind, None) for name, kind in BRONZE_LINEAGE]
+            expected = {bronze_table(contract, ENV): bronze, silver_table(contract, ENV): silver}
+            for table, columns in expected.items():
+                schema = sql(self.storage, f"SELECT * FROM {table}", spark=spark).schema
+                actual = [
+                    (f.name, f.dataType.simpleString(), f.metadata.get("comment")) for f in schema
+                ]
+                if actual != columns:
+                    problems.append(f"{table}: columns {actual}, expected {columns}")
+                path = LocalCatalog(self.storage).table_path(TableName.parse(table, "", ""))
+                properties = DeltaTable(str(path)).metadata().configuration
+                classified = {
+                    "lakehouse.classification": contract.classification.value,
+                    "lakehouse.classification.columns": {
+                        c.name: c.classification.value
+                        for c in contract.columns
+                        if c.classification is not contract.classification
+                    },
+                }
+                found = {
+                    "lakehouse.classification": properties.get("lakehouse.classification"),
+                    "lakehouse.classification.columns": json.loads(
+                        properties.get("lakehouse.classification.columns", "{}")
+                    ),
+                }
+                if found != classified:
+                    problems.append(f"{table}: {found}, expected {classified}")
         return problems
 
     def conservation_problems(self) -> list[str]:

@@ -110,6 +110,13 @@ class DataContract(_Frozen):
         keyed = [c for c in self.columns if c.primary_key_position is not None]
         return tuple(c.name for c in sorted(keyed, key=lambda c: c.primary_key_position or 0))
 
+    def column(self, name: str) -> Column:
+        """The column called ``name``; a ``KeyError`` when the contract has none."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.id} has no column '{name}'")
+
     @property
     def major_version(self) -> int:
         return int(self.version.split(".")[0])

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.ingestion.settings import IngestionSettings
+from lakehouse.ingestion.table_metadata import column_metadata, contract_properties
 
 INGESTED_AT = "_ingested_at"
 SOURCE_FILE = "_source_file"
@@ -37,7 +38,7 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
             "delta.appendOnly": "true",
             "delta.enableChangeDataFeed": "true",
             "lakehouse.layer": "bronze",
-            "lakehouse.contract": f"{contract.id}@{contract.version}",
+            **contract_properties(contract),
         },
     )
     def bronze() -> DataFrame:
@@ -51,7 +52,11 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
         if contract.file_format == "csv":
             reader = reader.option("header", "true")
         return reader.load(settings.landing_path(contract)).select(
-            "*",
+            *[
+                F.col(f"`{c.name}`").alias(c.name, metadata=column_metadata(c))
+                for c in contract.columns
+            ],
+            RESCUED,
             F.current_timestamp().alias(INGESTED_AT),
             F.col("_metadata.file_path").alias(SOURCE_FILE),
         )

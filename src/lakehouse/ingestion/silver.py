@@ -21,6 +21,7 @@ from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Action
 from lakehouse.ingestion.bronze import INGESTED_AT, RESCUED, SOURCE_FILE
 from lakehouse.ingestion.settings import IngestionSettings
+from lakehouse.ingestion.table_metadata import column_metadata, contract_properties
 
 BROKEN = "_broken_rules"
 LANDED = "_landed"
@@ -44,10 +45,7 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
     checked = f"{contract.dataset}_checked"
     silver = settings.silver_table(contract)
     quarantine = f"{silver}_quarantine"
-    properties = {
-        "delta.enableChangeDataFeed": "true",
-        "lakehouse.contract": f"{contract.id}@{contract.version}",
-    }
+    properties = {"delta.enableChangeDataFeed": "true", **contract_properties(contract)}
 
     @dlt.view(
         name=checked, comment="Bronze records cast to the contract, with the rules each breaks."
@@ -130,7 +128,7 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         *[
             (
                 F.expr(f"try_cast(`{c.name}` AS {c.spark_type})") if typed else F.col(f"`{c.name}`")
-            ).alias(c.name)
+            ).alias(c.name, metadata=column_metadata(c))
             for c in contract.columns
         ],
         F.struct(*[F.col(f"`{c}`") for c in columns]).alias(LANDED),
