@@ -40,11 +40,11 @@ def test_every_batch_carries_each_defect_the_contract_allows(tmp_path, batch):
             kinds = {r.kind for r in landed.records}
             rules = {f"rule:{q.name}" for q in contract.quality if q.action.value != "fail"}
             assert rules <= kinds, contract.dataset
-            assert {"clean", "late", "unknown_column"} <= {k.split(":")[0] for k in kinds}
+            assert {"clean", "late", "unknown_column", "unreadable"} <= kinds
             assert any(k.startswith("malformed:") for k in kinds)
             assert any(k.startswith("required:") for k in kinds)
             assert ("duplicate" in kinds) == (contract.cdc is not None), contract.dataset
-            assert landed.count(Outcome.QUARANTINED) >= 2
+            assert landed.count(Outcome.QUARANTINED) >= 3
             lines = landed.file.read_text().splitlines()
             assert len(lines) == len(landed.records)
             assert landed.file.parent == tmp_path / contract.source_system / contract.dataset

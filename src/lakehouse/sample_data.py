@@ -10,6 +10,8 @@ writes each batch as JSON lines into ``<landing>/<source_system>/<dataset>/``:
 - ``duplicate``: a change event delivered twice (CDC datasets only: AUTO CDC applies it once);
 - ``unknown_column``: an existing record with a column the contract does not know (rescued in
   bronze);
+- ``unreadable``: a line cut in half, not JSON at all (kept whole in bronze's rescued data,
+  quarantined);
 - ``malformed:<column>``: a value that does not fit its column's type (quarantined);
 - ``required:<column>``: a required column left empty (quarantined);
 - ``rule:<name>``: one record breaking each quality rule (quarantined, dropped or kept and
@@ -56,6 +58,7 @@ class SampleRecord:
     record: Record
     kind: str
     outcome: Outcome = Outcome.SILVER
+    line: str | None = None  # landed instead of the record as JSON: an unreadable line
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def sample_batch(contract: DataContract, sample: DatasetSample, batch: int) -> l
             record = _shifted(record, cdc.sequence_column, timedelta(seconds=len(extra) + 1))
         extra.append(SampleRecord(record, kind, outcome))
 
+    cut = json.dumps(rng.choice(clean).record, default=_json_value)
+    extra.append(SampleRecord({}, "unreadable", Outcome.QUARANTINED, cut[: len(cut) // 2]))
     typed = [c for c in contract.columns if c.spark_type != "STRING"]
     if typed:
         column = next((c for c in typed if c.primary_key_position is None), typed[0])
@@ -163,7 +168,9 @@ def land_batch(
     folder = landing / contract.source_system / contract.dataset
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"batch-{batch:04d}.json"
-    file.write_text("".join(json.dumps(r.record, default=_json_value) + "\n" for r in records))
+    file.write_text(
+        "".join((r.line or json.dumps(r.record, default=_json_value)) + "\n" for r in records)
+    )
     return LandedDataset(contract, file, records)
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+from lakehouse.contracts import load_contract
 from lakehouse.engine import sql
-from tests.ingestion.test_bronze import _run
+from lakehouse.ingestion import row_conservation
+from tests.ingestion.test_bronze import CONTRACTS_DIR, _run
+
+REQUIRED = ["order_id", "customer_id", "ordered_at", "amount"]
 
 
 def _order(order_id, amount, currency="EUR", **values):
@@ -25,7 +29,8 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
         _order("o4", "a lot"),  # not a DECIMAL(12,2): quarantined
         _order("o5", 99.99, customer_id=None),  # a required column is NULL: quarantined
     ]
-    (folder / "1.json").write_text("\n".join(json.dumps(o) for o in orders) + "\n")
+    lines = [json.dumps(o) for o in orders] + ['{"order_id": "o6", "amount": ']  # cut short
+    (folder / "1.json").write_text("\n".join(lines) + "\n")
     result = _run(spark, tmp_path)
     storage = tmp_path / "storage"
 
@@ -38,14 +43,20 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
         ("o1", 10.5),
     ]
     broken = sql(
-        storage, "SELECT order_id, _broken_rules FROM dev_silver.crm.orders_quarantine ORDER BY 1"
+        storage,
+        "SELECT order_id, _broken_rules, _rescued_data FROM dev_silver.crm.orders_quarantine "
+        "ORDER BY 1 NULLS LAST",
     ).collect()
     assert [(r["order_id"], r["_broken_rules"]) for r in broken] == [
         ("o3", ["known_currency"]),
         ("o4", ["amount_is_decimal_12_2"]),
         ("o5", ["customer_id_required"]),
+        (None, [f"{c}_required" for c in REQUIRED] + ["record_readable"]),
     ]
+    assert json.loads(broken[-1]["_rescued_data"])["_corrupt_record"] == lines[-1]
     dropped = result.expectation("dev_silver.crm.orders", "positive_amount")["failed_records"]
     assert dropped == 1
     bronze = count("dev_bronze.crm.orders")
-    assert bronze == len(orders) == count("dev_silver.crm.orders") + len(broken) + dropped
+    assert bronze == len(lines) == count("dev_silver.crm.orders") + len(broken) + dropped
+    check = row_conservation(result, load_contract(CONTRACTS_DIR / "crm_orders.yaml"), "dev")
+    assert (check.bronze, check.silver, check.quarantined, check.dropped) == (7, 2, 4, 1)

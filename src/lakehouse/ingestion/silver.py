@@ -2,10 +2,11 @@
 rules; records that break a quarantine rule go to a quarantine table beside silver, the rest
 are applied with AUTO CDC (SCD1 or SCD2) or appended, as the contract says.
 
-A record is quarantined, with the names of the rules it broke and its bronze lineage, when a
-value does not fit its column's type, a required column is NULL, or a rule with action
-``quarantine`` fails. Rules with action ``warn``, ``drop`` or ``fail`` are expectations of the
-silver table. Both tables have the change data feed on.
+A record is quarantined, with the names of the rules it broke and its bronze lineage, when it
+could not be parsed at all (``record_readable``), a value does not fit its column's type, a
+required column is NULL, or a rule with action ``quarantine`` fails. Rules with action
+``warn``, ``drop`` or ``fail`` are expectations of the silver table. Both tables have the
+change data feed on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lakehouse.ingestion.table_metadata import column_metadata, contract_propert
 BROKEN = "_broken_rules"
 LANDED = "_landed"
 LINEAGE = (SOURCE_FILE, INGESTED_AT, RESCUED)
+UNREADABLE = "record_readable"
 _EXPECTATION_ARGUMENT = {
     Action.WARN: "expect_all",
     Action.DROP: "expect_all_or_drop",
@@ -151,6 +153,8 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         for rule in contract.quality
         if rule.action is Action.QUARANTINE
     ]
+    # A line Auto Loader could not parse at all is in bronze only as rescued text.
+    checks.append((UNREADABLE, F.get_json_object(RESCUED, "$._corrupt_record").isNull()))
     broken = F.filter(
         F.array(*[F.when(~F.coalesce(ok, F.lit(False)), F.lit(name)) for name, ok in checks]),
         lambda name: name.isNotNull(),
