@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -86,10 +85,6 @@ class LandedDataset:
 
     def count(self, outcome: Outcome) -> int:
         return sum(r.outcome is outcome for r in self.records)
-
-    @property
-    def kinds(self) -> Counter[str]:
-        return Counter(r.kind.split(":")[0] for r in self.records)
 
 
 def sample_batch(contract: DataContract, sample: DatasetSample, batch: int) -> list[SampleRecord]:
