@@ -14,13 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from lakehouse.contracts import ContractError
+    from lakehouse.contracts.problems import ConfigFileError
 
 app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
 pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
 app.add_typer(pipeline_app, name="pipeline")
 contracts_app = typer.Typer(no_args_is_help=True, help="Check the domains' data contracts.")
 app.add_typer(contracts_app, name="contracts")
+bundle_app = typer.Typer(no_args_is_help=True, help="Generate and check the Databricks bundle.")
+app.add_typer(bundle_app, name="bundle")
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -301,9 +303,58 @@ def contracts_diff(
         raise typer.Exit(1)
 
 
-def _print_problems(error: ContractError) -> None:
+def _print_problems(error: ConfigFileError) -> None:
     for problem in error.problems:
         out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
+
+
+BundleRoot = Annotated[
+    Path, typer.Option("--root", help="The bundle's root folder (holding databricks.yml).")
+]
+
+
+@bundle_app.command("sync-targets")
+def bundle_sync_targets(
+    root: BundleRoot = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report whether databricks.yml is out of date.")
+    ] = False,
+) -> None:
+    """Regenerate databricks.yml's targets from platform.yml and domains/*/domain.yml."""
+    from lakehouse.bundle.registry import RegistryError
+    from lakehouse.bundle.targets import BUNDLE_FILE, sync_targets, synced_bundle
+
+    try:
+        if check:
+            stale = (root / BUNDLE_FILE).read_text() != synced_bundle(root)
+            console.print(f"{BUNDLE_FILE}: {'out of date' if stale else 'up to date'}")
+            raise typer.Exit(1 if stale else 0)
+        changed = sync_targets(root)
+    except RegistryError as error:
+        _print_problems(error)
+        raise typer.Exit(1) from None
+    console.print(f"{BUNDLE_FILE}: {'targets rewritten' if changed else 'already up to date'}")
+
+
+@bundle_app.command("validate")
+def bundle_validate(
+    root: BundleRoot = Path("."),
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+) -> None:
+    """Check the bundle offline, per target: resources built with databricks-bundles, the CLI's
+    JSON schema, the CLI's target rules and the platform's guardrails."""
+    from lakehouse.bundle.validate import validate_bundle
+
+    report = validate_bundle(root, target)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    for scope, problems in report.problems.items():
+        console.print(f"[bold]{scope}[/bold]: {len(problems)} problem(s)")
+        for problem in problems:
+            out.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print(f"bundle: {target or 'every target'} valid")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from lakehouse.contracts.model import (
     QualityRule,
     Sla,
 )
-from lakehouse.contracts.odcs_schema import schema_errors
+from lakehouse.contracts.odcs_schema import odcs_errors
 from lakehouse.contracts.problems import ContractError, Problem
 from lakehouse.contracts.yaml_source import Path_, YamlSource, field_name
 
@@ -92,7 +92,7 @@ class _Reader:
             raise ContractError(
                 [Problem(self.file, 1, "", "expected a mapping (an ODCS contract)")]
             )
-        for path, message in schema_errors(data):
+        for path, message in odcs_errors(data):
             self.problem(path, message)
         if self.problems:  # the platform's rules assume a valid ODCS document
             raise ContractError(self.problems)

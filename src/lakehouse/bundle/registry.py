@@ -1,0 +1,190 @@
+"""The domain registry: ``domains/<name>/domain.yml`` is the single source of truth for a
+domain (owner, groups, workspaces, cost centre, self-service level), and ``platform.yml`` the
+same for the central platform team. Targets, permissions and tags are generated from it.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lakehouse.contracts.problems import ConfigFileError, Problem
+from lakehouse.contracts.yaml_source import YamlSource, field_name
+
+ENVS = ("dev", "test", "prod")
+PLATFORM = "platform"
+REGISTRY_FILE = "domain.yml"
+PLATFORM_FILE = "platform.yml"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HOST = re.compile(r"^https://[a-z0-9.-]+\.(azuredatabricks\.net|cloud\.databricks\.com|gcp\.databricks\.com)/?$")  # fmt: skip
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class RegistryError(ConfigFileError):
+    """A registry file that cannot be used."""
+
+
+class SelfService(str, Enum):
+    """Who deploys and changes a domain's resources."""
+
+    MANAGED = "managed"  # the platform team; the domain's engineers run and view
+    SELF_SERVE = "self-serve"  # the domain's engineers
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Groups(_Frozen):
+    """The account groups of a domain's three roles."""
+
+    admins: str
+    engineers: str
+    readers: str
+
+
+class Workspaces(_Frozen):
+    """A workspace URL per environment: literals, so that no variable decides where a bundle
+    deploys."""
+
+    dev: str
+    test: str
+    prod: str
+
+    @field_validator("dev", "test", "prod")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not _HOST.match(value):
+            raise ValueError(
+                "expected a workspace URL such as https://adb-1234567890123456.7.azuredatabricks.net"
+            )
+        return value.rstrip("/")
+
+
+class ServicePrincipals(_Frozen):
+    """The service principal (application id) each production-mode target runs as."""
+
+    test: str
+    prod: str
+
+    @field_validator("test", "prod")
+    @classmethod
+    def _application_id(cls, value: str) -> str:
+        if not _UUID.match(value):
+            raise ValueError("expected a service principal's application id (a lower-case UUID)")
+        return value
+
+
+class DomainSpec(_Frozen):
+    """One entry of the registry.
+
+    Example:
+        >>> spec = load_domain_spec(Path("domains/sales/domain.yml"))  # doctest: +SKIP
+        >>> spec.name, spec.workspaces.prod  # doctest: +SKIP
+        ('sales', 'https://adb-3000000000000003.3.azuredatabricks.net')
+    """
+
+    name: str
+    description: str
+    owner: str = Field(description="The data owner: who answers for the domain's data (e-mail).")
+    cost_centre: str
+    self_service: SelfService
+    groups: Groups
+    workspaces: Workspaces
+    service_principals: ServicePrincipals
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("expected a lower-case identifier, such as sales")
+        return value
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("expected the data owner's e-mail address")
+        return value
+
+    def host(self, env: str) -> str:
+        return str(getattr(self.workspaces, env))
+
+
+def load_domain_spec(file: Path) -> DomainSpec:
+    """The registry entry in ``file``; a ``RegistryError`` lists every problem with its line
+    and field. A domain's ``name`` must be its folder's name.
+
+    Example:
+        >>> load_domain_spec(Path("domains/hr/domain.yml")).self_service  # doctest: +SKIP
+        <SelfService.MANAGED: 'managed'>
+    """
+    try:
+        source = YamlSource.parse(file.read_text())
+    except OSError as error:
+        raise RegistryError([Problem(file, 1, "", f"cannot read: {error}")]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise RegistryError([Problem(file, line, "", f"not valid YAML: {error}")]) from None
+    data: Any = source.data
+    if not isinstance(data, dict):
+        raise RegistryError([Problem(file, 1, "", "expected a mapping (a domain registry entry)")])
+    try:
+        spec = DomainSpec.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            path = tuple(item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = f"unknown field; expected one of {sorted(_fields_at(path))}"
+            problems.append(Problem(file, source.line_of(path), field_name(path), message))
+        raise RegistryError(problems) from None
+    expected = PLATFORM if file.name == PLATFORM_FILE else file.parent.name
+    if spec.name != expected:
+        raise RegistryError(
+            [Problem(file, source.line_of(("name",)), "name", f"expected '{expected}'")]
+        )
+    return spec
+
+
+def _fields_at(path: tuple[Any, ...]) -> set[str]:
+    model: type[BaseModel] = DomainSpec
+    for part in path[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return set()
+        model = annotation
+    return set(model.model_fields)
+
+
+def find_domain_specs(root: Path) -> list[Path]:
+    """Every ``domains/*/domain.yml`` under the bundle root ``root``, by domain name."""
+    return sorted((root / "domains").glob(f"*/{REGISTRY_FILE}"))
+
+
+def load_registry(root: Path) -> tuple[DomainSpec, list[DomainSpec]]:
+    """The platform's entry (``platform.yml``) and every domain's, by name; a
+    ``RegistryError`` lists the problems of every file.
+
+    Example:
+        >>> platform, domains = load_registry(Path("."))  # doctest: +SKIP
+        >>> [d.name for d in domains]  # doctest: +SKIP
+        ['finance', 'hr', 'sales']
+    """
+    problems: list[Problem] = []
+    specs: list[DomainSpec] = []
+    for file in [root / PLATFORM_FILE, *find_domain_specs(root)]:
+        try:
+            specs.append(load_domain_spec(file))
+        except RegistryError as error:
+            problems += error.problems
+    if problems:
+        raise RegistryError(problems)
+    return specs[0], specs[1:]
