@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import DataType
 
 from lakehouse.contracts import DataContract
+from lakehouse.contracts.model import Classification
 from lakehouse.domains import Domain, DomainRun, run_domain
 from lakehouse.engine import run_pipeline, sql
 from lakehouse.engine.catalog import LocalCatalog
@@ -113,8 +114,9 @@ class DomainBatches:
         return problems
 
     def table_problems(self, spark: SparkSession) -> list[str]:
-        """Differences between each contract and its generated bronze and silver tables:
-        columns, types, comments and classification properties."""
+        """Differences between each contract and its generated bronze and silver tables
+        (columns, types, comments and classification properties), and gold tables without a
+        classification."""
         problems = []
         for contract in self.domain.contracts:
             cdc = contract.cdc
@@ -151,6 +153,14 @@ class DomainBatches:
                 }
                 if found != classified:
                     problems.append(f"{table}: {found}, expected {classified}")
+        known = {c.value for c in Classification}
+        for table, kind in (self.runs[-1].gold.datasets if self.runs[-1].gold else {}).items():
+            path = LocalCatalog(self.storage).table_path(TableName.parse(table, "", ""))
+            classification = (
+                DeltaTable(str(path)).metadata().configuration.get("lakehouse.classification")
+            )
+            if kind != "view" and classification not in known:  # the grants job reads it
+                problems.append(f"{table}: lakehouse.classification {classification!r}")
         return problems
 
     def conservation_problems(self) -> list[str]:

@@ -23,6 +23,10 @@ contracts_app = typer.Typer(no_args_is_help=True, help="Check the domains' data 
 app.add_typer(contracts_app, name="contracts")
 bundle_app = typer.Typer(no_args_is_help=True, help="Generate and check the Databricks bundle.")
 app.add_typer(bundle_app, name="bundle")
+governance_app = typer.Typer(no_args_is_help=True, help="Access rules from classifications.")
+app.add_typer(governance_app, name="governance")
+domain_app = typer.Typer(no_args_is_help=True, help="Create and list the business domains.")
+app.add_typer(domain_app, name="domain")
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -355,6 +359,80 @@ def bundle_validate(
     if not report.ok:
         raise typer.Exit(1)
     console.print(f"bundle: {target or 'every target'} valid")
+
+
+@bundle_app.command("changed")
+def bundle_changed(
+    base: Annotated[str, typer.Option(help="The git ref to compare with, such as origin/main.")],
+    root: BundleRoot = Path("."),
+) -> None:
+    """Print, as a JSON list, the domains (and platform) whose targets the changes since BASE
+    touch: the workflows' matrix."""
+    from lakehouse.bundle.changes import changed_domains, files_changed_since
+
+    out.print(json.dumps(changed_domains(root, files_changed_since(root, base))), markup=False)
+
+
+@governance_app.command("grants")
+def governance_grants(
+    storage: Storage,
+    env: Annotated[str, typer.Option(help="The environment whose layers to grant.")] = "dev",
+) -> None:
+    """Print the table grants the platform's grants job would run over the local catalog:
+    SELECT for everybody on general and public tables, revoked on the others."""
+    from lakehouse.governance.access import table_access, table_grant_statements
+    from lakehouse.governance.table_grants import local_tables
+
+    for statement in table_grant_statements(table_access(local_tables(storage, env))):
+        out.print(statement, soft_wrap=True, markup=False, highlight=False)
+
+
+@domain_app.command("new")
+def domain_new(
+    name: Annotated[str, typer.Argument(help="The domain's name, a lower-case identifier.")],
+    owner: Annotated[str, typer.Option(help="The data owner's e-mail.")],
+    cost_centre: Annotated[str, typer.Option("--cost-centre", help="For the cost tags.")],
+    self_service: Annotated[
+        str, typer.Option("--self-service", help="self-serve or managed.")
+    ] = "self-serve",
+    root: BundleRoot = Path("."),
+) -> None:
+    """Scaffold domains/NAME (registry entry, example contract, gold pipeline, resource,
+    sample data, test) and regenerate the targets."""
+    from lakehouse.bundle.registry import SelfService
+    from lakehouse.bundle.scaffold import ScaffoldError, new_domain
+
+    try:
+        level = SelfService(self_service)
+        folder = new_domain(root, name, owner=owner, cost_centre=cost_centre, self_service=level)
+    except (ScaffoldError, ValueError) as error:  # a bad name, or an unknown level
+        console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"created {folder}; targets {name}-dev, {name}-test and {name}-prod added")
+    console.print(
+        "next: edit domain.yml (workspaces, service principals), then see docs/domains.md"
+    )
+
+
+@domain_app.command("list")
+def domain_list(root: BundleRoot = Path(".")) -> None:
+    """The domains of the registry: owner, self-service level, source systems and targets."""
+    from lakehouse.bundle.registry import ENVS, RegistryError, load_registry
+    from lakehouse.domains import Domain
+
+    try:
+        _, domains = load_registry(root)
+    except RegistryError as error:
+        _print_problems(error)
+        raise typer.Exit(1) from None
+    table = Table(title="Domains")
+    for column in ("domain", "owner", "self-service", "source systems", "targets"):
+        table.add_column(column)
+    for spec in domains:
+        systems = Domain(root / "domains" / spec.name).source_systems
+        targets = ", ".join(f"{spec.name}-{env}" for env in ENVS)
+        table.add_row(spec.name, spec.owner, spec.self_service.value, ", ".join(systems), targets)
+    out.print(table)
 
 
 if __name__ == "__main__":

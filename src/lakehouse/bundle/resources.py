@@ -16,24 +16,29 @@ Only that domain's resources reach its target. Every resource is typed by databr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from databricks.bundles.catalogs import Catalog
 from databricks.bundles.core import Bundle, Location, Resources
 from databricks.bundles.jobs import Job
 from databricks.bundles.pipelines import Pipeline
+from databricks.bundles.schemas import Schema
+from databricks.bundles.volumes import Volume
 
-from lakehouse.bundle.registry import PLATFORM
+from lakehouse.bundle.registry import PLATFORM, load_registry
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.domains import Domain
+from lakehouse.governance import access
 from lakehouse.ingestion import settings as ingestion
 
 INGESTION_PIPELINE_FILE = "src/lakehouse/ingestion/pipelines/source_system.py"
-# The packages the generated ingestion code needs beyond the serverless runtime.
-INGESTION_DEPENDENCIES = ["open-data-contract-standard>=3.2", "jsonschema>=4.23", "sqlglot>=25"]
+# The packages the lakehouse code (from the bundle's synced src/) needs beyond the serverless
+# runtime.
+RUNTIME_DEPENDENCIES = ["open-data-contract-standard>=3.2", "jsonschema>=4.23", "sqlglot>=25"]
 DOMAIN_RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pipelines": Pipeline.from_dict,
     "jobs": Job.from_dict,
@@ -60,10 +65,13 @@ class TargetResources:
 
     pipelines: dict[str, tuple[Pipeline, Location]]
     jobs: dict[str, tuple[Job, Location]]
+    catalogs: dict[str, tuple[Catalog, Location]] = field(default_factory=dict)
+    schemas: dict[str, tuple[Schema, Location]] = field(default_factory=dict)
+    volumes: dict[str, tuple[Volume, Location]] = field(default_factory=dict)
 
     def as_resources(self) -> Resources:
         resources = Resources()
-        for kind in (self.pipelines, self.jobs):
+        for kind in (self.catalogs, self.schemas, self.volumes, self.pipelines, self.jobs):
             for name, (resource, location) in kind.items():
                 resources.add_resource(name, resource, location=location)
         return resources
@@ -82,7 +90,7 @@ def target_resources(root: Path, domain: str, env: str) -> Resources:
 def build_target(root: Path, domain: str, env: str) -> TargetResources:
     """Like ``target_resources``, as plain typed resources with their source locations."""
     if domain == PLATFORM:
-        return TargetResources({}, {})  # the foundation comes with the grants (next step)
+        return foundation(root, env)
     folder = Domain(root / "domains" / domain)
     here = Location(file=str(Path(__file__).resolve()))
     pipelines = {
@@ -97,6 +105,78 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
     own = [name for name in pipelines if name not in ingestion_names]
     jobs.setdefault(f"{folder.name}_refresh", (refresh_job(folder, ingestion_names, own), here))
     return TargetResources(pipelines, jobs)
+
+
+def foundation(root: Path, env: str) -> TargetResources:
+    """The platform target's resources in ``env``: the layers' catalogs; a bronze, silver and
+    landing schema per source system and a gold schema per domain, granted to the owning
+    domain's roles; a landing volume per dataset; and the daily job that grants each table as
+    its classification says (``governance/table_grants.py``)."""
+    platform, specs = load_registry(root)
+    here = Location(file=str(Path(__file__).resolve()))
+    catalogs = {
+        f"{env}_{layer}": (
+            Catalog.from_dict({
+                "name": f"{env}_{layer}",
+                "comment": f"The {layer} layer of {env}.",
+                "grants": access.catalog_grants(platform),
+            }),
+            here,
+        )
+        for layer in ("landing", "bronze", "silver", "gold")
+    }  # fmt: skip
+    schemas: dict[str, tuple[Schema, Location]] = {}
+    volumes: dict[str, tuple[Volume, Location]] = {}
+
+    def schema(layer: str, name: str, owner: Any, comment: str) -> None:
+        schemas[f"{env}_{layer}_{name}"] = (
+            Schema.from_dict({
+                "catalog_name": f"{env}_{layer}",
+                "name": name,
+                "comment": comment,
+                "grants": access.schema_grants(owner, platform),
+            }),
+            here,
+        )  # fmt: skip
+
+    for spec in specs:
+        domain = Domain(root / "domains" / spec.name)
+        schema("gold", spec.name, spec, f"{spec.name}'s gold: {spec.description}")
+        for ss in domain.source_systems:
+            for layer in ("landing", "bronze", "silver"):
+                schema(layer, ss, spec, f"{ss} ({spec.name}), {layer}.")
+        for contract in domain.contracts:
+            volumes[f"{env}_landing_{contract.source_system}_{contract.dataset}"] = (
+                Volume.from_dict({
+                    "catalog_name": f"{env}_landing",
+                    "schema_name": contract.source_system,
+                    "name": contract.dataset,
+                    "volume_type": "MANAGED",
+                    "comment": f"Files of {contract.id} land here.",
+                    "grants": access.landing_volume_grants(spec, platform),
+                }),
+                here,
+            )  # fmt: skip
+    grants = Job.from_dict({
+        "name": "platform_table_grants",
+        "description": "Grants every table of the layers as its lakehouse.classification says.",
+        "schedule": {"quartz_cron_expression": "0 30 6 * * ?", "timezone_id": "UTC"},
+        "tasks": [{
+            "task_key": "table_grants",
+            "environment_key": "default",
+            "spark_python_task": {
+                "python_file": "${workspace.file_path}/src/lakehouse/governance/table_grants.py",
+                "parameters": ["--env", env],
+            },
+        }],
+        "environments": [{
+            "environment_key": "default",
+            "spec": {"client": "2", "dependencies": RUNTIME_DEPENDENCIES},
+        }],
+    })  # fmt: skip
+    return TargetResources(
+        {}, {"platform_table_grants": (grants, here)}, catalogs, schemas, volumes
+    )
 
 
 def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline:
@@ -117,7 +197,7 @@ def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline
             "continuous": near_real_time and env != "dev",
             "root_path": f"{files}/src",
             "libraries": [{"file": {"path": f"{files}/{INGESTION_PIPELINE_FILE}"}}],
-            "environment": {"dependencies": INGESTION_DEPENDENCIES},
+            "environment": {"dependencies": RUNTIME_DEPENDENCIES},
             "configuration": {
                 ingestion.SOURCE_SYSTEM: source_system,
                 ingestion.CONTRACTS: f"{files}/domains/{domain.name}/contracts",

@@ -1,0 +1,116 @@
+"""The access policy: each domain has reader, engineer and admin roles (account groups in its
+registry entry); data classified above ``general`` is readable only by the owning domain's
+roles; ``general`` and ``public`` data is readable platform-wide.
+
+Unity Catalog grants are inherited downwards, so the policy is applied in two parts:
+
+- catalogs, schemas and volumes (bundle resources, ``schema_grants`` and friends): everybody
+  may use the catalogs and schemas, the owning domain's roles read, write or manage
+  everything in their schemas, the platform's engineers manage the source-aligned layers;
+- tables (``table_grant_statements``, run by the platform's grants job): ``SELECT`` for
+  everybody on each table whose ``lakehouse.classification`` property is general or public,
+  revoked from every other table, so that raising a classification takes the access away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lakehouse.bundle.registry import DomainSpec
+from lakehouse.contracts.model import Classification
+
+EVERYBODY = "account users"
+CLASSIFICATION_PROPERTY = "lakehouse.classification"
+COLUMNS_PROPERTY = "lakehouse.classification.columns"  # JSON: column -> classification
+READ = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
+WRITE = [*READ, "MODIFY", "REFRESH", "WRITE_VOLUME", "CREATE_TABLE", "CREATE_MATERIALIZED_VIEW",
+         "CREATE_FUNCTION", "CREATE_VOLUME"]  # fmt: skip
+
+
+def catalog_grants(platform: DomainSpec) -> list[dict[str, object]]:
+    """Every layer's catalog: used by everybody, managed by the platform's admins."""
+    return [
+        {"principal": EVERYBODY, "privileges": ["USE_CATALOG"]},
+        {"principal": platform.groups.admins, "privileges": ["ALL_PRIVILEGES"]},
+    ]
+
+
+def schema_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[str, object]]:
+    """A schema owned by ``owner``: its readers read, its engineers write, its admins manage,
+    the platform's engineers manage (they run the ingestion); everybody may use the schema,
+    which gives no table by itself.
+
+    Example:
+        >>> schema_grants(sales, platform)[0]  # doctest: +SKIP
+        {'principal': 'account users', 'privileges': ['USE_SCHEMA']}
+    """
+    return [
+        {"principal": EVERYBODY, "privileges": ["USE_SCHEMA"]},
+        {"principal": owner.groups.readers, "privileges": READ},
+        {"principal": owner.groups.engineers, "privileges": WRITE},
+        {"principal": owner.groups.admins, "privileges": ["ALL_PRIVILEGES"]},
+        {"principal": platform.groups.engineers, "privileges": ["ALL_PRIVILEGES"]},
+    ]
+
+
+def landing_volume_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[str, object]]:
+    """A landing volume: the source system's copier (the platform's engineers) writes, the
+    owning domain's engineers read what landed."""
+    return [
+        {"principal": owner.groups.engineers, "privileges": ["READ_VOLUME"]},
+        {"principal": platform.groups.engineers, "privileges": ["READ_VOLUME", "WRITE_VOLUME"]},
+    ]
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """A table, and whether everybody may read it."""
+
+    table: str
+    classification: Classification | None  # None: the table does not say
+
+    @property
+    def readable_by_everybody(self) -> bool:
+        return self.classification is not None and self.classification.rank <= Classification.GENERAL.rank  # fmt: skip
+
+
+def table_access(tables: Mapping[str, Mapping[str, str]]) -> list[TableAccess]:
+    """Each table's access from its properties: the highest of ``lakehouse.classification``
+    and its columns' (``lakehouse.classification.columns``), since a grant on a table reads
+    every column. A table without a known classification is treated as above general.
+
+    Example:
+        >>> table_access({"dev_gold.hr.headcount": {"lakehouse.classification": "general"}})
+        [TableAccess(table='dev_gold.hr.headcount', classification=<Classification.GENERAL: 'general'>)]
+    """
+    return [TableAccess(name, _highest(properties)) for name, properties in sorted(tables.items())]
+
+
+def _highest(properties: Mapping[str, str]) -> Classification | None:
+    known = {c.value: c for c in Classification}
+    table = known.get(properties.get(CLASSIFICATION_PROPERTY, ""))
+    try:
+        columns = json.loads(properties.get(COLUMNS_PROPERTY, "{}"))
+    except json.JSONDecodeError:
+        return None
+    found = [table, *(known.get(value) for value in columns.values())]
+    if None in found:
+        return None
+    return max((c for c in found if c is not None), key=lambda c: c.rank)
+
+
+def table_grant_statements(access: Iterable[TableAccess]) -> list[str]:
+    """The SQL that makes the tables' grants follow their classification.
+
+    Example:
+        >>> table_grant_statements([TableAccess("dev_silver.crm.customers", Classification.CONFIDENTIAL)])
+        ['REVOKE SELECT ON TABLE dev_silver.crm.customers FROM `account users`']
+    """
+    return [
+        f"GRANT SELECT ON TABLE {a.table} TO `{EVERYBODY}`"
+        if a.readable_by_everybody
+        else f"REVOKE SELECT ON TABLE {a.table} FROM `{EVERYBODY}`"
+        for a in access
+    ]

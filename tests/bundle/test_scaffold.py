@@ -1,0 +1,56 @@
+"""`lakehouse domain new` scaffolds a domain that validates, runs and passes its own test at
+once; `lakehouse domain list` shows it."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from typer.testing import CliRunner
+
+from lakehouse.bundle.validate import validate_bundle
+from lakehouse.cli import app
+from lakehouse.contracts import find_contracts, load_contract
+from tests.domain_checks import run_batches
+
+
+def _new(bundle, *extra: str):
+    return CliRunner().invoke(app, [
+        "domain", "new", "marketing", "--owner", "cmo@example.com", "--cost-centre", "CC-130",
+        "--root", str(bundle), *extra,
+    ])  # fmt: skip
+
+
+def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_path):
+    created = _new(bundle)
+    assert created.exit_code == 0, created.output
+    folder = bundle / "domains" / "marketing"
+    (contract,) = [load_contract(f) for f in find_contracts([folder / "contracts"])]
+    assert (contract.domain, contract.source_system) == ("marketing", "marketing_app")
+
+    report = validate_bundle(bundle, "marketing-prod")  # databricks.yml was synced, too
+    assert report.problems == {}
+
+    spec = importlib.util.spec_from_file_location("marketing_gold_test", folder / "tests/test_gold.py")  # fmt: skip
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_daily_events_counts_events_per_day_and_kind(spark, tmp_path / "gold")
+
+    run = run_batches(folder, tmp_path / "run", [0], spark)
+    assert run.conservation_problems() == [] and run.quarantine_problems(spark) == []
+    assert run.runs[0].gold.rows_written("daily_events") > 0
+
+    listed = CliRunner().invoke(app, ["domain", "list", "--root", str(bundle)])
+    assert "marketing" in listed.output and "marketing-prod" in listed.output
+
+
+def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
+    assert _new(bundle).exit_code == 0
+    again = _new(bundle)
+    assert again.exit_code == 1 and "exists already" in again.output
+    bad = CliRunner().invoke(app, [
+        "domain", "new", "Sales-EU", "--owner", "x@example.com", "--cost-centre", "CC-1",
+        "--root", str(bundle),
+    ])  # fmt: skip
+    assert bad.exit_code == 1 and "expected a lower-case identifier" in bad.output
+    level = _new(bundle, "--self-service", "sometimes")
+    assert level.exit_code == 1 and "sometimes" in level.output

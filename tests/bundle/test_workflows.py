@@ -1,0 +1,98 @@
+"""The GitHub workflows, checked offline: valid workflows, clean under zizmor, actions pinned
+to commits, the Databricks CLI pinned, prod behind a reviewed environment per domain."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lakehouse.bundle.changes import changed_domains
+from lakehouse.bundle.validate import CLI_VERSION
+from tests.bundle.conftest import REPO
+
+WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
+BIN = Path(sys.executable).parent
+
+
+def _workflow(name: str) -> dict:
+    return yaml.load((REPO / ".github/workflows" / name).read_text(), Loader=yaml.BaseLoader)
+
+
+def test_the_workflows_are_valid_github_workflows():
+    checker = shutil.which("check-jsonschema", path=str(BIN))
+    run = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "pull-request.yml"]
+
+
+def test_the_workflows_are_clean_under_zizmor():
+    zizmor = shutil.which("zizmor", path=str(BIN))
+    run = subprocess.run(
+        [zizmor, "--offline", str(REPO / ".github/workflows")], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No findings" in run.stdout + run.stderr
+
+
+def test_actions_are_pinned_to_commits_and_the_cli_to_the_bundle_version():
+    bundle = yaml.safe_load((REPO / "databricks.yml").read_text())
+    assert bundle["bundle"]["databricks_cli_version"] == CLI_VERSION
+    for workflow in WORKFLOWS:
+        text = workflow.read_text()
+        for action in re.findall(r"uses:\s*(\S+)", text):
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), (workflow.name, action)
+        assert f'DATABRICKS_CLI_VERSION: "{CLI_VERSION}"' in text
+        assert text.count("databricks/setup-cli@") == text.count(
+            "version: ${{ env.DATABRICKS_CLI_VERSION }}"
+        )
+
+
+def test_pull_requests_run_the_suite_the_contract_check_and_a_plan_per_changed_domain():
+    jobs = _workflow("pull-request.yml")["jobs"]
+    assert any(s.get("run") == "bash .ci/run" for s in jobs["test"]["steps"])
+    assert any("contracts-diff" in s.get("run", "") for s in jobs["contracts"]["steps"])
+    bundle = jobs["bundle"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in bundle["if"]
+    assert bundle["permissions"]["id-token"] == "write"
+    runs = [s.get("run", "") for s in bundle["steps"]]
+    assert 'databricks bundle validate --strict -t "$TARGET"' in runs
+    assert 'databricks bundle plan -t "$TARGET"' in runs
+    assert bundle["env"]["TARGET"] == "${{ matrix.domain }}-dev"
+
+
+def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
+    jobs = _workflow("deploy.yml")["jobs"]
+    assert jobs["test"]["needs"] == ["changed", "dev"] and jobs["prod"]["needs"] == ["changed", "test"]  # fmt: skip
+    for env in ("dev", "test", "prod"):
+        assert jobs[env]["environment"] == f"${{{{ matrix.domain }}}}-{env}"
+        assert jobs[env]["concurrency"]["group"] == f"deploy-${{{{ matrix.domain }}}}-{env}"
+        assert jobs[env]["concurrency"]["cancel-in-progress"] == "false"
+    assert any("bundle run" in s.get("run", "") for s in jobs["dev"]["steps"])  # the smoke job
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["domains/sales/pipelines/gold.py"], ["sales"]),
+        (["domains/hr/domain.yml", "README.md"], ["hr"]),
+        (["docs/bundle.md"], []),
+        (["platform.yml"], ["platform"]),
+        (
+            ["src/lakehouse/governance/access.py", "domains/finance/contracts/x.yaml"],
+            ["finance", "platform"],
+        ),
+        (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "platform", "sales"]),
+        (["databricks.yml"], ["finance", "hr", "platform", "sales"]),
+    ],
+)
+def test_a_change_touches_the_targets_built_from_what_it_changes(files, expected):
+    assert changed_domains(REPO, files) == expected

@@ -1,0 +1,111 @@
+"""The access policy: general and public tables are readable platform-wide, everything else
+only by the owning domain's roles; the foundation grants schemas to their owners."""
+
+from __future__ import annotations
+
+import json
+
+import deltalake
+import pyarrow as pa
+from typer.testing import CliRunner
+
+from lakehouse.bundle.registry import load_registry
+from lakehouse.bundle.resources import build_target
+from lakehouse.cli import app
+from lakehouse.contracts.model import Classification
+from lakehouse.engine.catalog import LocalCatalog
+from lakehouse.engine.names import TableName
+from lakehouse.governance.access import (
+    EVERYBODY,
+    TableAccess,
+    table_access,
+    table_grant_statements,
+)
+from tests.bundle.conftest import REPO
+
+
+def _properties(classification: str | None, columns: dict[str, str] | None = None) -> dict:
+    found = {"lakehouse.classification": classification} if classification else {}
+    if columns:
+        found["lakehouse.classification.columns"] = json.dumps(columns)
+    return found
+
+
+def test_only_tables_classified_general_or_lower_in_every_column_are_granted_to_everybody():
+    access = table_access({
+        "g.s.public": _properties("public"),
+        "g.s.general": _properties("general"),
+        "g.s.confidential": _properties("confidential"),
+        "g.s.restricted_with_general_columns": _properties("restricted", {"department": "general"}),
+        "g.s.general_with_a_confidential_column": _properties("general", {"owner_email": "confidential"}),
+        "g.s.unclassified": _properties(None),
+        "g.s.misspelled": _properties("genral"),
+    })  # fmt: skip
+    assert [(a.table, a.readable_by_everybody) for a in access] == [
+        ("g.s.confidential", False),
+        ("g.s.general", True),
+        ("g.s.general_with_a_confidential_column", False),
+        ("g.s.misspelled", False),
+        ("g.s.public", True),
+        ("g.s.restricted_with_general_columns", False),
+        ("g.s.unclassified", False),
+    ]
+
+
+def test_raising_a_classification_revokes_the_platform_wide_grant():
+    statements = table_grant_statements([
+        TableAccess("dev_gold.hr.headcount_by_department", Classification.GENERAL),
+        TableAccess("dev_silver.hris.employees", Classification.RESTRICTED),
+    ])  # fmt: skip
+    assert statements == [
+        f"GRANT SELECT ON TABLE dev_gold.hr.headcount_by_department TO `{EVERYBODY}`",
+        f"REVOKE SELECT ON TABLE dev_silver.hris.employees FROM `{EVERYBODY}`",
+    ]
+
+
+def test_the_grants_command_reads_the_classification_of_local_tables(tmp_path):
+    catalog = LocalCatalog(tmp_path)
+    for name, properties in {
+        "dev_gold.hr.headcount_by_department": _properties("general"),
+        "dev_silver.hris.employees": _properties("restricted", {"department": "general"}),
+        "test_gold.hr.headcount_by_department": _properties("general"),  # another environment
+    }.items():
+        path = catalog.table_path(TableName.parse(name, "", ""))
+        deltalake.DeltaTable.create(
+            str(path),
+            pa.schema([("x", pa.int64())]),
+            configuration=properties,
+            raise_if_key_not_exists=False,  # the platform's own properties
+        )
+    result = CliRunner().invoke(app, ["governance", "grants", "--storage", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "GRANT SELECT ON TABLE dev_gold.hr.headcount_by_department TO `account users`",
+        "REVOKE SELECT ON TABLE dev_silver.hris.employees FROM `account users`",
+    ]
+
+
+def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
+    _, domains = load_registry(REPO)
+    sales = next(d for d in domains if d.name == "sales")
+    foundation = build_target(REPO, "platform", "prod")
+    assert sorted(foundation.catalogs) == [
+        "prod_bronze",
+        "prod_gold",
+        "prod_landing",
+        "prod_silver",
+    ]
+    assert {"prod_bronze_crm", "prod_silver_erp", "prod_landing_hris", "prod_gold_sales"} <= set(foundation.schemas)  # fmt: skip
+    crm = foundation.schemas["prod_silver_crm"][0].as_dict()
+    assert (crm["catalog_name"], crm["name"]) == ("prod_silver", "crm")
+    grants = {g["principal"]: g["privileges"] for g in crm["grants"]}
+    assert grants[EVERYBODY] == ["USE_SCHEMA"]  # tables are granted one by one
+    assert "SELECT" in grants[sales.groups.readers] and "MODIFY" not in grants[sales.groups.readers]
+    assert "MODIFY" in grants[sales.groups.engineers]
+    assert grants[sales.groups.admins] == ["ALL_PRIVILEGES"]
+    assert not any(group.startswith(("hr-", "finance-")) for group in grants)
+    volume = foundation.volumes["prod_landing_crm_customers"][0].as_dict()
+    assert (volume["catalog_name"], volume["schema_name"], volume["name"]) == ("prod_landing", "crm", "customers")  # fmt: skip
+    task = foundation.jobs["platform_table_grants"][0].as_dict()["tasks"][0]
+    assert task["spark_python_task"]["parameters"] == ["--env", "prod"]
+    assert foundation.pipelines == {}
