@@ -126,6 +126,7 @@ def test_guardrails_refuse_clusters_other_domains_schemas_and_overridden_tags():
                     "adhoc": {"clusters": [{"label": "default"}], "catalog": "dev_gold", "schema": "sales"},
                 },
                 "jobs": {"sales_refresh": {"tags": {"domain": "hr"}}},
+                "schemas": {"dev_gold_sales": {"properties": {"domain": "sales", "env": "dev"}}},
             },
         },
         {"resources.pipelines.sales_gold": ("domains/sales/resources/gold.yml", 4)},
@@ -134,6 +135,7 @@ def test_guardrails_refuse_clusters_other_domains_schemas_and_overridden_tags():
     assert guardrail_problems(built, "sales", TAGS) == [
         "presets.tags.cost_centre: expected 'CC-110', got 'CC-999'",
         "resources.jobs.sales_refresh: tags.domain overrides the target's 'sales'",
+        "resources.schemas.dev_gold_sales: untagged: properties lack cost_centre, data_owner",
         "domains/sales/resources/gold.yml:4: resources.pipelines.sales_gold: schema 'finance': "
         "a domain publishes gold only into its own schema 'sales'",
         "resources.pipelines.adhoc: pipelines run serverless, without clusters",

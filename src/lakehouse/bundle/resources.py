@@ -28,7 +28,8 @@ from databricks.bundles.pipelines import Pipeline
 from databricks.bundles.schemas import Schema
 from databricks.bundles.volumes import Volume
 
-from lakehouse.bundle.registry import PLATFORM, load_registry
+from lakehouse.bundle.registry import PLATFORM, DomainSpec, load_registry
+from lakehouse.bundle.targets import tags
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.domains import Domain
@@ -56,7 +57,9 @@ def load_resources(bundle: Bundle) -> Resources:
     Example:
         >>> load_resources(Bundle(target="sales-dev", variables={"domain": "sales", "env": "dev"}))  # doctest: +SKIP
     """
-    return target_resources(Path.cwd(), bundle.variables["domain"], bundle.variables["env"])
+    return build_target(
+        Path.cwd(), bundle.variables["domain"], bundle.variables["env"]
+    ).as_resources()
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,14 @@ class TargetResources:
         return resources
 
 
-def target_resources(root: Path, domain: str, env: str) -> Resources:
-    """The resources of target ``<domain>-<env>`` of the bundle at ``root``.
+def build_target(root: Path, domain: str, env: str) -> TargetResources:
+    """The resources of target ``<domain>-<env>`` of the bundle at ``root``, typed, with where
+    each comes from.
 
     Example:
-        >>> sorted(target_resources(Path("."), "sales", "dev").pipelines)  # doctest: +SKIP
+        >>> sorted(build_target(Path("."), "sales", "dev").pipelines)  # doctest: +SKIP
         ['crm_ingestion', 'sales_gold']
     """
-    return build_target(root, domain, env).as_resources()
-
-
-def build_target(root: Path, domain: str, env: str) -> TargetResources:
-    """Like ``target_resources``, as plain typed resources with their source locations."""
     if domain == PLATFORM:
         return foundation(root, env)
     folder = Domain(root / "domains" / domain)
@@ -120,6 +119,8 @@ def foundation(root: Path, env: str) -> TargetResources:
                 "name": f"{env}_{layer}",
                 "comment": f"The {layer} layer of {env}.",
                 "grants": access.catalog_grants(platform),
+                # Unity Catalog objects take no preset tags: they carry them as properties.
+                "properties": tags(platform, env),
             }),
             here,
         )
@@ -128,13 +129,14 @@ def foundation(root: Path, env: str) -> TargetResources:
     schemas: dict[str, tuple[Schema, Location]] = {}
     volumes: dict[str, tuple[Volume, Location]] = {}
 
-    def schema(layer: str, name: str, owner: Any, comment: str) -> None:
+    def schema(layer: str, name: str, owner: DomainSpec, comment: str) -> None:
         schemas[f"{env}_{layer}_{name}"] = (
             Schema.from_dict({
                 "catalog_name": f"{env}_{layer}",
                 "name": name,
                 "comment": comment,
                 "grants": access.schema_grants(owner, platform),
+                "properties": tags(owner, env),
             }),
             here,
         )  # fmt: skip

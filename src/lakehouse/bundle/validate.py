@@ -10,8 +10,9 @@ For every target of ``databricks.yml`` (or one):
 3. the rules the CLI applies at deploy: mode values, no unpaused triggers in development,
    ``root_path`` (and a service principal to run as) in production, no variables in the
    workspace host;
-4. the platform's guardrails: the tagging strategy's tags on every target, serverless
-   pipelines only, and a domain's pipelines publishing only into its own gold schema.
+4. the platform's guardrails: the tagging strategy's tags on every target (and as properties
+   on every catalog and schema, which take no preset tags), serverless pipelines only, and a
+   domain's pipelines publishing only into its own gold schema.
 
 Before that, the registry must load and ``databricks.yml``'s targets must be in sync with it.
 """
@@ -250,6 +251,12 @@ def guardrail_problems(built: BuiltTarget, domain: str, expected_tags: dict[str,
             for key, value in (resource.get("tags") or {}).items():
                 if key in expected_tags and value != expected_tags[key]:
                     problems.append(f"{here}: tags.{key} overrides the target's {expected_tags[key]!r}")  # fmt: skip
+    for kind in ("catalogs", "schemas"):
+        for name, resource in built.resources(kind).items():
+            missing = sorted(set(expected_tags) - set(resource.get("properties") or {}))
+            if missing:
+                here = built.where(("resources", kind, name))
+                problems.append(f"{here}: untagged: properties lack {', '.join(missing)}")
     for name, pipeline in built.resources("pipelines").items():
         here = built.where(("resources", "pipelines", name))
         if not pipeline.get("serverless") or pipeline.get("clusters"):
