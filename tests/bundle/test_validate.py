@@ -86,15 +86,15 @@ def test_the_cli_target_rules():
         "mode": "production",
         "workspace": {"host": "https://adb-1.1.azuredatabricks.net"},
     }
-    assert target_rule_problems("t", production) == [
+    assert target_rule_problems(production) == [
         "workspace.root_path: required in production mode",
         "run_as.service_principal_name: production targets run as a service principal",
     ]
     variable_host = {"mode": "development", "workspace": {"host": "${var.host}"}}
-    assert target_rule_problems("t", variable_host) == [
+    assert target_rule_problems(variable_host) == [
         "workspace.host: '${var.host}' uses a variable; write the host as a literal"
     ]
-    assert target_rule_problems("t", {"mode": "staging", "workspace": {"host": "h"}}) == [
+    assert target_rule_problems({"mode": "staging", "workspace": {"host": "h"}}) == [
         "mode: expected development or production, got 'staging'"
     ]
 

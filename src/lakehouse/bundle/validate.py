@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from lakehouse.bundle.registry import PLATFORM, RegistryError, load_registry
+from lakehouse.bundle.registry import PLATFORM, DomainSpec, RegistryError, load_registry
 from lakehouse.bundle.targets import BUNDLE_FILE, synced_bundle, tags
 from lakehouse.schema_errors import schema_errors
 
@@ -97,37 +97,38 @@ def validate_bundle(root: Path, target: str | None = None) -> BundleReport:
         )
     selected = [name for name in targets if target in (None, name)]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # a subprocess each
-        builds = dict(zip(selected, pool.map(lambda t: build_target_config(root, config, t), selected), strict=True))  # fmt: skip
-    for name in selected:
-        settings = targets[name]
-        for message in target_rule_problems(name, settings or {}):
-            report.add(name, message)
-        built = builds[name]
-        for message in built.errors:
-            report.add(name, message)
-        if built.errors:
-            continue
-        if validator is not None:
-            for path, message in schema_errors(validator, built.config):
-                report.add(name, f"{built.where(path)}: {message}")
-            # The schema lets any top-level key through; the CLI warns, and --strict fails.
-            for key in sorted(set(built.config) - set(validator.schema["properties"])):
-                report.add(name, f"{BUNDLE_FILE}: {key}: unknown top-level field")
-        if (settings or {}).get("mode") == "development":
-            for message in unpaused_triggers(built):
+        builds = pool.map(lambda name: build_target_config(root, config, name), selected)
+        for name, built in zip(selected, builds, strict=True):
+            settings = targets[name] or {}
+            for message in _target_problems(settings, built, validator, specs):
                 report.add(name, message)
-        domain = (settings or {}).get("variables", {}).get("domain")
-        spec = specs.get(domain)
-        if spec is None:
-            report.add(name, f"variables.domain: '{domain}' is not in the registry")
-            continue
-        env = settings["variables"].get("env")
-        for message in guardrail_problems(built, spec.name, tags(spec, env)):
-            report.add(name, message)
     return report
 
 
-def target_rule_problems(name: str, target: dict[str, Any]) -> list[str]:
+def _target_problems(
+    settings: dict[str, Any],
+    built: BuiltTarget,
+    validator: Draft202012Validator | None,
+    specs: dict[str, DomainSpec],
+) -> list[str]:
+    problems = target_rule_problems(settings) + built.errors
+    if built.errors:
+        return problems
+    if validator is not None:
+        problems += [f"{built.where(p)}: {m}" for p, m in schema_errors(validator, built.config)]
+        # The schema lets any top-level key through; the CLI warns, and --strict fails.
+        for key in sorted(set(built.config) - set(validator.schema["properties"])):
+            problems.append(f"{BUNDLE_FILE}: {key}: unknown top-level field")
+    if settings.get("mode") == "development":
+        problems += unpaused_triggers(built)
+    variables = settings.get("variables") or {}
+    spec = specs.get(variables.get("domain"))
+    if spec is None:
+        return [*problems, f"variables.domain: {variables.get('domain')!r} is not in the registry"]
+    return problems + guardrail_problems(built, spec.name, tags(spec, variables.get("env")))
+
+
+def target_rule_problems(target: dict[str, Any]) -> list[str]:
     """The rules the Databricks CLI applies to a target at deploy."""
     problems = []
     mode = target.get("mode")
