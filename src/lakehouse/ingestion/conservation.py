@@ -10,10 +10,13 @@ appended otherwise).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lakehouse.contracts import DataContract
-from lakehouse.engine import UpdateResult
 from lakehouse.ingestion.settings import bronze_table, silver_table
+
+if TYPE_CHECKING:  # the local engine's result; ingestion itself also runs on Databricks
+    from lakehouse.engine import UpdateResult
 
 
 @dataclass(frozen=True)
