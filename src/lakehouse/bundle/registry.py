@@ -10,7 +10,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lakehouse.contracts.problems import ConfigFileError, Problem
@@ -124,14 +123,7 @@ def load_domain_spec(file: Path) -> DomainSpec:
         >>> load_domain_spec(Path("domains/hr/domain.yml")).self_service  # doctest: +SKIP
         <SelfService.MANAGED: 'managed'>
     """
-    try:
-        source = YamlSource.parse(file.read_text())
-    except OSError as error:
-        raise RegistryError([Problem(file, 1, "", f"cannot read: {error}")]) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise RegistryError([Problem(file, line, "", f"not valid YAML: {error}")]) from None
+    source = YamlSource.read(file, RegistryError)
     data: Any = source.data
     if not isinstance(data, dict):
         raise RegistryError([Problem(file, 1, "", "expected a mapping (a domain registry entry)")])

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from databricks.bundles.catalogs import Catalog
 from databricks.bundles.core import Bundle, Location, Resources
 from databricks.bundles.jobs import Job
@@ -237,12 +236,7 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> J
 def domain_resource_file(file: Path) -> list[tuple[str, str, Any, Location]]:
     """The resources of a domain's bundle YAML file, typed; a ``ResourceFileError`` names the
     file, line and key of every problem."""
-    try:
-        source = YamlSource.parse(file.read_text())
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise ResourceFileError([Problem(file, line, "", f"not valid YAML: {error}")]) from None
+    source = YamlSource.read(file, ResourceFileError)
     data = source.data or {}
     problems: list[Problem] = []
     found = []

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-import yaml
 from sqlglot import exp
 
 from lakehouse.contracts.model import (
@@ -77,16 +76,7 @@ class _Reader:
         )
 
     def contract(self, text: str | None) -> DataContract:
-        try:
-            self.source = YamlSource.parse(self.file.read_text() if text is None else text)
-        except OSError as error:
-            raise ContractError([Problem(self.file, 1, "", f"cannot read: {error}")]) from None
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            raise ContractError(
-                [Problem(self.file, line, "", f"not valid YAML: {error}")]
-            ) from None
+        self.source = YamlSource.read(self.file, ContractError, text)
         data = self.source.data
         if not isinstance(data, dict):
             raise ContractError(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from lakehouse.contracts.problems import ConfigFileError, Problem
 
 Path_ = tuple[str | int, ...]
 
@@ -31,6 +34,24 @@ class YamlSource:
         if node is not None:
             _index(node, (), lines)
         return cls(yaml.safe_load(text), lines)
+
+    @classmethod
+    def read(cls, file: Path, error: type[ConfigFileError], text: str | None = None) -> YamlSource:
+        """Parse ``file`` (or ``text``, read from it at another time, such as a git revision);
+        an unreadable file or a syntax error is an ``error`` naming the file and the line.
+
+        Example:
+            >>> YamlSource.read(Path("domains/hr/domain.yml"), RegistryError).data["name"]  # doctest: +SKIP
+            'hr'
+        """
+        try:
+            return cls.parse(file.read_text() if text is None else text)
+        except OSError as problem:
+            raise error([Problem(file, 1, "", f"cannot read: {problem}")]) from None
+        except yaml.YAMLError as problem:
+            mark = getattr(problem, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            raise error([Problem(file, line, "", f"not valid YAML: {problem}")]) from None
 
     def line_of(self, path: Path_) -> int:
         """The line of ``path``, or of its nearest written parent (1 for the whole file)."""

@@ -34,6 +34,17 @@ class LocalCatalog:
     def table_path(self, name: TableName) -> Path:
         return self.root / name.catalog / name.schema / name.table
 
+    def properties(self, name: TableName) -> dict[str, str]:
+        """The table's properties, from its Delta log.
+
+        Example:
+            >>> catalog.properties(TableName("dev_gold", "hr", "headcount_by_department"))  # doctest: +SKIP
+            {'lakehouse.classification': 'general'}
+        """
+        import deltalake  # only this reader needs delta-rs
+
+        return dict(deltalake.DeltaTable(str(self.table_path(name))).metadata().configuration)
+
     def exists(self, name: TableName) -> bool:
         return (self.table_path(name) / "_delta_log").is_dir()
 

@@ -44,13 +44,11 @@ def local_tables(storage: Path, env: str) -> dict[str, dict[str, str]]:
         >>> local_tables(Path(".lakehouse"), "dev")["dev_gold.hr.headcount_by_department"]  # doctest: +SKIP
         {'lakehouse.classification': 'general', ...}
     """
-    import deltalake
-
     from lakehouse.engine.catalog import LocalCatalog
 
     catalog = LocalCatalog(storage)
     return {
-        str(name): deltalake.DeltaTable(str(catalog.table_path(name))).metadata().configuration
+        str(name): catalog.properties(name)
         for name in catalog.tables()
         if name.catalog in {f"{env}_{layer}" for layer in LAYERS} and name.table != "event_log"
     }
