@@ -15,7 +15,8 @@ from pyspark.sql.types import DataType
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Classification
-from lakehouse.domains import Domain, DomainRun, run_domain
+from lakehouse.domain_run import DomainRun, run_domain
+from lakehouse.domains import Domain
 from lakehouse.engine import run_pipeline, sql
 from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.names import TableName

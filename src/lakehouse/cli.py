@@ -312,8 +312,17 @@ def _print_problems(error: ConfigFileError) -> None:
         out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
 
 
+def _bundle_root(root: Path) -> Path:
+    if not (root / "databricks.yml").is_file():
+        raise typer.BadParameter(f"no databricks.yml in {root.resolve()}: name the bundle's root folder")  # fmt: skip
+    return root
+
+
 BundleRoot = Annotated[
-    Path, typer.Option("--root", help="The bundle's root folder (holding databricks.yml).")
+    Path,
+    typer.Option(
+        "--root", help="The bundle's root folder (holding databricks.yml).", callback=_bundle_root
+    ),
 ]
 
 
@@ -321,44 +330,67 @@ BundleRoot = Annotated[
 def bundle_sync_targets(
     root: BundleRoot = Path("."),
     check: Annotated[
-        bool, typer.Option("--check", help="Only report whether databricks.yml is out of date.")
+        bool,
+        typer.Option("--check", help="Only report whether the generated files are out of date."),
     ] = False,
 ) -> None:
-    """Regenerate databricks.yml's targets from platform.yml and domains/*/domain.yml."""
+    """Regenerate databricks.yml's targets and .github/CODEOWNERS from platform.yml and
+    domains/*/domain.yml."""
     from lakehouse.bundle.registry import RegistryError
-    from lakehouse.bundle.targets import BUNDLE_FILE, sync_targets, synced_bundle
+    from lakehouse.bundle.targets import stale_files, sync_targets
 
     try:
         if check:
-            stale = (root / BUNDLE_FILE).read_text() != synced_bundle(root)
-            console.print(f"{BUNDLE_FILE}: {'out of date' if stale else 'up to date'}")
+            stale = stale_files(root)
+            for file in stale:
+                console.print(f"{file.relative_to(root)}: out of date")
+            if not stale:
+                console.print("databricks.yml and .github/CODEOWNERS: up to date")
             raise typer.Exit(1 if stale else 0)
         changed = sync_targets(root)
     except RegistryError as error:
         _print_problems(error)
         raise typer.Exit(1) from None
-    console.print(f"{BUNDLE_FILE}: {'targets rewritten' if changed else 'already up to date'}")
+    for file in changed:
+        console.print(f"{file.relative_to(root)}: rewritten")
+    if not changed:
+        console.print("databricks.yml and .github/CODEOWNERS: already up to date")
 
 
 @bundle_app.command("validate")
 def bundle_validate(
     root: BundleRoot = Path("."),
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Only this target.")] = None,
+    targets: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Only this target (repeatable).")
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Also print each target's `databricks bundle plan`.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when a check was skipped (no CLI, no schema).")
+    ] = False,
 ) -> None:
-    """Check the bundle offline, per target: resources built with databricks-bundles, the CLI's
-    JSON schema, the CLI's target rules and the platform's guardrails."""
+    """Check the bundle per target with the real Databricks CLI (`bundle validate --strict`,
+    against a stand-in workspace on 127.0.0.1), or offline as far as possible without it, and
+    the platform's guardrails. Says which checks were skipped, and why."""
     from lakehouse.bundle.validate import validate_bundle
 
-    report = validate_bundle(root, target)
-    for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    report = validate_bundle(root, targets or (), plan=plan)
+    for skipped in report.skipped:
+        console.print(f"[yellow]skipped:[/yellow] {skipped}", soft_wrap=True)
+    for name, planned in report.plans.items():
+        out.print(f"{name}:\n{planned}", soft_wrap=True, markup=False, highlight=False)
     for scope, problems in report.problems.items():
         console.print(f"[bold]{scope}[/bold]: {len(problems)} problem(s)")
         for problem in problems:
             out.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
-    console.print(f"bundle: {target or 'every target'} valid")
+    scope = ", ".join(targets) if targets else "every target"
+    if report.skipped:
+        console.print(f"bundle: {scope}: no problem found, but {len(report.skipped)} check(s) skipped")  # fmt: skip
+        raise typer.Exit(1 if strict else 0)
+    console.print(f"bundle: {scope} valid (Databricks CLI validate --strict and guardrails)")
 
 
 @bundle_app.command("changed")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from lakehouse.domains import DOMAINS, DomainRun, ProgressCallback, find_domains, run_domain
+from lakehouse.domain_run import DomainRun, ProgressCallback, run_domain
+from lakehouse.domains import DOMAINS, find_domains
 from lakehouse.engine import UpdateResult, get_spark, sql
 from lakehouse.ingestion import RowConservation, row_conservation
 from lakehouse.ingestion.settings import bronze_table, silver_table

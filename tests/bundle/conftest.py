@@ -1,37 +1,46 @@
-"""A copy of the repository's bundle files per test, to break on purpose."""
+"""A copy of the repository's bundle per test, to break on purpose: the bundle files, the
+lakehouse package (which the targets sync) and the environment the CLI builds with."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
 import pytest
 
+from lakehouse.bundle.databricks_cli import CLI_ENV, CliNotFound, find_cli
 from lakehouse.bundle.validate import SCHEMA_ENV, SCHEMA_FILE
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_SCHEMA = REPO.parent / "shared" / "reference" / SCHEMA_FILE
+IGNORE = shutil.ignore_patterns("__pycache__", ".databricks")
 
 
 @pytest.fixture
 def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The bundle's files (databricks.yml, the registry, resources, the domains' contracts,
-    pipelines and resources) under tmp_path, with the CLI's schema found as in the repository."""
+    """The bundle's files under tmp_path, with the CLI and its schema found as in the
+    repository (the copy has no ../shared of its own)."""
     root = tmp_path / "bundle"
     root.mkdir()
-    for name in ("databricks.yml", "platform.yml"):
+    for name in ("databricks.yml", "platform.yml", ".gitignore", ".github/CODEOWNERS"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "resources", root / "resources", ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    for name in ("resources", "src"):
+        shutil.copytree(REPO / name, root / name, ignore=IGNORE)
+    (root / ".venv").symlink_to(REPO / ".venv")  # databricks.yml's python.venv_path
     for domain in (REPO / "domains").glob("*/domain.yml"):
         for part in ("domain.yml", "contracts", "pipelines", "resources"):
             source, target = domain.parent / part, root / "domains" / domain.parent.name / part
             if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(source, target, ignore=IGNORE)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(source, target)
     if SHARED_SCHEMA.is_file():
         monkeypatch.setenv(SCHEMA_ENV, str(SHARED_SCHEMA))
+    with contextlib.suppress(CliNotFound):  # the tests that need the CLI say so
+        monkeypatch.setenv(CLI_ENV, str(find_cli(REPO).path))
     return root
 
 

@@ -27,8 +27,11 @@ def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_
     (contract,) = [load_contract(f) for f in find_contracts([folder / "contracts"])]
     assert (contract.domain, contract.source_system) == ("marketing", "marketing_app")
 
-    report = validate_bundle(bundle, "marketing-prod")  # databricks.yml was synced, too
+    # databricks.yml was synced too; the real CLI checks it in test_databricks_cli
+    report = validate_bundle(bundle, ["marketing-prod"], use_cli=False)
     assert report.problems == {}
+    codeowners = (bundle / ".github/CODEOWNERS").read_text()
+    assert "/domains/marketing/ @example-org/marketing-data-engineers\n" in codeowners
 
     spec = importlib.util.spec_from_file_location("marketing_gold_test", folder / "tests/test_gold.py")  # fmt: skip
     module = importlib.util.module_from_spec(spec)

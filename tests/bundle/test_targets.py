@@ -7,15 +7,28 @@ import yaml
 from typer.testing import CliRunner
 
 from lakehouse.bundle.registry import RegistryError, load_domain_spec, load_registry
-from lakehouse.bundle.targets import synced_bundle
+from lakehouse.bundle.targets import stale_files
 from lakehouse.cli import app
 from tests.bundle.conftest import REPO, edit
 
 
-def test_databricks_yml_is_in_sync_with_the_registry():
-    assert (REPO / "databricks.yml").read_text() == synced_bundle(REPO), (
-        "databricks.yml is out of date: run `uv run lakehouse bundle sync-targets`"
-    )
+def test_databricks_yml_and_codeowners_are_in_sync_with_the_registry():
+    assert stale_files(REPO) == [], "out of date: run `uv run lakehouse bundle sync-targets`"
+
+
+def test_codeowners_give_each_domain_folder_to_its_team_and_the_rest_to_the_platform():
+    lines = [
+        line.split()
+        for line in (REPO / ".github/CODEOWNERS").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines[0] == ["*", "@example-org/platform-engineers"]
+    owners = {path: rest for path, *rest in lines[1:]}
+    assert owners["/domains/sales/"] == ["@example-org/sales-data-engineers"]
+    # hr is managed: the platform team builds it, so either team may approve
+    assert owners["/domains/hr/"] == ["@example-org/hr-data-engineers", "@example-org/platform-engineers"]  # fmt: skip
+    # a registry entry names principals and workspaces: the platform team's, and last to win
+    assert lines[-1] == ["/domains/*/domain.yml", "@example-org/platform-engineers"]
 
 
 def test_every_domain_and_the_platform_get_a_target_per_environment():
@@ -26,34 +39,49 @@ def test_every_domain_and_the_platform_get_a_target_per_environment():
     assert sorted(targets) == sorted(f"{n}-{e}" for n in names for e in ("dev", "test", "prod"))
 
 
-def test_dev_deploys_in_development_mode_and_test_and_prod_as_a_service_principal():
+def test_a_domains_dev_is_a_personal_copy_and_every_other_target_a_shared_one():
     targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
     sales = load_domain_spec(REPO / "domains/sales/domain.yml")
-    assert targets["sales-dev"]["mode"] == "development"
-    assert "run_as" not in targets["sales-dev"]
+    dev = targets["sales-dev"]
+    assert dev["mode"] == "development" and "run_as" not in dev
+    assert dev["variables"]["schema_prefix"] == "dev_${workspace.current_user.short_name}_"
+    assert {"level": "CAN_MANAGE", "user_name": "${workspace.current_user.userName}"} in dev["permissions"]  # fmt: skip
     prod = targets["sales-prod"]
+    principal = sales.service_principals.prod
     assert prod["mode"] == "production"
-    assert prod["run_as"] == {"service_principal_name": sales.service_principals.prod}
-    assert prod["workspace"] == {
+    assert prod["run_as"] == {"service_principal_name": principal}
+    assert prod["workspace"] == {  # the principal's own folder, not one all users may write
         "host": sales.workspaces.prod,
-        "root_path": "/Workspace/Shared/.bundle/lakehouse/sales/prod",
+        "root_path": f"/Workspace/Users/{principal}/.bundle/${{bundle.name}}/${{bundle.target}}",
     }
+    assert {"level": "CAN_MANAGE", "service_principal_name": principal} in prod["permissions"]
     assert prod["presets"]["tags"] == {
         "domain": "sales", "env": "prod", "cost_centre": sales.cost_centre, "data_owner": sales.owner,
     }  # fmt: skip
     assert prod["variables"] == {"domain": "sales", "env": "prod"}
+    assert prod["sync"] == {"paths": ["src", "domains/sales"]}  # never another domain's files
+    # The platform's foundation is shared in dev too.
+    assert targets["platform-dev"]["mode"] == "production"
+    assert targets["platform-dev"]["sync"] == {"paths": ["src"]}
+    assert [name for name, t in targets.items() if t.get("default")] == ["finance-dev"]
 
 
 def test_a_managed_domain_is_changed_by_the_platform_team_and_run_by_its_engineers():
     targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
-    levels = {p["group_name"]: p["level"] for p in targets["hr-test"]["permissions"]}
+    levels = {
+        p["group_name"]: p["level"] for p in targets["hr-test"]["permissions"] if "group_name" in p
+    }
     assert levels == {
         "hr-data-admins": "CAN_MANAGE",
         "hr-data-engineers": "CAN_RUN",
         "hr-data-readers": "CAN_VIEW",
         "platform-engineers": "CAN_MANAGE",
     }
-    levels = {p["group_name"]: p["level"] for p in targets["sales-test"]["permissions"]}
+    levels = {
+        p["group_name"]: p["level"]
+        for p in targets["sales-test"]["permissions"]
+        if "group_name" in p
+    }
     assert levels["sales-data-engineers"] == "CAN_MANAGE" and "platform-engineers" not in levels
 
 
@@ -61,7 +89,7 @@ def test_sync_targets_rewrites_databricks_yml_after_a_registry_change(bundle):
     edit(bundle / "domains/hr/domain.yml", "cost_centre: CC-120", "cost_centre: CC-121")
     runner = CliRunner()
     stale = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle), "--check"])
-    assert stale.exit_code == 1 and "out of date" in stale.output
+    assert stale.exit_code == 1 and "databricks.yml: out of date" in stale.output
     synced = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])
     assert synced.exit_code == 0, synced.output
     targets = yaml.safe_load((bundle / "databricks.yml").read_text())["targets"]
@@ -83,7 +111,7 @@ def test_a_broken_registry_entry_names_the_file_line_and_field(bundle):
     else:
         raise AssertionError("the broken registry loaded")
     assert any(m.startswith(f"{file}:8: self_service: Input should be 'managed'") for m in messages)
-    assert any(f"{file}:12: groups.reader: unknown field" in m for m in messages)
+    assert any(f"{file}:14: groups.reader: unknown field" in m for m in messages)
     assert any("groups.readers: Field required" in m for m in messages)
     assert any("service_principals.test: expected a service principal's application id" in m for m in messages)  # fmt: skip
 
@@ -96,3 +124,33 @@ def test_a_domain_named_otherwise_than_its_folder_is_refused(bundle):
         assert "domain.yml:4: name: expected 'hr'" in str(error)
     else:
         raise AssertionError("a misnamed domain loaded")
+
+
+def test_a_domain_naming_another_domains_principal_is_refused(bundle):
+    platform = load_domain_spec(bundle / "platform.yml")
+    file = bundle / "domains/sales/domain.yml"
+    edit(file, "prod: 00000000-0000-4000-8000-000000000113", f"prod: {platform.service_principals.prod}")  # fmt: skip
+    try:
+        load_registry(bundle)
+    except RegistryError as error:
+        assert f"{file}:20: service_principals.prod: {platform.service_principals.prod} is platform's already" in str(error)  # fmt: skip
+    else:
+        raise AssertionError("a borrowed principal loaded")
+
+
+def test_the_platform_needs_a_dev_principal_and_code_owners_must_be_a_github_team(bundle):
+    edit(bundle / "platform.yml", "  dev: 00000000-0000-4000-8000-000000000901\n", "")
+    edit(bundle / "domains/hr/domain.yml", 'code_owners: "@example-org/hr-data-engineers"', "code_owners: hr team")  # fmt: skip
+    try:
+        load_registry(bundle)
+    except RegistryError as error:
+        assert "domain.yml:10: code_owners: expected a GitHub team such as @example-org/" in str(error)  # fmt: skip
+    else:
+        raise AssertionError("a bad code owner loaded")
+    edit(bundle / "domains/hr/domain.yml", "code_owners: hr team", 'code_owners: "@example-org/hr"')
+    try:
+        load_registry(bundle)
+    except RegistryError as error:
+        assert "platform.yml:" in str(error) and "service_principals.dev: required for the platform" in str(error)  # fmt: skip
+    else:
+        raise AssertionError("a platform without a dev principal loaded")

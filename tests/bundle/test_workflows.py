@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from lakehouse.bundle.changes import changed_domains
-from lakehouse.bundle.validate import CLI_VERSION
+from lakehouse.bundle.databricks_cli import CLI_VERSION
 from tests.bundle.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github/workflows").glob("*.yml"))
@@ -67,6 +67,18 @@ def test_pull_requests_run_the_suite_the_contract_check_and_a_plan_per_changed_d
     assert 'databricks bundle validate --strict -t "$TARGET"' in runs
     assert 'databricks bundle plan -t "$TARGET"' in runs
     assert bundle["env"]["TARGET"] == "${{ matrix.domain }}-dev"
+    assert "setup-cli" in str(jobs["test"]["steps"])  # the suite runs the real CLI offline
+    assert "id-token" not in str(jobs["test"].get("permissions", {}))
+
+
+def test_no_workspace_credential_reaches_a_pull_requests_code_before_a_person_allows_it():
+    workflow = _workflow("pull-request.yml")
+    assert workflow["on"] == {"pull_request": ""}  # never pull_request_target
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        credentials = "id-token" in str(job.get("permissions", {})) or "DATABRICKS" in str(job.get("env", {}))  # fmt: skip
+        if credentials:  # only behind an environment whose reviewers read the change first
+            assert name == "bundle" and job["environment"].endswith("-pr-plan"), name
 
 
 def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
@@ -83,16 +95,24 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
     ("files", "expected"),
     [
         (["domains/sales/pipelines/gold.py"], ["sales"]),
-        (["domains/hr/domain.yml", "README.md"], ["hr"]),
+        (["domains/sales/tests/test_gold.py", "README.md"], ["sales"]),
+        # a registry entry and contracts also build the platform's foundation
+        (["domains/hr/domain.yml"], ["hr", "platform"]),
+        (["domains/finance/contracts/x.yaml"], ["finance", "platform"]),
         (["docs/bundle.md"], []),
         (["platform.yml"], ["platform"]),
-        (
-            ["src/lakehouse/governance/access.py", "domains/finance/contracts/x.yaml"],
-            ["finance", "platform"],
-        ),
-        (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "platform", "sales"]),
+        # code the deployed pipelines and jobs import, however indirectly
+        (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "sales"]),
+        (["src/lakehouse/engine/errors.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/engine/graph.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/schema_errors.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/domains.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/engine/catalog.py"], ["platform"]),  # the grants job's local reader
+        # the local engine alone ships nowhere
+        (["src/lakehouse/engine/update.py", "src/lakehouse/demo.py"], []),
         (["databricks.yml"], ["finance", "hr", "platform", "sales"]),
+        (["uv.lock"], ["finance", "hr", "platform", "sales"]),
     ],
 )
-def test_a_change_touches_the_targets_built_from_what_it_changes(files, expected):
+def test_a_change_touches_the_targets_that_are_built_from_or_ship_it(files, expected):
     assert changed_domains(REPO, files) == expected

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from lakehouse.bundle.registry import load_registry
 from lakehouse.bundle.resources import build_target
+from lakehouse.bundle.targets import layer_catalogs
 from lakehouse.cli import app
 from lakehouse.contracts.model import Classification
 from lakehouse.engine.catalog import LocalCatalog
@@ -89,12 +90,9 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     _, domains = load_registry(REPO)
     sales = next(d for d in domains if d.name == "sales")
     foundation = build_target(REPO, "platform", "prod")
-    assert sorted(foundation.catalogs) == [
-        "prod_bronze",
-        "prod_gold",
-        "prod_landing",
-        "prod_silver",
-    ]
+    catalogs = layer_catalogs(load_registry(REPO)[0], "prod")
+    assert sorted(catalogs) == ["prod_bronze", "prod_gold", "prod_landing", "prod_silver"]
+    assert catalogs["prod_gold"]["grants"][0] == {"principal": EVERYBODY, "privileges": ["USE_CATALOG"]}  # fmt: skip
     assert {"prod_bronze_crm", "prod_silver_erp", "prod_landing_hris", "prod_gold_sales"} <= set(foundation.schemas)  # fmt: skip
     crm = foundation.schemas["prod_silver_crm"][0].as_dict()
     assert (crm["catalog_name"], crm["name"]) == ("prod_silver", "crm")

@@ -2,13 +2,16 @@
 current customer with their orders.
 
 Plain Lakeflow pipeline code: it runs unchanged on Databricks and on the local engine. The
-pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read.
+pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read,
+and ``lakehouse.schemaPrefix`` a developer's own schemas in a development deployment.
 """
 
 from pyspark import pipelines as dp
 from pyspark.sql import functions as F
 
-SILVER = f"{spark.conf.get('lakehouse.env', 'dev')}_silver.crm"
+ENV = spark.conf.get("lakehouse.env", "dev")
+SCHEMA_PREFIX = spark.conf.get("lakehouse.schemaPrefix", "")  # a developer's own, in dev
+SILVER = f"{ENV}_silver.{SCHEMA_PREFIX}crm"
 
 
 @dp.materialized_view(

@@ -22,6 +22,7 @@ PLATFORM_FILE = "platform.yml"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HOST = re.compile(r"^https://[a-z0-9.-]+\.(azuredatabricks\.net|cloud\.databricks\.com|gcp\.databricks\.com)/?$")  # fmt: skip
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_GITHUB_OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
 
 
 class RegistryError(ConfigFileError):
@@ -66,17 +67,26 @@ class Workspaces(_Frozen):
 
 
 class ServicePrincipals(_Frozen):
-    """The service principal (application id) each production-mode target runs as."""
+    """The service principal (application id) each shared deployment runs as: test and prod
+    for a domain (its dev deployments are personal), and dev too for the platform, whose
+    foundation is shared in every environment."""
 
+    dev: str | None = None
     test: str
     prod: str
 
-    @field_validator("test", "prod")
+    @field_validator("dev", "test", "prod")
     @classmethod
-    def _application_id(cls, value: str) -> str:
-        if not _UUID.match(value):
+    def _application_id(cls, value: str | None) -> str | None:
+        if value is not None and not _UUID.match(value):
             raise ValueError("expected a service principal's application id (a lower-case UUID)")
         return value
+
+    def for_env(self, env: str) -> str:
+        principal = getattr(self, env)
+        if principal is None:
+            raise ValueError(f"no service principal for {env}")
+        return str(principal)
 
 
 class DomainSpec(_Frozen):
@@ -93,6 +103,9 @@ class DomainSpec(_Frozen):
     owner: str = Field(description="The data owner: who answers for the domain's data (e-mail).")
     cost_centre: str
     self_service: SelfService
+    code_owners: str = Field(
+        description="The GitHub team (@org/team) or user whose review a change to the domain's folder needs."
+    )
     groups: Groups
     workspaces: Workspaces
     service_principals: ServicePrincipals
@@ -109,6 +122,15 @@ class DomainSpec(_Frozen):
     def _owner(cls, value: str) -> str:
         if "@" not in value:
             raise ValueError("expected the data owner's e-mail address")
+        return value
+
+    @field_validator("code_owners")
+    @classmethod
+    def _code_owners(cls, value: str) -> str:
+        if not _GITHUB_OWNER.match(value):
+            raise ValueError(
+                "expected a GitHub team such as @example-org/sales-data-engineers, or @user"
+            )
         return value
 
     def host(self, env: str) -> str:
@@ -177,6 +199,31 @@ def load_registry(root: Path) -> tuple[DomainSpec, list[DomainSpec]]:
             specs.append(load_domain_spec(file))
         except RegistryError as error:
             problems += error.problems
+    if not problems:
+        problems = _principal_problems(root, specs)
     if problems:
         raise RegistryError(problems)
     return specs[0], specs[1:]
+
+
+def _principal_problems(root: Path, specs: list[DomainSpec]) -> list[Problem]:
+    """Service principals are never shared between entries: a domain that named another's
+    principal could deploy or run as it. The platform's foundation is shared in dev too, so it names one."""
+    problems = []
+    platform_file = root / PLATFORM_FILE
+    if specs[0].service_principals.dev is None:
+        line = YamlSource.read(platform_file, RegistryError).line_of(("service_principals",))
+        problems.append(Problem(platform_file, line, "service_principals.dev", "required for the platform: its dev foundation is shared, deployed by a service principal"))  # fmt: skip
+    owners: dict[str, str] = {}
+    for spec in specs:
+        file = (
+            platform_file if spec.name == PLATFORM else root / "domains" / spec.name / REGISTRY_FILE
+        )
+        for env in ENVS:
+            principal = getattr(spec.service_principals, env)
+            if principal is None:
+                continue
+            if owners.setdefault(principal, spec.name) != spec.name:
+                line = YamlSource.read(file, RegistryError).line_of(("service_principals", env))
+                problems.append(Problem(file, line, f"service_principals.{env}", f"{principal} is {owners[principal]}'s already; a domain deploys and runs as principals of its own"))  # fmt: skip
+    return problems

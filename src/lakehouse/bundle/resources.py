@@ -1,16 +1,22 @@
-"""The resources of one target, built in Python (the bundle's ``python:`` section).
+"""The resources of one target that are built in Python (the bundle's ``python:`` section).
 
 For a domain's target ``<domain>-<env>``:
 
 - an ingestion pipeline per source system of the domain's contracts
   (``<source_system>_ingestion``), running the generated pipeline file with the configuration
   it reads;
-- the domain's own pipelines and jobs, from ``domains/<domain>/resources/*.yml`` (bundle YAML:
-  a ``resources`` mapping of ``pipelines`` and ``jobs``);
-- a job ``<domain>_refresh`` that runs the ingestion pipelines, then the domain's pipelines.
+- a job ``<domain>_refresh`` that runs the ingestion pipelines, then the domain's own pipelines;
+- in dev, the developer's own schemas for what those pipelines write.
 
-Only that domain's resources reach its target. Every resource is typed by databricks-bundles
-(``from_dict``), so a misspelled key fails here, naming the file and the key.
+The domain's own pipelines and jobs are bundle YAML, ``domains/<domain>/resources/*.yml``,
+included by ``databricks.yml`` and declared under the domain's own targets only
+(``targets: <domain>-<env>: resources: ...``), so that no other domain's workspace receives
+them. ``domain_resource_file`` reads such a file for the refresh job and for the offline
+checks: every resource typed by databricks-bundles (``from_dict``), so that a misspelled key
+is named with its file and line.
+
+Relative paths in Python resources are relative to the bundle root (the CLI rewrites
+file-relative paths only in YAML).
 """
 
 from __future__ import annotations
@@ -20,15 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from databricks.bundles.catalogs import Catalog
 from databricks.bundles.core import Bundle, Location, Resources
 from databricks.bundles.jobs import Job
 from databricks.bundles.pipelines import Pipeline
 from databricks.bundles.schemas import Schema
 from databricks.bundles.volumes import Volume
 
-from lakehouse.bundle.registry import PLATFORM, DomainSpec, load_registry
-from lakehouse.bundle.targets import tags
+from lakehouse.bundle.registry import (
+    ENVS,
+    PLATFORM,
+    REGISTRY_FILE,
+    DomainSpec,
+    load_domain_spec,
+    load_registry,
+)
+from lakehouse.bundle.targets import SCHEMA_PREFIX, tags, target_name
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.domains import Domain
@@ -36,6 +48,10 @@ from lakehouse.governance import access
 from lakehouse.ingestion import settings as ingestion
 
 INGESTION_PIPELINE_FILE = "src/lakehouse/ingestion/pipelines/source_system.py"
+TABLE_GRANTS_FILE = "src/lakehouse/governance/table_grants.py"
+PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
+# The serverless environment version the jobs and pipelines run on.
+ENVIRONMENT_VERSION = "2"
 # The packages the lakehouse code (from the bundle's synced src/) needs beyond the serverless
 # runtime.
 RUNTIME_DEPENDENCIES = ["open-data-contract-standard>=3.2", "jsonschema>=4.23", "sqlglot>=25"]
@@ -67,25 +83,24 @@ class TargetResources:
 
     pipelines: dict[str, tuple[Pipeline, Location]]
     jobs: dict[str, tuple[Job, Location]]
-    catalogs: dict[str, tuple[Catalog, Location]] = field(default_factory=dict)
     schemas: dict[str, tuple[Schema, Location]] = field(default_factory=dict)
     volumes: dict[str, tuple[Volume, Location]] = field(default_factory=dict)
 
     def as_resources(self) -> Resources:
         resources = Resources()
-        for kind in (self.catalogs, self.schemas, self.volumes, self.pipelines, self.jobs):
+        for kind in (self.schemas, self.volumes, self.pipelines, self.jobs):
             for name, (resource, location) in kind.items():
                 resources.add_resource(name, resource, location=location)
         return resources
 
 
 def build_target(root: Path, domain: str, env: str) -> TargetResources:
-    """The resources of target ``<domain>-<env>`` of the bundle at ``root``, typed, with where
-    each comes from.
+    """The Python-built resources of target ``<domain>-<env>`` of the bundle at ``root``,
+    typed, with where each comes from.
 
     Example:
         >>> sorted(build_target(Path("."), "sales", "dev").pipelines)  # doctest: +SKIP
-        ['crm_ingestion', 'sales_gold']
+        ['crm_ingestion']
     """
     if domain == PLATFORM:
         return foundation(root, env)
@@ -95,36 +110,51 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
         f"{ss}_ingestion": (ingestion_pipeline(folder, ss, env), here)
         for ss in folder.source_systems
     }
-    ingestion_names = list(pipelines)
+    own = [
+        resource
+        for file in domain_resource_files(folder)
+        for resource in domain_resource_file(file, domain).get(target_name(domain, env), [])
+    ]
     jobs: dict[str, tuple[Job, Location]] = {}
-    for file in sorted((folder.folder / "resources").glob("*.yml")):
-        for kind, name, resource, location in domain_resource_file(file):
-            (pipelines if kind == "pipelines" else jobs)[name] = (resource, location)
-    own = [name for name in pipelines if name not in ingestion_names]
-    jobs.setdefault(f"{folder.name}_refresh", (refresh_job(folder, ingestion_names, own), here))
-    return TargetResources(pipelines, jobs)
+    if not any(r.kind == "jobs" and r.name == f"{domain}_refresh" for r in own):  # theirs wins
+        own_pipelines = [r.name for r in own if r.kind == "pipelines"]
+        jobs[f"{domain}_refresh"] = (refresh_job(folder, list(pipelines), own_pipelines), here)
+    spec = load_domain_spec(folder.folder / REGISTRY_FILE)
+    schemas = personal_schemas(folder, spec, env) if env == "dev" else {}
+    return TargetResources(pipelines, jobs, schemas=schemas)
+
+
+def personal_schemas(
+    domain: Domain, spec: DomainSpec, env: str
+) -> dict[str, tuple[Schema, Location]]:
+    """A developer's own schemas for what the domain's pipelines write in development: bronze
+    and silver per source system, and the domain's gold. Development mode names each
+    ``dev_<short name>_<schema>``, as ``schema_prefix`` does in the pipelines."""
+    here = Location(file=str(Path(__file__).resolve()))
+    layers = [("bronze", ss) for ss in domain.source_systems]
+    layers += [("silver", ss) for ss in domain.source_systems] + [("gold", domain.name)]
+    return {
+        f"{env}_{layer}_{name}": (
+            Schema.from_dict({
+                "catalog_name": f"{env}_{layer}",
+                "name": name,
+                "comment": f"A developer's own {layer} schema for {name} ({domain.name}).",
+                "properties": tags(spec, env),
+            }),
+            here,
+        )
+        for layer, name in layers
+    }  # fmt: skip
 
 
 def foundation(root: Path, env: str) -> TargetResources:
-    """The platform target's resources in ``env``: the layers' catalogs; a bronze, silver and
+    """The platform target's Python resources in ``env`` (its catalogs are in its target, in
+    databricks.yml, as the pinned databricks-bundles cannot declare catalogs): a bronze, silver and
     landing schema per source system and a gold schema per domain, granted to the owning
     domain's roles; a landing volume per dataset; and the daily job that grants each table as
     its classification says (``governance/table_grants.py``)."""
     platform, specs = load_registry(root)
     here = Location(file=str(Path(__file__).resolve()))
-    catalogs = {
-        f"{env}_{layer}": (
-            Catalog.from_dict({
-                "name": f"{env}_{layer}",
-                "comment": f"The {layer} layer of {env}.",
-                "grants": access.catalog_grants(platform),
-                # Unity Catalog objects take no preset tags: they carry them as properties.
-                "properties": tags(platform, env),
-            }),
-            here,
-        )
-        for layer in ("landing", "bronze", "silver", "gold")
-    }  # fmt: skip
     schemas: dict[str, tuple[Schema, Location]] = {}
     volumes: dict[str, tuple[Volume, Location]] = {}
 
@@ -166,18 +196,16 @@ def foundation(root: Path, env: str) -> TargetResources:
             "task_key": "table_grants",
             "environment_key": "default",
             "spark_python_task": {
-                "python_file": "${workspace.file_path}/src/lakehouse/governance/table_grants.py",
+                "python_file": TABLE_GRANTS_FILE,
                 "parameters": ["--env", env],
             },
         }],
         "environments": [{
             "environment_key": "default",
-            "spec": {"client": "2", "dependencies": RUNTIME_DEPENDENCIES},
+            "spec": {"environment_version": ENVIRONMENT_VERSION, "dependencies": RUNTIME_DEPENDENCIES},
         }],
     })  # fmt: skip
-    return TargetResources(
-        {}, {"platform_table_grants": (grants, here)}, catalogs, schemas, volumes
-    )
+    return TargetResources({}, {"platform_table_grants": (grants, here)}, schemas, volumes)
 
 
 def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline:
@@ -187,23 +215,24 @@ def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline
     otherwise."""
     contracts = [c for c in domain.contracts if c.source_system == source_system]
     near_real_time = any(c.ingestion_mode == "near-real-time" for c in contracts)
-    files = "${workspace.file_path}"
     return Pipeline.from_dict(
         {
             "name": f"{source_system}_ingestion",
             "catalog": f"{env}_bronze",
-            "schema": source_system,
+            "schema": f"{PREFIX}{source_system}",
             "serverless": True,
             "channel": "CURRENT",
             "continuous": near_real_time and env != "dev",
-            "root_path": f"{files}/src",
-            "libraries": [{"file": {"path": f"{files}/{INGESTION_PIPELINE_FILE}"}}],
+            "root_path": "src",
+            "libraries": [{"file": {"path": INGESTION_PIPELINE_FILE}}],
             "environment": {"dependencies": RUNTIME_DEPENDENCIES},
             "configuration": {
                 ingestion.SOURCE_SYSTEM: source_system,
-                ingestion.CONTRACTS: f"{files}/domains/{domain.name}/contracts",
+                # Configuration values are not paths to the CLI: this one names the synced copy.
+                ingestion.CONTRACTS: f"${{workspace.file_path}}/domains/{domain.name}/contracts",
                 ingestion.LANDING: f"/Volumes/{env}_landing",
                 ingestion.ENV: env,
+                ingestion.SCHEMA_PREFIX: PREFIX,
             },
         }
     )
@@ -233,36 +262,89 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> J
     )
 
 
-def domain_resource_file(file: Path) -> list[tuple[str, str, Any, Location]]:
-    """The resources of a domain's bundle YAML file, typed; a ``ResourceFileError`` names the
-    file, line and key of every problem."""
+@dataclass(frozen=True)
+class DomainResource:
+    """A pipeline or job of a domain's resource file, typed, with where it is written."""
+
+    kind: str  # pipelines or jobs
+    name: str
+    body: dict[str, Any]
+    location: Location
+
+
+def domain_resource_files(domain: Domain) -> list[Path]:
+    """The domain's bundle YAML files, as ``databricks.yml`` includes them."""
+    folder = domain.folder / "resources"
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+
+
+def domain_resource_file(file: Path, domain: str) -> dict[str, list[DomainResource]]:
+    """The resources a domain's bundle YAML file declares, per target, typed. The file holds
+    ``targets: <domain>-<env>: resources: {pipelines: ..., jobs: ...}`` and nothing else, so
+    that it reaches no other domain's target; a ``ResourceFileError`` names the file, line and
+    key of every problem.
+
+    Example:
+        >>> domain_resource_file(Path("domains/sales/resources/sales_gold.pipeline.yml"), "sales")["sales-dev"][0].name  # doctest: +SKIP
+        'sales_gold'
+    """
     source = YamlSource.read(file, ResourceFileError)
     data = source.data or {}
+    own = [target_name(domain, env) for env in ENVS]
+    shape = (
+        f"targets: {own[0]}: resources: ... (one entry per target of {domain}: {', '.join(own)})"
+    )
+    if (
+        not isinstance(data, dict)
+        or set(data) != {"targets"}
+        or not isinstance(data["targets"], dict)
+    ):
+        extra = sorted(set(data) - {"targets"}) if isinstance(data, dict) else []
+        where = ("targets",) if not extra else (extra[0],)
+        message = f"a domain's resources are declared under its own targets only, {shape}"
+        raise ResourceFileError([Problem(file, source.line_of(where), field_name(where), message)])
     problems: list[Problem] = []
-    found = []
-    if not isinstance(data, dict) or set(data) - {"resources"}:
-        raise ResourceFileError(
-            [Problem(file, 1, "", "expected only a 'resources' mapping of pipelines and jobs")]
-        )
-    for kind, named in (data.get("resources") or {}).items():
-        build = DOMAIN_RESOURCE_TYPES.get(kind)
-        path: tuple[str | int, ...] = ("resources", kind)
-        if build is None or not isinstance(named, dict):
-            expected = " or ".join(DOMAIN_RESOURCE_TYPES)
-            problems.append(Problem(file, source.line_of(path), field_name(path), f"expected {expected}"))  # fmt: skip
+    found: dict[str, list[DomainResource]] = {}
+    for target, settings in data["targets"].items():
+        at: tuple[str | int, ...] = ("targets", target)
+        if target not in own:
+            problems.append(Problem(file, source.line_of(at), field_name(at), f"not a target of domain '{domain}'; expected {', '.join(own)}"))  # fmt: skip
             continue
-        for name, body in named.items():
-            at = (*path, name)
+        if not isinstance(settings, dict) or set(settings) != {"resources"}:
+            problems.append(Problem(file, source.line_of(at), field_name(at), "expected only 'resources': the target's settings come from the registry"))  # fmt: skip
+            continue
+        found[target] = _typed_resources(source, file, (*at, "resources"), settings["resources"], problems)  # fmt: skip
+    if problems:
+        # A resource declared once under an anchor is one problem, not one per target.
+        unique = {(p.line, p.message): p for p in reversed(problems)}
+        raise ResourceFileError(list(unique.values()))
+    return found
+
+
+def _typed_resources(
+    source: YamlSource, file: Path, path: tuple[str | int, ...], named: Any, problems: list[Problem]
+) -> list[DomainResource]:
+    found = []
+    expected = " or ".join(DOMAIN_RESOURCE_TYPES)
+    if not isinstance(named, dict):
+        problems.append(Problem(file, source.line_of(path), field_name(path), f"expected {expected}"))  # fmt: skip
+        return found
+    for kind, resources in named.items():
+        build = DOMAIN_RESOURCE_TYPES.get(kind)
+        at = (*path, kind)
+        if build is None or not isinstance(resources, dict):
+            problems.append(Problem(file, source.line_of(at), field_name(at), f"expected {expected}"))  # fmt: skip
+            continue
+        for name, body in resources.items():
+            where = (*at, name)
             try:
-                resource = build(body)
+                build(body)
             except (ValueError, TypeError) as error:
-                line, key = _key_of(source, at, str(error))
+                line, key = _key_of(source, where, str(error))
                 problems.append(Problem(file, line, field_name(key), str(error)))
                 continue
-            location = Location(file=str(file.resolve()), line=source.line_of(at))
-            found.append((kind, name, resource, location))
-    if problems:
-        raise ResourceFileError(problems)
+            location = Location(file=str(file.resolve()), line=source.line_of(where))
+            found.append(DomainResource(kind, name, body, location))
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lakehouse.bundle.registry import SelfService
+from lakehouse.bundle.registry import SelfService, load_registry
 from lakehouse.bundle.targets import sync_targets
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -36,7 +36,10 @@ def new_domain(root: Path, name: str, *, owner: str, cost_centre: str,
     folder = root / "domains" / name
     if folder.exists():
         raise ScaffoldError(f"{folder} exists already")
+    platform, _ = load_registry(root)
+    organization = platform.code_owners.split("/")[0]
     values = {
+        "code_owners": f"{organization}/{name}-data-engineers",
         "name": name,
         "title": name.replace("_", " "),
         "owner": owner,
@@ -63,6 +66,8 @@ description: The {title} domain (replace with what the domain is about).
 owner: {owner}
 cost_centre: {cost_centre}
 self_service: {self_service}
+# Whose review a change to this domain's folder needs (.github/CODEOWNERS).
+code_owners: "{code_owners}"
 groups:
   admins: {name}-data-admins
   engineers: {name}-data-engineers
@@ -130,13 +135,16 @@ schema:
 """{title} gold, from the {source_system} silver tables: events per day and kind.
 
 Plain Lakeflow pipeline code: it runs unchanged on Databricks and on the local engine. The
-pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read.
+pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read,
+and ``lakehouse.schemaPrefix`` a developer's own schemas in a development deployment.
 """
 
 from pyspark import pipelines as dp
 from pyspark.sql import functions as F
 
-SILVER = f"{{spark.conf.get('lakehouse.env', 'dev')}}_silver.{source_system}"
+ENV = spark.conf.get("lakehouse.env", "dev")
+SCHEMA_PREFIX = spark.conf.get("lakehouse.schemaPrefix", "")  # a developer's own, in dev
+SILVER = f"{{ENV}}_silver.{{SCHEMA_PREFIX}}{source_system}"
 
 
 @dp.materialized_view(
@@ -151,20 +159,30 @@ def daily_events():
     )
 ''',
     "resources/{name}_gold.pipeline.yml": """\
-# The {title} domain's gold pipeline: the files in ../pipelines, reading ${{var.env}}_silver.
-resources:
-  pipelines:
-    {name}_gold:
-      name: {name}_gold
-      catalog: ${{var.env}}_gold
-      schema: {name}
-      serverless: true
-      channel: CURRENT
-      libraries:
-        - glob:
-            include: ../pipelines/**
-      configuration:
-        lakehouse.env: ${{var.env}}
+# The {title} domain's gold pipeline: the files in ../pipelines, reading its silver tables.
+# Bundle YAML included by databricks.yml, declared under {name}'s own targets only (a file's
+# top-level resources would reach every domain's workspace); the anchor declares it once.
+# ${{var.schema_prefix}} makes a developer's dev deployment write schemas of their own.
+targets:
+  {name}-dev:
+    resources: &resources
+      pipelines:
+        {name}_gold:
+          name: {name}_gold
+          catalog: ${{var.env}}_gold
+          schema: ${{var.schema_prefix}}{name}
+          serverless: true
+          channel: CURRENT
+          libraries:
+            - glob:
+                include: ../pipelines/**
+          configuration:
+            lakehouse.env: ${{var.env}}
+            lakehouse.schemaPrefix: ${{var.schema_prefix}}
+  {name}-test:
+    resources: *resources
+  {name}-prod:
+    resources: *resources
 """,
     "sample_data.py": '''\
 """Seeded sample data for the {title} domain: a batch of events per day."""

@@ -1,11 +1,15 @@
 """The bundle's targets, generated from the registry: ``<domain>-<env>`` for every domain and
 ``platform-<env>`` for the central platform, for each of dev, test and prod.
 
-dev targets deploy in development mode. test and prod deploy in production mode, run as the
-domain's service principal for that environment, under ``/Workspace/Shared``. Every target
-names its workspace host as a literal, grants the domain's groups, and tags every resource
-with the domain, environment, cost centre and data owner. ``databricks.yml`` holds the result
-below a marker line; ``lakehouse bundle sync-targets`` rewrites it.
+A domain's dev target deploys in development mode: each developer's copy in their own home
+folder, with schemas of their own (variable ``schema_prefix``), so that two developers never
+write the same tables. Every other target deploys one shared copy in production mode (the
+platform's foundation is shared in dev too), run as the service principal of its environment,
+in that principal's home folder. Every target uploads only the lakehouse package and its own
+domain's folder, names its workspace host as a literal, grants the domain's groups, and tags
+every resource with the domain, environment, cost centre and data owner. ``databricks.yml``
+holds the result below a marker line; ``lakehouse bundle sync-targets`` rewrites it, and
+``.github/CODEOWNERS`` with it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from typing import Any
 
 import yaml
 
+from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
 from lakehouse.bundle.registry import ENVS, DomainSpec, SelfService, load_registry
+from lakehouse.governance import access
 
 BUNDLE_FILE = "databricks.yml"
+LAYERS = ("landing", "bronze", "silver", "gold")
+# Development schemas are the developer's own, named as development mode names the schemas a
+# bundle creates: dev_<short name>_<schema>.
+SCHEMA_PREFIX = "schema_prefix"
+DEV_SCHEMA_PREFIX = "dev_${workspace.current_user.short_name}_"
 MARKER = (
     "# Targets below are generated from platform.yml and domains/*/domain.yml by\n"
     "# `lakehouse bundle sync-targets`: edit those files, then run it. Do not edit by hand.\n"
@@ -43,39 +54,94 @@ def tags(spec: DomainSpec, env: str) -> dict[str, str]:
     }
 
 
-def target(spec: DomainSpec, env: str, platform: DomainSpec) -> dict[str, Any]:
-    """One target of ``spec`` (a domain's or the platform's) in ``env``."""
+def target(
+    spec: DomainSpec, env: str, platform: DomainSpec, default: bool = False
+) -> dict[str, Any]:
+    """One target of ``spec`` (a domain's or the platform's) in ``env``; ``default`` marks the
+    target the CLI picks when none is named.
+
+    Example:
+        >>> target(sales, "prod", platform)["run_as"]  # doctest: +SKIP
+        {'service_principal_name': '00000000-0000-4000-8000-000000000113'}
+    """
     # A managed domain's resources are changed by the platform team; its engineers run them.
     managed = spec.self_service is SelfService.MANAGED and spec.name != platform.name
     engineers = "CAN_RUN" if managed else "CAN_MANAGE"
-    permissions = [
+    permissions: list[dict[str, str]] = [
         {"level": "CAN_MANAGE", "group_name": spec.groups.admins},
         {"level": engineers, "group_name": spec.groups.engineers},
         {"level": "CAN_VIEW", "group_name": spec.groups.readers},
     ]
     if managed:
         permissions.append({"level": "CAN_MANAGE", "group_name": platform.groups.engineers})
-    result: dict[str, Any] = {
-        "mode": "development" if env == "dev" else "production",
-        "workspace": {"host": spec.host(env)},
-        "variables": {"domain": spec.name, "env": env},
+    variables = {"domain": spec.name, "env": env}
+    if env == "dev" and spec.name != platform.name:
+        # A domain's development deployment is the developer's own copy: in their home folder,
+        # which they manage, writing schemas of their own.
+        result: dict[str, Any] = {"mode": "development"}
+        workspace = {"host": spec.host(env)}
+        variables[SCHEMA_PREFIX] = DEV_SCHEMA_PREFIX
+        permissions.append(
+            {"level": "CAN_MANAGE", "user_name": "${workspace.current_user.userName}"}
+        )
+    else:
+        # One shared copy per environment (the platform's foundation is shared in dev too), in
+        # the home folder of the service principal that deploys and runs it: only that
+        # principal and the target's groups may change it.
+        principal = spec.service_principals.for_env(env)
+        result = {"mode": "production", "run_as": {"service_principal_name": principal}}
+        workspace = {"host": spec.host(env), "root_path": f"/Workspace/Users/{principal}/.bundle/${{bundle.name}}/${{bundle.target}}"}  # fmt: skip
+        permissions.append({"level": "CAN_MANAGE", "service_principal_name": principal})
+    if default:
+        result["default"] = True  # plain `databricks bundle validate` checks this one
+    if spec.name == platform.name:
+        result["resources"] = {"catalogs": layer_catalogs(platform, env)}
+    return {
+        **result,
+        "workspace": workspace,
+        "variables": variables,
         "presets": {"tags": tags(spec, env)},
         "permissions": permissions,
+        "sync": {"paths": synced_paths(spec, platform)},
     }
-    if env != "dev":
-        service_principal = getattr(spec.service_principals, env)
-        result["workspace"]["root_path"] = f"/Workspace/Shared/.bundle/lakehouse/{spec.name}/{env}"
-        result["run_as"] = {"service_principal_name": service_principal}
-    return result
+
+
+def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
+    """The platform's catalogs of ``env``, one per layer, tagged with properties (Unity
+    Catalog objects take no preset tags). They are declared in the platform's targets: the
+    Python resources of the pinned databricks-bundles cannot declare catalogs.
+
+    Example:
+        >>> sorted(layer_catalogs(platform, "dev"))  # doctest: +SKIP
+        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_silver']
+    """
+    return {
+        f"{env}_{layer}": {
+            "name": f"{env}_{layer}",
+            "comment": f"The {layer} layer of {env}.",
+            "grants": access.catalog_grants(platform),
+            "properties": tags(platform, env),
+        }
+        for layer in LAYERS
+    }
+
+
+def synced_paths(spec: DomainSpec, platform: DomainSpec) -> list[str]:
+    """The folders a target uploads: the lakehouse package, and a domain's own folder (its
+    contracts and pipelines); never another domain's."""
+    return ["src"] if spec.name == platform.name else ["src", f"domains/{spec.name}"]
 
 
 def render_targets(root: Path) -> str:
     """The generated part of ``databricks.yml``: the marker and the ``targets`` mapping."""
     platform, domains = load_registry(root)
+    # The default is a personal development copy, never a shared deployment.
+    default = target_name(domains[0].name, "dev") if domains else None
     targets = {
-        target_name(spec.name, env): target(spec, env, platform)
+        name: target(spec, env, platform, default=name == default)
         for spec in [platform, *domains]
         for env in ENVS
+        for name in [target_name(spec.name, env)]
     }
     return MARKER + yaml.safe_dump({"targets": targets}, sort_keys=False, width=100)
 
@@ -87,16 +153,33 @@ def synced_bundle(root: Path) -> str:
     return head + render_targets(root)
 
 
-def sync_targets(root: Path) -> bool:
-    """Rewrite the targets of ``root/databricks.yml`` from the registry; whether it changed.
+def synced_files(root: Path) -> dict[Path, str]:
+    """The files generated from the registry, as they should be: ``databricks.yml`` and
+    ``.github/CODEOWNERS``."""
+    return {root / BUNDLE_FILE: synced_bundle(root), root / CODE_OWNERS_FILE: render_code_owners(root)}  # fmt: skip
+
+
+def stale_files(root: Path) -> list[Path]:
+    """The generated files that are out of date with the registry."""
+    return [
+        file
+        for file, text in synced_files(root).items()
+        if not file.is_file() or file.read_text() != text
+    ]
+
+
+def sync_targets(root: Path) -> list[Path]:
+    """Rewrite the targets of ``root/databricks.yml`` and ``root/.github/CODEOWNERS`` from the
+    registry; the files it changed.
 
     Example:
         >>> sync_targets(Path("."))  # doctest: +SKIP
-        False
+        []
     """
-    file = root / BUNDLE_FILE
-    synced = synced_bundle(root)
-    if file.read_text() == synced:
-        return False
-    file.write_text(synced)
-    return True
+    changed = []
+    for file, text in synced_files(root).items():
+        if not file.is_file() or file.read_text() != text:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(text)
+            changed.append(file)
+    return changed

@@ -1,20 +1,23 @@
-"""Offline validation of the bundle, per target, without a workspace.
+"""Validation of the bundle, per target, without a real workspace.
 
-For every target of ``databricks.yml`` (or one):
+First, for the whole bundle: the registry loads, ``databricks.yml``'s targets are in sync
+with it, and every domain resource file declares only its own domain's targets' resources.
 
-1. its resources build through databricks-bundles' build entry point, as the CLI runs it at
-   deploy (``python -m databricks.bundles.build --phase load_resources``): every resource is
-   typed with ``from_dict``, so a misspelled key fails with its file and key;
-2. the target's configuration, resources included, validates against the Databricks CLI's JSON
-   schema for the pinned CLI version (when the schema file is there);
-3. the rules the CLI applies at deploy: mode values, no unpaused triggers in development,
-   ``root_path`` (and a service principal to run as) in production, no variables in the
-   workspace host;
-4. the platform's guardrails: the tagging strategy's tags on every target (and as properties
-   on every catalog and schema, which take no preset tags), serverless pipelines only, and a
-   domain's pipelines publishing only into its own gold schema.
+Then, for every target of ``databricks.yml`` (or one):
 
-Before that, the registry must load and ``databricks.yml``'s targets must be in sync with it.
+1. with the real Databricks CLI at the pinned version (``databricks_cli.find_cli``):
+   ``databricks bundle validate --strict`` against a stand-in workspace on 127.0.0.1
+   (``offline_workspace``), every error, warning and recommendation reported, and with
+   ``plan=True`` ``databricks bundle plan`` too. The CLI's resolved configuration is what the
+   guardrails below check;
+2. without it, as far as is possible offline, said in the report's ``skipped``: the
+   resources built through databricks-bundles' build entry point as the CLI runs it
+   (``python -m databricks.bundles.build --phase load_resources``), the configuration checked
+   against the CLI's JSON schema when the schema file is there;
+3. the platform's rules on a target: production targets run as a service principal, hosts
+   are literals, no unpaused trigger in development;
+4. the platform's guardrails (``guardrails.py``): tags, serverless pipelines, a domain's
+   pipelines writing only its own schemas, and running only as its own principals.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,24 +39,42 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from lakehouse.bundle.databricks_cli import (
+    CLI_VERSION,
+    DEVELOPER,
+    CliNotFound,
+    DatabricksCli,
+    find_cli,
+)
+from lakehouse.bundle.guardrails import Guardrails, ResolvedTarget
+from lakehouse.bundle.offline_workspace import OfflineWorkspace
 from lakehouse.bundle.registry import PLATFORM, DomainSpec, RegistryError, load_registry
-from lakehouse.bundle.targets import BUNDLE_FILE, synced_bundle, tags
+from lakehouse.bundle.resources import (
+    ResourceFileError,
+    domain_resource_file,
+    domain_resource_files,
+)
+from lakehouse.bundle.targets import BUNDLE_FILE, stale_files
+from lakehouse.domains import Domain
 from lakehouse.schema_errors import schema_errors
 
-CLI_VERSION = "1.13.0"
 SCHEMA_FILE = f"databricks-bundle-schema-cli-v{CLI_VERSION}.json"
 SCHEMA_ENV = "LAKEHOUSE_BUNDLE_SCHEMA"
 MODES = ("development", "production")
 # Target keys that do not override a top-level section: variables set values, not definitions.
 TARGET_ONLY = ("variables", "mode", "default")
+_REFERENCE = re.compile(r"\$\{([a-zA-Z_][\w.-]*)\}")
 
 
 @dataclass
 class BundleReport:
-    """What is wrong, per scope: ``registry``, ``databricks.yml`` or a target's name."""
+    """What is wrong, per scope (``registry``, ``databricks.yml``, ``domains`` or a target's
+    name), which checks could not run and why, and each target's plan when asked for (what
+    ``databricks bundle plan`` printed)."""
 
     problems: dict[str, list[str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # checks that could not run, and why
+    skipped: list[str] = field(default_factory=list)
+    plans: dict[str, str] = field(default_factory=dict)
 
     def add(self, scope: str, message: str) -> None:
         self.problems.setdefault(scope, []).append(message)
@@ -61,13 +84,22 @@ class BundleReport:
         return not any(self.problems.values())
 
 
-def validate_bundle(root: Path, target: str | None = None) -> BundleReport:
-    """Validate the bundle at ``root``, every target or only ``target``.
+def validate_bundle(
+    root: Path,
+    targets: Sequence[str] = (),
+    *,
+    plan: bool = False,
+    use_cli: bool = True,
+    workspace: OfflineWorkspace | None = None,
+) -> BundleReport:
+    """Validate the bundle at ``root``, every target or only ``targets``: with the real CLI
+    when it is found (and ``use_cli``), against ``workspace`` or a stand-in workspace of its
+    own, and then with ``plan`` a plan per target too.
 
     Example:
-        >>> report = validate_bundle(Path("."), "sales-prod")  # doctest: +SKIP
-        >>> report.ok, report.problems  # doctest: +SKIP
-        (True, {})
+        >>> report = validate_bundle(Path("."), ["sales-prod"])  # doctest: +SKIP
+        >>> report.ok, report.problems, report.skipped  # doctest: +SKIP
+        (True, {}, [])
     """
     root = root.resolve()
     report = BundleReport()
@@ -77,40 +109,98 @@ def validate_bundle(root: Path, target: str | None = None) -> BundleReport:
         for problem in error.problems:
             report.add("registry", str(problem))
         return report
-    text = (root / BUNDLE_FILE).read_text()
-    if text != synced_bundle(root):
-        report.add(
-            BUNDLE_FILE,
-            "targets are out of date with the registry: run `lakehouse bundle sync-targets`",
-        )
-    config = yaml.safe_load(text)
-    targets = config.get("targets") or {}
-    if target is not None and target not in targets:
-        report.add(BUNDLE_FILE, f"no target '{target}'; targets: {', '.join(targets)}")
-        return report
+    for file in stale_files(root):
+        report.add(str(file.relative_to(root)), "out of date with the registry: run `lakehouse bundle sync-targets`")  # fmt: skip
+    for spec in domains:
+        for file in domain_resource_files(Domain(root / "domains" / spec.name)):
+            try:
+                domain_resource_file(file, spec.name)
+            except ResourceFileError as error:
+                for problem in error.problems:
+                    report.add("domains", str(problem))
+    config = yaml.safe_load((root / BUNDLE_FILE).read_text())
+    defined = config.get("targets") or {}
+    for unknown in [t for t in targets if t not in defined]:
+        report.add(BUNDLE_FILE, f"no target '{unknown}'; targets: {', '.join(defined)}")
+    if not report.ok:
+        return report  # the targets are built from what is broken
+    cli: DatabricksCli | None = None
+    validator = None
+    if use_cli:
+        try:
+            cli = find_cli(root)
+        except CliNotFound as missing:
+            report.skipped.append(f"real Databricks CLI checks: {missing}")
+    else:
+        report.skipped.append("real Databricks CLI checks: not asked for")
+    if cli is None:
+        validator = bundle_schema_validator(root)
+        if validator is None:
+            report.skipped.append(
+                f"JSON schema check: {SCHEMA_FILE} not found (set {SCHEMA_ENV}, or put it in "
+                f"../shared/reference/; `databricks bundle schema` of CLI {CLI_VERSION} prints it)"
+            )
+    if plan and cli is None:
+        report.skipped.append("plans: they need the real Databricks CLI")
+    # Deprecated fields are checked against the schema of the CLI at hand (the CLI does not warn).
+    schema = cli.schema() if cli is not None else validator.schema if validator else None
     specs = {spec.name: spec for spec in [platform, *domains]}
-    validator = bundle_schema_validator(root)
-    if validator is None:
-        report.notes.append(
-            f"JSON schema check skipped: {SCHEMA_FILE} not found (set {SCHEMA_ENV}, or put it in "
-            f"../shared/reference/; `databricks bundle schema` of CLI {CLI_VERSION} prints it)"
-        )
-    selected = [name for name in targets if target in (None, name)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # a subprocess each
-        builds = pool.map(lambda name: build_target_config(root, config, name), selected)
-        for name, built in zip(selected, builds, strict=True):
-            settings = targets[name] or {}
-            for message in _target_problems(settings, built, validator, specs):
+    selected = [name for name in defined if not targets or name in targets]
+
+    serve = nullcontext(workspace) if workspace or cli is None else OfflineWorkspace()
+    with serve as server, ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+
+        def check(name: str) -> tuple[list[str], str]:  # runs subprocesses
+            settings = defined[name] or {}
+            if cli is not None and server is not None:
+                return _checked_by_cli(cli, root, name, settings, specs, server, plan, schema)
+            return _checked_offline(root, config, name, settings, specs, validator), ""
+
+        for name, (problems, planned) in zip(selected, pool.map(check, selected), strict=True):
+            for message in problems:
                 report.add(name, message)
+            if planned:
+                report.plans[name] = planned
     return report
 
 
-def _target_problems(
+def deployer(settings: dict[str, Any]) -> str:
+    """Who deploys a target: its service principal in production, a developer otherwise."""
+    return (settings.get("run_as") or {}).get("service_principal_name") or DEVELOPER
+
+
+def _checked_by_cli(
+    cli: DatabricksCli,
+    root: Path,
+    name: str,
     settings: dict[str, Any],
-    built: BuiltTarget,
-    validator: Draft202012Validator | None,
     specs: dict[str, DomainSpec],
+    workspace: OfflineWorkspace,
+    plan: bool,
+    schema: dict[str, Any] | None,
+) -> tuple[list[str], str]:
+    principal = deployer(settings)
+    validated = cli.validate(root, name, workspace, principal)
+    problems = target_rule_problems(settings) + validated.problems()
+    config = validated.config()
+    if config is not None and validated.returncode == 0:
+        resolved = ResolvedTarget.from_cli(config)
+        problems += deprecated_fields(resolved, schema) + _policy_problems(root, settings, resolved, specs)  # fmt: skip
+    if not plan or validated.returncode != 0:
+        return problems, ""
+    planned = cli.plan(root, name, workspace, principal)
+    return problems + planned.problems(), planned.stdout.strip()
+
+
+def _checked_offline(
+    root: Path,
+    config: dict[str, Any],
+    name: str,
+    settings: dict[str, Any],
+    specs: dict[str, DomainSpec],
+    validator: Draft202012Validator | None,
 ) -> list[str]:
+    built = build_target_config(root, config, name)
     problems = target_rule_problems(settings) + built.errors
     if built.errors:
         return problems
@@ -119,17 +209,70 @@ def _target_problems(
         # The schema lets any top-level key through; the CLI warns, and --strict fails.
         for key in sorted(set(built.config) - set(validator.schema["properties"])):
             problems.append(f"{BUNDLE_FILE}: {key}: unknown top-level field")
-    if settings.get("mode") == "development":
-        problems += unpaused_triggers(built)
+    resolved = built.resolved(settings)
+    schema = validator.schema if validator is not None else None
+    return problems + deprecated_fields(resolved, schema) + _policy_problems(root, settings, resolved, specs)  # fmt: skip
+
+
+def _policy_problems(
+    root: Path, settings: dict[str, Any], resolved: ResolvedTarget, specs: dict[str, DomainSpec]
+) -> list[str]:
     variables = settings.get("variables") or {}
     spec = specs.get(variables.get("domain"))
     if spec is None:
-        return [*problems, f"variables.domain: {variables.get('domain')!r} is not in the registry"]
-    return problems + guardrail_problems(built, spec.name, tags(spec, variables.get("env")))
+        return [f"variables.domain: {variables.get('domain')!r} is not in the registry"]
+    problems = unpaused_triggers(resolved) if settings.get("mode") == "development" else []
+    env = str(variables.get("env"))
+    source_systems = [] if spec.name == PLATFORM else Domain(root / "domains" / spec.name).source_systems  # fmt: skip
+    return problems + Guardrails.of(spec, env, source_systems).problems(resolved)
+
+
+def deprecated_fields(target: ResolvedTarget, schema: dict[str, Any] | None) -> list[str]:
+    """The fields of the target's configuration that the CLI's schema marks deprecated, with
+    what to use instead.
+
+    Example:
+        >>> deprecated_fields(resolved, cli.schema())  # doctest: +SKIP
+        ['src/lakehouse/bundle/resources.py:120: resources.jobs.x.environments.0.spec.client: deprecated: use environment_version']
+    """
+    if schema is None:
+        return []
+    found: list[str] = []
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node or "oneOf" in node:  # a value may also be a ${...} string
+            node = _at(schema, node["$ref"]) if "$ref" in node else node["oneOf"][0]
+        return node
+
+    def walk(value: Any, node: dict[str, Any], path: tuple[str | int, ...]) -> None:
+        node = resolve(node)
+        if isinstance(value, dict):
+            properties = node.get("properties")
+            for key, child in value.items():
+                sub = properties.get(key) if properties else node.get("additionalProperties")
+                if not isinstance(sub, dict):
+                    continue
+                if sub.get("deprecated"):
+                    message = sub.get("deprecationMessage") or "deprecated"
+                    found.append(f"{target.where((*path, key))}: deprecated: {message}")
+                walk(child, sub, (*path, key))
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for index, item in enumerate(value):
+                walk(item, node["items"], (*path, index))
+
+    walk(target.config, schema, ())
+    return found
+
+
+def _at(schema: dict[str, Any], reference: str) -> dict[str, Any]:
+    node: Any = schema
+    for part in reference.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
 
 
 def target_rule_problems(target: dict[str, Any]) -> list[str]:
-    """The rules the Databricks CLI applies to a target at deploy."""
+    """The rules on a target as ``databricks.yml`` writes it."""
     problems = []
     mode = target.get("mode")
     if mode not in MODES:
@@ -148,44 +291,72 @@ def target_rule_problems(target: dict[str, Any]) -> list[str]:
     return problems
 
 
-def unpaused_triggers(built: BuiltTarget) -> list[str]:
+def unpaused_triggers(resolved: ResolvedTarget) -> list[str]:
     """Triggers explicitly unpaused in a development target: development deployments are
     personal copies, and their schedules must not run unattended."""
     problems = []
-    if (built.config.get("presets") or {}).get("trigger_pause_status") == "UNPAUSED":
+    if (resolved.config.get("presets") or {}).get("trigger_pause_status") == "UNPAUSED":
         problems.append("presets.trigger_pause_status: UNPAUSED is not allowed in development mode")  # fmt: skip
-    for name, job in built.resources("jobs").items():
+    for name, job in resolved.resources("jobs").items():
         for key in ("schedule", "trigger", "continuous"):
             if (job.get(key) or {}).get("pause_status") == "UNPAUSED":
-                here = built.where(("resources", "jobs", name, key, "pause_status"))
+                here = resolved.where(("resources", "jobs", name, key, "pause_status"))
                 problems.append(f"{here}: UNPAUSED in development mode; leave it paused")
     return problems
 
 
 @dataclass(frozen=True)
 class BuiltTarget:
-    """A target's configuration as the CLI would deploy it (resources from Python included)."""
+    """A target's configuration as built offline (resources from Python and from the domain
+    files included), with where each resource is written."""
 
+    target: str
     config: dict[str, Any]
     locations: dict[str, tuple[str, int | None]]  # 'resources.pipelines.x' -> (file, line)
     errors: list[str]
 
     def where(self, path: tuple[str | int, ...]) -> str:
-        """``path`` with the file and line of the resource it is in, when known."""
-        dotted = ".".join(map(str, path))
-        for prefix, (file, line) in self.locations.items():
-            if dotted == prefix or dotted.startswith(prefix + "."):
-                return f"{file}:{line or 1}: {dotted}"
-        return dotted if dotted.startswith("resources.") else f"{BUNDLE_FILE}: {dotted}"
+        return ResolvedTarget(self.config, self.locations).where(path)
 
-    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return (self.config.get("resources") or {}).get(kind) or {}
+    def resolved(self, settings: dict[str, Any]) -> ResolvedTarget:
+        """The configuration with ``${var.*}``, ``${bundle.*}`` and the current user's
+        references replaced by their values, as the CLI would for a developer (development)
+        or the target's service principal (production)."""
+        variables = self.config.get("variables") or {}
+        user = deployer(settings)
+        values = {
+            "bundle.name": str((self.config.get("bundle") or {}).get("name", "")),
+            "bundle.target": self.target,
+            "workspace.current_user.userName": user,
+            "workspace.current_user.short_name": re.sub(r"\W", "_", user.split("@")[0]).lower(),
+        }
+        for name, spec in variables.items():
+            value = (settings.get("variables") or {}).get(name, (spec or {}).get("default"))
+            values[f"var.{name}"] = "" if value is None else str(value)
+        config = _substituted(self.config, values)
+        for name in variables:
+            config["variables"][name]["value"] = _substituted(values[f"var.{name}"], values)
+        config.setdefault("workspace", {})["current_user"] = {"userName": user}
+        return ResolvedTarget(config, self.locations)
+
+
+def _substituted(node: Any, values: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        for _ in range(3):  # a value may refer to another (schema_prefix to the user)
+            node = _REFERENCE.sub(lambda m: values.get(m.group(1), m.group(0)), node)
+        return node
+    if isinstance(node, dict):
+        return {k: _substituted(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substituted(v, values) for v in node]
+    return node
 
 
 def build_target_config(root: Path, config: dict[str, Any], target: str) -> BuiltTarget:
-    """Merge ``target`` into the bundle's configuration and load its Python resources through
-    databricks-bundles' build entry point, in a subprocess at the bundle root as the CLI does."""
-    merged = {k: v for k, v in config.items() if k != "targets"}
+    """Merge ``target`` and the domain files' resources for it into the bundle's
+    configuration, and load its Python resources through databricks-bundles' build entry
+    point, in a subprocess at the bundle root as the CLI does."""
+    merged = {k: v for k, v in config.items() if k not in ("targets", "include")}
     overrides = (config.get("targets") or {}).get(target) or {}
     for key, value in overrides.items():
         if key in TARGET_ONLY:
@@ -196,11 +367,20 @@ def build_target_config(root: Path, config: dict[str, Any], target: str) -> Buil
             merged[key] = value
     merged["targets"] = {target: overrides}  # checked by the schema as written
     merged["bundle"] = {**merged.get("bundle", {}), "target": target}
-    variables = merged.get("variables") or {}
+    values = overrides.get("variables") or {}
     merged["variables"] = {
-        name: {**(spec or {}), "value": (overrides.get("variables") or {}).get(name)}
-        for name, spec in variables.items()
+        name: {**(spec or {}), "value": values.get(name, (spec or {}).get("default"))}
+        for name, spec in (merged.get("variables") or {}).items()
     }
+    locations: dict[str, tuple[str, int | None]] = {}
+    domain = ((overrides.get("variables") or {}).get("domain")) or ""
+    if domain != PLATFORM and (root / "domains" / domain).is_dir():
+        for file in domain_resource_files(Domain(root / "domains" / domain)):
+            for resource in domain_resource_file(file, domain).get(target, []):
+                kinds = merged.setdefault("resources", {}).setdefault(resource.kind, {})
+                kinds[resource.name] = resource.body
+                here = f"resources.{resource.kind}.{resource.name}"
+                locations[here] = (str(file.relative_to(root)), resource.location.line)
     with tempfile.TemporaryDirectory() as folder:
         files = {part: Path(folder) / f"{part}.json" for part in ("input", "output", "diagnostics", "locations")}  # fmt: skip
         files["input"].write_text(json.dumps(merged))
@@ -218,17 +398,18 @@ def build_target_config(root: Path, config: dict[str, Any], target: str) -> Buil
         if run.returncode != 0 and not errors:
             errors.append(f"building the resources failed: {run.stderr.strip()[-2000:]}")
         if errors:
-            return BuiltTarget(merged, {}, errors)
+            return BuiltTarget(target, merged, {}, errors)
         output = json.loads(files["output"].read_text())
-        locations = {}
         for line in files["locations"].read_text().splitlines():
             entry = json.loads(line)
             locations[entry["path"]] = (entry["file"], entry.get("line"))
     # Back to the form written in YAML: the entry point's input adds the target and values.
     output["bundle"] = {k: v for k, v in output["bundle"].items() if k != "target"}
-    for name, spec in output.get("variables", {}).items():
-        output["variables"][name] = {k: v for k, v in spec.items() if k != "value"}
-    return BuiltTarget(output, locations, [])
+    output["variables"] = {
+        name: {k: v for k, v in spec.items() if k != "value"}
+        for name, spec in output.get("variables", {}).items()
+    }
+    return BuiltTarget(target, output, locations, [])
 
 
 def _diagnostic(entry: dict[str, Any]) -> str:
@@ -237,35 +418,6 @@ def _diagnostic(entry: dict[str, Any]) -> str:
     summary, detail = entry.get("summary", ""), (entry.get("detail") or "").strip()
     last = detail.splitlines()[-1] if detail else ""
     return f"{place}{summary}{': ' + last if last and last not in summary else ''}"
-
-
-def guardrail_problems(built: BuiltTarget, domain: str, expected_tags: dict[str, str]) -> list[str]:
-    """The platform's policies on a built target."""
-    problems = []
-    preset = (built.config.get("presets") or {}).get("tags") or {}
-    for key, value in expected_tags.items():
-        if preset.get(key) != value:
-            problems.append(f"presets.tags.{key}: expected {value!r}, got {preset.get(key)!r}")
-    for kind in ("pipelines", "jobs"):
-        for name, resource in built.resources(kind).items():
-            here = built.where(("resources", kind, name))
-            for key, value in (resource.get("tags") or {}).items():
-                if key in expected_tags and value != expected_tags[key]:
-                    problems.append(f"{here}: tags.{key} overrides the target's {expected_tags[key]!r}")  # fmt: skip
-    for kind in ("catalogs", "schemas"):
-        for name, resource in built.resources(kind).items():
-            missing = sorted(set(expected_tags) - set(resource.get("properties") or {}))
-            if missing:
-                here = built.where(("resources", kind, name))
-                problems.append(f"{here}: untagged: properties lack {', '.join(missing)}")
-    for name, pipeline in built.resources("pipelines").items():
-        here = built.where(("resources", "pipelines", name))
-        if not pipeline.get("serverless") or pipeline.get("clusters"):
-            problems.append(f"{here}: pipelines run serverless, without clusters")
-        catalog = str(pipeline.get("catalog", ""))
-        if domain != PLATFORM and catalog.endswith("_gold") and pipeline.get("schema") != domain:
-            problems.append(f"{here}: schema {pipeline.get('schema')!r}: a domain publishes gold only into its own schema '{domain}'")  # fmt: skip
-    return problems
 
 
 @cache

@@ -10,8 +10,7 @@ open-source Spark + Delta Lake.
     pipeline.py                    the Python API: run_pipeline, sql
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakehouse.engine.errors import (
     ConfigurationError,
@@ -20,6 +19,7 @@ from lakehouse.engine.errors import (
     GraphError,
     PipelineError,
 )
+from lakehouse.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from lakehouse.engine.pipeline import UpdateResult, run_pipeline, sql
@@ -28,18 +28,15 @@ if TYPE_CHECKING:
 # Loaded on first use: code that runs on Databricks (generated ingestion, the grants job)
 # imports only errors, names and the like, and must not need the local engine's dependencies
 # (delta-rs, the Delta jars).
-_LAZY = {
-    "UpdateResult": "lakehouse.engine.pipeline",
-    "run_pipeline": "lakehouse.engine.pipeline",
-    "sql": "lakehouse.engine.pipeline",
-    "get_spark": "lakehouse.engine.spark_session",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'lakehouse.engine' has no attribute '{name}'")
-    return getattr(importlib.import_module(_LAZY[name]), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "UpdateResult": "lakehouse.engine.pipeline",
+        "run_pipeline": "lakehouse.engine.pipeline",
+        "sql": "lakehouse.engine.pipeline",
+        "get_spark": "lakehouse.engine.spark_session",
+    },
+)
 
 
 __all__ = [

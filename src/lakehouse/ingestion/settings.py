@@ -13,6 +13,8 @@ SOURCE_SYSTEM = "lakehouse.sourceSystem"
 CONTRACTS = "lakehouse.contracts"
 LANDING = "lakehouse.landing"
 ENV = "lakehouse.env"
+# Put before each schema name: a developer's own schemas in a development deployment.
+SCHEMA_PREFIX = "lakehouse.schemaPrefix"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class IngestionSettings:
     contracts: tuple[DataContract, ...]
     landing: str
     env: str = "dev"
+    schema_prefix: str = ""
 
     @classmethod
     def from_conf(cls, conf: Any) -> IngestionSettings:
@@ -55,33 +58,41 @@ class IngestionSettings:
                 f"'{source_system}' under {', '.join(map(str, paths))}"
             )
         landing = required(LANDING, "the landing root, holding <source_system>/<dataset>/")
-        return cls(source_system, contracts, landing, conf.get(ENV, None) or "dev")
+        return cls(
+            source_system,
+            contracts,
+            landing,
+            conf.get(ENV, None) or "dev",
+            conf.get(SCHEMA_PREFIX, None) or "",
+        )
 
     def landing_path(self, contract: DataContract) -> str:
         return f"{self.landing.rstrip('/')}/{contract.source_system}/{contract.dataset}"
 
     def bronze_table(self, contract: DataContract) -> str:
-        return bronze_table(contract, self.env)
+        return bronze_table(contract, self.env, self.schema_prefix)
 
     def silver_table(self, contract: DataContract) -> str:
-        return silver_table(contract, self.env)
+        return silver_table(contract, self.env, self.schema_prefix)
 
 
-def bronze_table(contract: DataContract, env: str) -> str:
+def bronze_table(contract: DataContract, env: str, schema_prefix: str = "") -> str:
     """``<env>_bronze.<source_system>.<dataset>``: one schema per source system.
 
     Example:
         >>> bronze_table(contract, "dev")  # doctest: +SKIP
         'dev_bronze.crm.customers'
+        >>> bronze_table(contract, "dev", "dev_jane_")  # doctest: +SKIP
+        'dev_bronze.dev_jane_crm.customers'
     """
-    return f"{env}_bronze.{contract.source_system}.{contract.dataset}"
+    return f"{env}_bronze.{schema_prefix}{contract.source_system}.{contract.dataset}"
 
 
-def silver_table(contract: DataContract, env: str) -> str:
+def silver_table(contract: DataContract, env: str, schema_prefix: str = "") -> str:
     """``<env>_silver.<source_system>.<dataset>``; its quarantine table adds ``_quarantine``.
 
     Example:
         >>> silver_table(contract, "dev")  # doctest: +SKIP
         'dev_silver.crm.customers'
     """
-    return f"{env}_silver.{contract.source_system}.{contract.dataset}"
+    return f"{env}_silver.{schema_prefix}{contract.source_system}.{contract.dataset}"

@@ -1,0 +1,144 @@
+"""The bundle meets the real Databricks CLI, at the pinned version, against a stand-in
+workspace on 127.0.0.1: every target validates `--strict` and plans, and so does a domain
+scaffolded a moment ago. Without the CLI these tests skip and say why."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from lakehouse.bundle.databricks_cli import (
+    DEVELOPER,
+    CliNotFound,
+    DatabricksCli,
+    diagnostics,
+    find_cli,
+)
+from lakehouse.bundle.offline_workspace import OfflineWorkspace
+from lakehouse.bundle.validate import validate_bundle
+from lakehouse.cli import app
+from tests.bundle.conftest import REPO, edit
+
+PLAN = re.compile(r"^Plan: (\d+) to add, 0 to change, 0 to delete, 0 unchanged$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def cli() -> DatabricksCli:
+    try:
+        return find_cli(REPO)
+    except CliNotFound as missing:
+        pytest.skip(f"the real Databricks CLI checks did not run: {missing}")
+
+
+def test_every_target_validates_strictly_and_plans_with_the_real_cli(cli):
+    with OfflineWorkspace() as workspace:
+        report = validate_bundle(REPO, plan=True, workspace=workspace)
+    targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
+    assert report.problems == {} and report.skipped == []
+    assert sorted(report.plans) == sorted(targets)
+    for name, planned in report.plans.items():
+        added = PLAN.search(planned)
+        assert added and int(added.group(1)) > 0, (name, planned)
+    sales = report.plans["sales-dev"]
+    for resource in ("pipelines.crm_ingestion", "pipelines.sales_gold", "jobs.sales_refresh",
+                     "schemas.dev_gold_sales", "schemas.dev_silver_crm"):  # fmt: skip
+        assert f"create {resource}\n" in sales + "\n"
+    assert "finance" not in sales and "hris" not in sales  # only its own domain
+    assert "create volumes.prod_landing_crm_customers" in report.plans["platform-prod"]
+    # The CLI really talked to the stand-in, for every workspace, and asked nothing unknown.
+    assert len(workspace.workspaces) == 12
+    for host, served in workspace.workspaces.items():
+        assert "GET /api/2.0/preview/scim/v2/Me" in served.calls, host
+        assert "POST /api/2.0/workspace/mkdirs" in served.calls, host
+        assert served.unanswered == [], host
+
+
+def test_two_developers_deploying_the_same_dev_target_write_different_schemas(cli):
+    written = {}
+    with OfflineWorkspace() as workspace:
+        for developer in (DEVELOPER, "other.dev@example.com"):
+            run = cli.validate(REPO, "sales-dev", workspace, developer)
+            assert run.clean, run.problems()
+            resources = run.config()["resources"]
+            pipelines = {f"{p['catalog']}.{p['schema']}" for p in resources["pipelines"].values()}
+            created = {f"{s['catalog_name']}.{s['name']}" for s in resources["schemas"].values()}
+            assert pipelines <= created  # each writes schemas its own deployment creates
+            written[developer] = created
+    assert written[DEVELOPER] == {"dev_bronze.dev_first_last_crm", "dev_silver.dev_first_last_crm",
+                                  "dev_gold.dev_first_last_sales"}  # fmt: skip
+    assert written[DEVELOPER].isdisjoint(written["other.dev@example.com"])
+
+
+def test_a_freshly_scaffolded_domain_validates_strictly_and_plans(cli, bundle):
+    created = CliRunner().invoke(app, [
+        "domain", "new", "marketing", "--owner", "cmo@example.com", "--cost-centre", "CC-130",
+        "--root", str(bundle),
+    ])  # fmt: skip
+    assert created.exit_code == 0, created.output
+    targets = ["marketing-dev", "marketing-test", "marketing-prod"]
+    report = validate_bundle(bundle, targets, plan=True)
+    assert report.problems == {} and report.skipped == []
+    assert sorted(report.plans) == sorted(targets)
+    assert "create pipelines.marketing_gold" in report.plans["marketing-prod"]
+
+
+def test_an_error_only_the_real_cli_finds_fails_validation_in_its_own_words(cli, bundle):
+    file = bundle / "domains/sales/resources/sales_gold.pipeline.yml"
+    edit(file, "include: ../pipelines/**", "include: ../../../../elsewhere/**")  # outside
+    report = validate_bundle(bundle, ["sales-test"])
+    assert report.problems == {
+        "sales-test": [
+            f"error: path {bundle.parent}/elsewhere/** is not contained in sync root path"
+        ]
+    }
+
+
+def test_the_cli_diagnostics_are_read_with_their_place_and_strict_mode_summary_dropped():
+    printed = (
+        "Recommendation: permissions section should include the deployer\n"
+        "  in databricks.yml:39:5\n\nConsider adding it.\n\n"
+        "Warning: the bundle root path /Workspace/Shared/x is writable by all workspace users\n\n"
+        "Error: 1 warning was found. Warnings are not allowed in strict mode\n"
+    )
+    found = diagnostics(printed)
+    assert [str(d) for d in found] == [
+        "recommendation: databricks.yml:39:5: permissions section should include the deployer",
+        "warning: the bundle root path /Workspace/Shared/x is writable by all workspace users",
+    ]
+    assert found[0].detail == "Consider adding it."
+
+
+def test_without_the_cli_validate_says_what_it_skipped_and_strict_fails(bundle, monkeypatch):
+    monkeypatch.setenv("DATABRICKS_CLI", str(bundle / "no-such-cli"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    runner = CliRunner()
+    loose = runner.invoke(app, ["bundle", "validate", "--root", str(bundle), "-t", "hr-dev"])
+    assert loose.exit_code == 0, loose.output
+    assert "skipped: real Databricks CLI checks: no Databricks CLI v1.13.0" in loose.output
+    assert "no-such-cli does not exist" in loose.output
+    assert "1 check(s) skipped" in loose.output or "2 check(s) skipped" in loose.output
+    assert " valid (" not in loose.output  # never "valid" when a check did not run
+    strict = runner.invoke(app, ["bundle", "validate", "--root", str(bundle), "-t", "hr-dev", "--strict"])  # fmt: skip
+    assert strict.exit_code == 1
+
+
+def test_the_stand_in_workspace_makes_the_cli_warn_where_a_real_one_would(cli, bundle):
+    """Its folders and permissions are a new workspace's: a shared root path is writable by
+    all users, and a developer's home folder is theirs, which the bundle must grant."""
+    config = bundle / "databricks.yml"
+    principal = "00000000-0000-4000-8000-000000000902"
+    edit(config, f"root_path: /Workspace/Users/{principal}/", "root_path: /Workspace/Shared/")
+    edit(
+        config, "    - level: CAN_MANAGE\n      user_name: ${workspace.current_user.userName}\n", ""
+    )
+    with OfflineWorkspace() as workspace:
+        shared = cli.validate(bundle, "platform-test", workspace, principal)
+        personal = cli.validate(bundle, "finance-dev", workspace, DEVELOPER)
+    assert not shared.clean and not personal.clean
+    assert any("is writable by all workspace users" in d.summary for d in shared.diagnostics)
+    assert [d.severity for d in personal.diagnostics] == ["recommendation", "warning"]
+    assert personal.diagnostics[1].summary == "workspace folder has permissions not configured in bundle"  # fmt: skip
+    assert f"user_name: {DEVELOPER}" in personal.diagnostics[1].detail
