@@ -142,3 +142,16 @@ def test_the_stand_in_workspace_makes_the_cli_warn_where_a_real_one_would(cli, b
     assert [d.severity for d in personal.diagnostics] == ["recommendation", "warning"]
     assert personal.diagnostics[1].summary == "workspace folder has permissions not configured in bundle"  # fmt: skip
     assert f"user_name: {DEVELOPER}" in personal.diagnostics[1].detail
+
+
+def test_code_the_target_does_not_upload_is_refused(cli, bundle):
+    """The CLI accepts a glob into another domain's folder, which sales' targets never upload."""
+    file = "domains/sales/resources/sales_gold.pipeline.yml"
+    edit(bundle / file, "include: ../pipelines/**", "include: ../../hr/pipelines/**")
+    report = validate_bundle(bundle, ["sales-prod"])
+    (problem,) = report.problems["sales-prod"]
+    assert problem.startswith(f"{file}:")
+    assert problem.endswith(
+        "resources.pipelines.sales_gold.libraries.0: domains/hr/pipelines/** is not among the "
+        "files this target uploads (src, domains/sales)"
+    )

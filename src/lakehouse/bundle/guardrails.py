@@ -8,7 +8,8 @@ replaced by their values), whether the real CLI resolved it or the offline build
   catalog), and for the generated ingestion its source systems' bronze (silver is named by the
   same settings); in development the developer's own prefixed copies of them;
 - a domain's resources run only as the domain's own service principals (or as the developer
-  deploying a development copy).
+  deploying a development copy);
+- the code a pipeline or job runs from the bundle is among the files the target uploads.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Guardrails:
             self._tag_problems(target)
             + self._pipeline_problems(target)
             + self._run_as_problems(target)
+            + self._unsynced_code_problems(target)
         )
 
     def _tag_problems(self, target: ResolvedTarget) -> list[str]:
@@ -141,6 +143,23 @@ class Guardrails:
             and files[0].endswith(INGESTION_PIPELINE_FILE)
         )
 
+    def _unsynced_code_problems(self, target: ResolvedTarget) -> list[str]:
+        """Code a pipeline or job runs from the bundle's files must be among the files the
+        target uploads (its ``sync.paths``): the CLI does not check that a glob or a path
+        points into them, and on Databricks the pipeline would find nothing, or another
+        domain's copy. Paths are checked once the CLI has made them workspace paths."""
+        files = str((target.config.get("workspace") or {}).get("file_path") or "")
+        synced = [str(p).strip("/") for p in (target.config.get("sync") or {}).get("paths") or []]
+        if not files.startswith("/") or not synced or "." in synced:
+            return []
+        problems = []
+        for path, code in _code_paths(target):
+            if code.startswith(files + "/"):
+                inside = code.removeprefix(files + "/")
+                if not any(inside == s or inside.startswith(s + "/") for s in synced):
+                    problems.append(f"{target.where(path)}: {inside} is not among the files this target uploads ({', '.join(synced)})")  # fmt: skip
+        return problems
+
     def _run_as_problems(self, target: ResolvedTarget) -> list[str]:
         allowed = set(self.principals) | {target.current_user} - {""}
         problems = []
@@ -155,3 +174,21 @@ class Guardrails:
             if identity not in allowed:
                 problems.append(f"{target.where(path)}: runs as {identity}: {self.domain}'s resources run only as its own service principals")  # fmt: skip
         return problems
+
+
+def _code_paths(target: ResolvedTarget) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every path of code a pipeline or job runs, with where it is in the configuration."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for name, pipeline in target.resources("pipelines").items():
+        for index, library in enumerate(pipeline.get("libraries") or []):
+            for kind, key in (("file", "path"), ("notebook", "path"), ("glob", "include")):
+                value = (library.get(kind) or {}).get(key)
+                if value:
+                    found.append((("resources", "pipelines", name, "libraries", index), str(value)))
+    for name, job in target.resources("jobs").items():
+        for index, task in enumerate(job.get("tasks") or []):
+            for kind, key in (("notebook_task", "notebook_path"), ("spark_python_task", "python_file")):  # fmt: skip
+                value = (task.get(kind) or {}).get(key)
+                if value:
+                    found.append((("resources", "jobs", name, "tasks", index), str(value)))
+    return found
