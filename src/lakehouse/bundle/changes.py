@@ -179,22 +179,18 @@ def _lazy_exports(root: Path, package: str) -> dict[str, str]:
 
 
 def _module_name(root: Path, file: Path) -> str:
-    for base in IMPORT_ROOTS:
-        folder = (root / base).resolve()
-        if file.resolve().is_relative_to(folder) and base != ".":
-            relative = file.resolve().relative_to(folder)
-            break
-    else:
-        relative = file.resolve().relative_to(root.resolve())
+    src, path = (root / "src").resolve(), file.resolve()
+    relative = path.relative_to(src if path.is_relative_to(src) else root.resolve())
     parts = list(relative.with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _absolute(package: str, is_package: bool, module: str | None, level: int) -> str | None:
+    """The absolute name of ``from <level dots><module> import ...`` in ``package``."""
     if level == 0:
         return module
     parts = package.split(".") if is_package else package.split(".")[:-1]
-    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    parts = parts[: len(parts) - level + 1]
     return ".".join([*parts, module] if module else parts) or None
 
 
