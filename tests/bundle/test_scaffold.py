@@ -55,5 +55,12 @@ def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
         "--root", str(bundle),
     ])  # fmt: skip
     assert bad.exit_code == 1 and "expected a lower-case identifier" in bad.output
+    # `$` would let a trailing newline through, and the folder would break `domain list`
+    newline = CliRunner().invoke(app, [
+        "domain", "new", "evil\n", "--owner", "x@example.com", "--cost-centre", "CC-1",
+        "--root", str(bundle),
+    ])  # fmt: skip
+    assert newline.exit_code == 1 and "expected a lower-case identifier" in newline.output
+    assert sorted(p.name for p in (bundle / "domains").iterdir()) == ["finance", "hr", "marketing", "sales"]  # fmt: skip
     level = _new(bundle, "--self-service", "sometimes")
     assert level.exit_code == 1 and "sometimes" in level.output

@@ -94,9 +94,14 @@ COUNTRY_RULE = ("schema", 0, "properties", 3, "quality", 0)
          "schema[0].quality[0].query", "expected SELECT COUNT(*) FROM ${table} WHERE"),
         (("version",), "1.0", "version", "semantic version"),
         (("team",), _DELETE, "team", "'team.name' is required"),
+        # `$` would let a trailing newline through into table and folder names
+        (("customProperties", 0, "value"), "crm\n",
+         "customProperties", "'sourceSystem' is required: a lower-case identifier"),
+        (("version",), "1.0.0\n", "version", "semantic version"),
     ],
     ids=["odcs-schema", "source-system", "yaml-boolean", "cdc-column", "threshold",
-         "spark-type", "action", "sql-shape", "version", "owner"],
+         "spark-type", "action", "sql-shape", "version", "owner", "newline-name",
+         "newline-version"],
 )  # fmt: skip
 def test_each_broken_rule_is_reported_with_file_line_and_field(
     tmp_path, path, value, field, message

@@ -22,6 +22,7 @@ from lakehouse.governance.access import (
     table_access,
     table_grant_statements,
 )
+from lakehouse.governance.table_grants import apply_grants
 from tests.bundle.conftest import REPO
 
 
@@ -34,34 +35,70 @@ def _properties(classification: str | None, columns: dict[str, str] | None = Non
 
 def test_only_tables_classified_general_or_lower_in_every_column_are_granted_to_everybody():
     access = table_access({
-        "g.s.public": _properties("public"),
-        "g.s.general": _properties("general"),
-        "g.s.confidential": _properties("confidential"),
-        "g.s.restricted_with_general_columns": _properties("restricted", {"department": "general"}),
-        "g.s.general_with_a_confidential_column": _properties("general", {"owner_email": "confidential"}),
-        "g.s.unclassified": _properties(None),
-        "g.s.misspelled": _properties("genral"),
+        ("g", "s", "public"): _properties("public"),
+        ("g", "s", "general"): _properties("general"),
+        ("g", "s", "confidential"): _properties("confidential"),
+        ("g", "s", "restricted_with_general_columns"): _properties("restricted", {"department": "general"}),
+        ("g", "s", "general_with_a_confidential_column"): _properties("general", {"owner_email": "confidential"}),
+        ("g", "s", "unclassified"): _properties(None),
+        ("g", "s", "misspelled"): _properties("genral"),
     })  # fmt: skip
     assert [(a.table, a.readable_by_everybody) for a in access] == [
-        ("g.s.confidential", False),
-        ("g.s.general", True),
-        ("g.s.general_with_a_confidential_column", False),
-        ("g.s.misspelled", False),
-        ("g.s.public", True),
-        ("g.s.restricted_with_general_columns", False),
-        ("g.s.unclassified", False),
+        (("g", "s", "confidential"), False),
+        (("g", "s", "general"), True),
+        (("g", "s", "general_with_a_confidential_column"), False),
+        (("g", "s", "misspelled"), False),
+        (("g", "s", "public"), True),
+        (("g", "s", "restricted_with_general_columns"), False),
+        (("g", "s", "unclassified"), False),
     ]
 
 
 def test_raising_a_classification_revokes_the_platform_wide_grant():
     statements = table_grant_statements([
-        TableAccess("dev_gold.hr.headcount_by_department", Classification.GENERAL),
-        TableAccess("dev_silver.hris.employees", Classification.RESTRICTED),
+        TableAccess(("dev_gold", "hr", "headcount_by_department"), Classification.GENERAL),
+        TableAccess(("dev_silver", "hris", "employees"), Classification.RESTRICTED),
     ])  # fmt: skip
     assert statements == [
-        f"GRANT SELECT ON TABLE dev_gold.hr.headcount_by_department TO `{EVERYBODY}`",
-        f"REVOKE SELECT ON TABLE dev_silver.hris.employees FROM `{EVERYBODY}`",
+        f"GRANT SELECT ON TABLE `dev_gold`.`hr`.`headcount_by_department` TO `{EVERYBODY}`",
+        f"REVOKE SELECT ON TABLE `dev_silver`.`hris`.`employees` FROM `{EVERYBODY}`",
     ]
+
+
+def test_every_identifier_of_a_grant_is_quoted_so_a_name_cannot_inject_sql():
+    hostile = (
+        "dev_gold",
+        "sales-eu",
+        "t` TO `account users`; GRANT ALL PRIVILEGES ON CATALOG `dev_gold",
+    )
+    (statement,) = table_grant_statements([TableAccess(hostile, Classification.RESTRICTED)])
+    assert statement == (
+        "REVOKE SELECT ON TABLE `dev_gold`.`sales-eu`."
+        "`t`` TO ``account users``; GRANT ALL PRIVILEGES ON CATALOG ``dev_gold` FROM `account users`"
+    )
+
+
+def test_the_grants_job_goes_on_past_a_failure_and_reports_every_failure(capsys):
+    statements = [
+        "REVOKE SELECT ON TABLE `g`.`s`.`dropped` FROM `account users`",
+        "GRANT SELECT ON TABLE `g`.`s`.`general` TO `account users`",
+        "REVOKE SELECT ON TABLE `g`.`s`.`restricted` FROM `account users`",
+    ]
+    ran = []
+
+    def run(statement: str) -> None:  # Unity Catalog, where the first table was just dropped
+        if "dropped" in statement:
+            raise RuntimeError(
+                "[TABLE_OR_VIEW_NOT_FOUND] The table `g`.`s`.`dropped` cannot be found.\nmore"
+            )
+        ran.append(statement)
+
+    failures = apply_grants(statements, run)
+    assert ran == statements[1:]  # the REVOKE after the failure still ran
+    assert [(f.statement, f.error) for f in failures] == [
+        (statements[0], "[TABLE_OR_VIEW_NOT_FOUND] The table `g`.`s`.`dropped` cannot be found.")
+    ]
+    assert "failed: [TABLE_OR_VIEW_NOT_FOUND]" in capsys.readouterr().out
 
 
 def test_the_grants_command_reads_the_classification_of_local_tables(tmp_path):
@@ -81,8 +118,8 @@ def test_the_grants_command_reads_the_classification_of_local_tables(tmp_path):
     result = CliRunner().invoke(app, ["governance", "grants", "--storage", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "GRANT SELECT ON TABLE dev_gold.hr.headcount_by_department TO `account users`",
-        "REVOKE SELECT ON TABLE dev_silver.hris.employees FROM `account users`",
+        "GRANT SELECT ON TABLE `dev_gold`.`hr`.`headcount_by_department` TO `account users`",
+        "REVOKE SELECT ON TABLE `dev_silver`.`hris`.`employees` FROM `account users`",
     ]
 
 

@@ -19,10 +19,10 @@ ENVS = ("dev", "test", "prod")
 PLATFORM = "platform"
 REGISTRY_FILE = "domain.yml"
 PLATFORM_FILE = "platform.yml"
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_HOST = re.compile(r"^https://[a-z0-9.-]+\.(azuredatabricks\.net|cloud\.databricks\.com|gcp\.databricks\.com)/?$")  # fmt: skip
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_GITHUB_OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_HOST = re.compile(r"^https://[a-z0-9.-]+\.(azuredatabricks\.net|cloud\.databricks\.com|gcp\.databricks\.com)/?\Z")  # fmt: skip
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+_GITHUB_OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?\Z")
 
 
 class RegistryError(ConfigFileError):

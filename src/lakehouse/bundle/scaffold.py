@@ -14,7 +14,7 @@ from pathlib import Path
 from lakehouse.bundle.registry import SelfService, load_registry
 from lakehouse.bundle.targets import sync_targets
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 class ScaffoldError(ValueError):

@@ -26,7 +26,7 @@ _WIDER = {
     "DATE": {"TIMESTAMP", "STRING"},
     "BOOLEAN": {"STRING"},
 }
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)\Z")
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from lakehouse.contracts.odcs_schema import odcs_errors
 from lakehouse.contracts.problems import ContractError, Problem
 from lakehouse.contracts.yaml_source import Path_, YamlSource, field_name
 
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*\Z")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+\Z")
 # A logical type's Spark type when the contract gives no physicalType.
 SPARK_TYPES = {
     "string": "STRING",

@@ -18,7 +18,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-_COMMIT = re.compile(r"^(\d{20})\.json$")
+_COMMIT = re.compile(r"^(\d{20})\.json\Z")
 _EXPRESSION_ID = re.compile(r"#\d+L?")
 
 

@@ -64,11 +64,35 @@ def landing_volume_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[
     ]
 
 
+# A table's three-level name, kept in parts: a part may hold a dot, a backtick or a hyphen.
+Table = tuple[str, str, str]
+
+
+def quote_identifier(part: str) -> str:
+    """``part`` as a SQL identifier, quoted and escaped: it cannot end the quoting early.
+
+    Example:
+        >>> quote_identifier("orders`; DROP TABLE x; --")
+        '`orders``; DROP TABLE x; --`'
+    """
+    return "`" + part.replace("`", "``") + "`"
+
+
+def quoted_name(table: Table) -> str:
+    """A table's name for SQL, every part quoted.
+
+    Example:
+        >>> quoted_name(("dev_gold", "sales-eu", "daily_revenue"))
+        '`dev_gold`.`sales-eu`.`daily_revenue`'
+    """
+    return ".".join(map(quote_identifier, table))
+
+
 @dataclass(frozen=True)
 class TableAccess:
     """A table, and whether everybody may read it."""
 
-    table: str
+    table: Table
     classification: Classification | None  # None: the table does not say
 
     @property
@@ -76,14 +100,14 @@ class TableAccess:
         return self.classification is not None and self.classification.rank <= Classification.GENERAL.rank  # fmt: skip
 
 
-def table_access(tables: Mapping[str, Mapping[str, str]]) -> list[TableAccess]:
+def table_access(tables: Mapping[Table, Mapping[str, str]]) -> list[TableAccess]:
     """Each table's access from its properties: the highest of ``lakehouse.classification``
     and its columns' (``lakehouse.classification.columns``), since a grant on a table reads
     every column. A table without a known classification is treated as above general.
 
     Example:
-        >>> table_access({"dev_gold.hr.headcount": {"lakehouse.classification": "general"}})
-        [TableAccess(table='dev_gold.hr.headcount', classification=<Classification.GENERAL: 'general'>)]
+        >>> table_access({("dev_gold", "hr", "headcount"): {"lakehouse.classification": "general"}})
+        [TableAccess(table=('dev_gold', 'hr', 'headcount'), classification=<Classification.GENERAL: 'general'>)]
     """
     return [TableAccess(name, _highest(properties)) for name, properties in sorted(tables.items())]
 
@@ -102,15 +126,17 @@ def _highest(properties: Mapping[str, str]) -> Classification | None:
 
 
 def table_grant_statements(access: Iterable[TableAccess]) -> list[str]:
-    """The SQL that makes the tables' grants follow their classification.
+    """The SQL that makes the tables' grants follow their classification, every identifier
+    quoted and escaped.
 
     Example:
-        >>> table_grant_statements([TableAccess("dev_silver.crm.customers", Classification.CONFIDENTIAL)])
-        ['REVOKE SELECT ON TABLE dev_silver.crm.customers FROM `account users`']
+        >>> table_grant_statements([TableAccess(("dev_silver", "crm", "customers"), Classification.CONFIDENTIAL)])
+        ['REVOKE SELECT ON TABLE `dev_silver`.`crm`.`customers` FROM `account users`']
     """
+    everybody = quote_identifier(EVERYBODY)
     return [
-        f"GRANT SELECT ON TABLE {a.table} TO `{EVERYBODY}`"
+        f"GRANT SELECT ON TABLE {quoted_name(a.table)} TO {everybody}"
         if a.readable_by_everybody
-        else f"REVOKE SELECT ON TABLE {a.table} FROM `{EVERYBODY}`"
+        else f"REVOKE SELECT ON TABLE {quoted_name(a.table)} FROM {everybody}"
         for a in access
     ]
