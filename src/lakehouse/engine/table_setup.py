@@ -27,6 +27,7 @@ from pyspark.sql.types import (
 
 from lakehouse.engine.change_detection import delta_version
 from lakehouse.engine.graph import Dataset, DatasetKind, SourceLocation
+from lakehouse.sql_quoting import quote_identifier, quote_string
 
 # Characters Delta refuses in column names unless column mapping is on (a table feature).
 _NEEDS_COLUMN_MAPPING = set(" ,;{}()\n\t=")
@@ -92,8 +93,12 @@ def sync_properties(spark: SparkSession, path: Path, dataset: Dataset) -> None:
     current = deltalake.DeltaTable(str(path)).metadata().configuration
     changed = {k: v for k, v in declared.items() if current.get(k) != v}
     if changed:
-        assignments = ", ".join(f"'{k}' = '{v}'" for k, v in changed.items())
-        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({assignments})")
+        assignments = ", ".join(
+            f"{quote_string(k)} = {quote_string(v)}" for k, v in changed.items()
+        )
+        spark.sql(
+            f"ALTER TABLE delta.{quote_identifier(str(path))} SET TBLPROPERTIES ({assignments})"
+        )
 
 
 def _needs_spark(dataset: Dataset, schema: StructType) -> bool:

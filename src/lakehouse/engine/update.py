@@ -60,6 +60,7 @@ from lakehouse.engine.pipeline_session import CatalogReader, reading_with
 from lakehouse.engine.small_refresh import overwrite_small_result
 from lakehouse.engine.streaming_append import StreamingAppend
 from lakehouse.engine.table_setup import ensure_table, nullable, sync_properties
+from lakehouse.sql_quoting import quote_identifier
 
 ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
 
@@ -639,8 +640,10 @@ class PipelineUpdate:
         writer.save(str(path))
         if table.dataset.cluster_by and not flow.once:
             # An overwrite through the DataFrame writer forgets the clustering columns.
-            columns = ", ".join(f"`{c}`" for c in table.dataset.cluster_by)
-            self.spark.sql(f"ALTER TABLE delta.`{path}` CLUSTER BY ({columns})")
+            columns = ", ".join(map(quote_identifier, table.dataset.cluster_by))
+            self.spark.sql(
+                f"ALTER TABLE delta.{quote_identifier(str(path))} CLUSTER BY ({columns})"
+            )
         result.num_output_rows = int(output.get.get("rows") or 0)
 
     def _collect_quality(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from lakehouse.bundle.registry import DomainSpec
 from lakehouse.contracts.model import Classification
+from lakehouse.sql_quoting import quote_identifier
 
 EVERYBODY = "account users"
 CLASSIFICATION_PROPERTY = "lakehouse.classification"
@@ -66,16 +67,6 @@ def landing_volume_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[
 
 # A table's three-level name, kept in parts: a part may hold a dot, a backtick or a hyphen.
 Table = tuple[str, str, str]
-
-
-def quote_identifier(part: str) -> str:
-    """``part`` as a SQL identifier, quoted and escaped: it cannot end the quoting early.
-
-    Example:
-        >>> quote_identifier("orders`; DROP TABLE x; --")
-        '`orders``; DROP TABLE x; --`'
-    """
-    return "`" + part.replace("`", "``") + "`"
 
 
 def quoted_name(table: Table) -> str:
