@@ -433,10 +433,15 @@ def domain_new(
     sample data, test) and regenerate the targets."""
     from lakehouse.bundle.registry import SelfService
     from lakehouse.bundle.scaffold import ScaffoldError, new_domain
+    from lakehouse.contracts.problems import ConfigFileError
 
     try:
         level = SelfService(self_service)
         folder = new_domain(root, name, owner=owner, cost_centre=cost_centre, self_service=level)
+    except ConfigFileError as error:  # the registry, or the new entry (a bad owner)
+        _print_problems(error)
+        console.print("[bold red]error:[/bold red] nothing was created", soft_wrap=True)
+        raise typer.Exit(1) from None
     except (ScaffoldError, ValueError) as error:  # a bad name, or an unknown level
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None

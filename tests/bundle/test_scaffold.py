@@ -64,3 +64,20 @@ def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
     assert sorted(p.name for p in (bundle / "domains").iterdir()) == ["finance", "hr", "marketing", "sales"]  # fmt: skip
     level = _new(bundle, "--self-service", "sometimes")
     assert level.exit_code == 1 and "sometimes" in level.output
+
+
+def test_a_domain_that_fails_half_way_leaves_nothing_behind(bundle):
+    before = {
+        name: (bundle / name).read_text() for name in ("databricks.yml", ".github/CODEOWNERS")
+    }
+    failed = CliRunner().invoke(app, [
+        "domain", "new", "marketing", "--owner", "not-an-email", "--cost-centre", "CC-130",
+        "--root", str(bundle),
+    ])  # fmt: skip
+    assert failed.exit_code == 1
+    assert (
+        "domains/marketing/domain.yml:5: owner: expected the data owner's e-mail" in failed.output
+    )
+    assert "nothing was created" in failed.output and "Traceback" not in failed.output
+    assert not (bundle / "domains/marketing").exists()
+    assert {name: (bundle / name).read_text() for name in before} == before

@@ -46,7 +46,7 @@ def _with_rule(document, rule):
         (lambda d: _set(d, (*COLUMNS, 0, "physicalType"), "STRING"), "columns.customer_id", False),
         (lambda d: _set(d, (*COLUMNS, 4, "required"), True), "columns.segment", True),
         (lambda d: _set(d, (*COLUMNS, 3, "classification"), "restricted"), "columns.country", True),
-        (lambda d: _set(d, (*COLUMNS, 3, "classification"), "public"), "columns.country", False),
+        (lambda d: _set(d, (*COLUMNS, 3, "classification"), "public"), "columns.country", True),
         (lambda d: _set(d, (*COLUMNS, 1, "primaryKey"), True), "primary key", True),
         (lambda d: _with_rule(d, FAIL_RULE), "quality.segment_known", True),
         (lambda d: _with_rule(d, {**FAIL_RULE, "customProperties": []}), "quality.segment_known", False),

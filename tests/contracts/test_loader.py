@@ -120,6 +120,14 @@ def test_every_schema_problem_is_reported_at_once(tmp_path):
     assert len(_problems(_write(tmp_path, document))) == 2
 
 
+def test_a_key_repeated_in_one_mapping_is_an_error_naming_both_lines(tmp_path):
+    file = tmp_path / "twice.yaml"
+    file.write_text("apiVersion: v3.1.0\nkind: DataContract\nversion: 1.0.0\nversion: 2.0.0\n")
+    (problem,) = _problems(file)
+    assert problem.startswith(f"{file}:4: ")
+    assert "key 'version' repeated (first on line 3)" in problem
+
+
 def test_yaml_syntax_errors_name_their_line(tmp_path):
     file = tmp_path / "broken.yaml"
     file.write_text("apiVersion: v3.1.0\nkind: DataContract\nid: [unclosed\n")

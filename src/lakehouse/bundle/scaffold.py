@@ -9,10 +9,11 @@ example with their own sources, keeping the shape.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from lakehouse.bundle.registry import SelfService, load_registry
-from lakehouse.bundle.targets import sync_targets
+from lakehouse.bundle.targets import GENERATED_FILES, sync_targets
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
@@ -47,11 +48,23 @@ def new_domain(root: Path, name: str, *, owner: str, cost_centre: str,
         "self_service": self_service.value,
         "source_system": f"{name}_app",
     }
-    for relative, template in FILES.items():
-        file = folder / relative.format(**values)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(template.format(**values))
-    sync_targets(root)
+    files = [root / name for name in GENERATED_FILES]
+    generated = {file: file.read_text() if file.is_file() else None for file in files}
+    try:
+        for relative, template in FILES.items():
+            file = folder / relative.format(**values)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(template.format(**values))
+        sync_targets(root)  # loads the new entry: a bad owner fails here
+    except BaseException:
+        # Nothing is left behind: a half-made folder would break the registry for everyone.
+        shutil.rmtree(folder, ignore_errors=True)
+        for file, text in generated.items():
+            if text is not None:
+                file.write_text(text)
+            else:
+                file.unlink(missing_ok=True)
+        raise
     return folder
 
 

@@ -153,9 +153,11 @@ def synced_bundle(root: Path) -> str:
     return head + render_targets(root)
 
 
+GENERATED_FILES = (BUNDLE_FILE, CODE_OWNERS_FILE)
+
+
 def synced_files(root: Path) -> dict[Path, str]:
-    """The files generated from the registry, as they should be: ``databricks.yml`` and
-    ``.github/CODEOWNERS``."""
+    """The files generated from the registry (``GENERATED_FILES``), as they should be."""
     return {root / BUNDLE_FILE: synced_bundle(root), root / CODE_OWNERS_FILE: render_code_owners(root)}  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Which changes between two versions of a contract break its consumers or producers.
 
 Breaking: a column removed, its type narrowed or changed, a column made required or added as
-required, the primary key changed, a classification raised (readers may lose access), the CDC
+required, the primary key changed, a classification changed either way (raised, readers may
+lose access; lowered, the data becomes readable more widely, which needs the owner's say), the CDC
 settings, the source system, dataset or file format changed, a rule added that fails the
 update. Everything else (a column added as optional, a type widened, a rule relaxed or added
 with another action, descriptions, SLAs) is compatible. A breaking change is allowed only with
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lakehouse.contracts.model import Action, Column, DataContract
+from lakehouse.contracts.model import Action, Classification, Column, DataContract
 
 # Spark types each type widens to without losing values.
 _WIDER = {
@@ -60,8 +61,7 @@ def contract_changes(old: DataContract, new: DataContract) -> list[Change]:
     if old.ingestion_mode != new.ingestion_mode:
         note("ingestion_mode", f"{old.ingestion_mode} -> {new.ingestion_mode}", False)
     if old.classification != new.classification:
-        raised = new.classification.rank > old.classification.rank
-        note("classification", f"{old.classification.value} -> {new.classification.value}", raised)
+        note("classification", _classification_change(old.classification, new.classification), True)
     if old.keys != new.keys:
         note("primary key", f"{list(old.keys)} -> {list(new.keys)}", True)
     if old.cdc != new.cdc:
@@ -106,12 +106,11 @@ def _column_changes(old: Column, new: Column) -> list[Change]:
             Change(field, "now required" if new.required else "now optional", new.required)
         )
     if old.classification != new.classification:
-        raised = new.classification.rank > old.classification.rank
         changes.append(
             Change(
                 field,
-                f"classification {old.classification.value} -> {new.classification.value}",
-                raised,
+                f"classification {_classification_change(old.classification, new.classification)}",
+                True,
             )
         )
     if old.description != new.description or old.logical_type != new.logical_type:
@@ -134,3 +133,10 @@ def _widens(old: str, new: str) -> bool:
 def allowed(old: DataContract, new: DataContract, changes: list[Change]) -> bool:
     """Whether ``new`` may replace ``old``: no breaking change, or a new major version."""
     return not any(c.breaking for c in changes) or new.major_version > old.major_version
+
+
+def _classification_change(old: Classification, new: Classification) -> str:
+    """``old -> new (raised|lowered)``: either way a breaking change, since it changes who
+    may read the data."""
+    way = "raised" if new.rank > old.rank else "lowered"
+    return f"{old.value} -> {new.value} ({way})"

@@ -28,7 +28,8 @@ class YamlSource:
 
     @classmethod
     def parse(cls, text: str) -> YamlSource:
-        """Parse ``text``; a syntax error is a ``yaml.YAMLError`` carrying its line."""
+        """Parse ``text``; a syntax error, or a key repeated in one mapping, is a
+        ``yaml.YAMLError`` carrying its line."""
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         lines: dict[Path_, int] = {}
         if node is not None:
@@ -63,7 +64,16 @@ class YamlSource:
 def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key, value in node.value:
+            first = seen.setdefault(str(key.value), key.start_mark.line + 1)
+            if first != key.start_mark.line + 1:  # YAML readers differ on which one wins
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key '{key.value}' repeated (first on line {first})",
+                    key.start_mark,
+                )
             child = (*path, str(key.value))
             _index(value, child, lines)
             lines[child] = key.start_mark.line + 1  # a field's line is its key's
