@@ -98,10 +98,19 @@ COUNTRY_RULE = ("schema", 0, "properties", 3, "quality", 0)
         (("customProperties", 0, "value"), "crm\n",
          "customProperties", "'sourceSystem' is required: a lower-case identifier"),
         (("version",), "1.0.0\n", "version", "semantic version"),
+        # a rule reads only its own record, with deterministic built-in functions
+        (("schema", 0, "quality", 0, "query"), "SELECT COUNT(*) FROM ${table} WHERE op IN (SELECT op FROM other)",
+         "schema[0].quality[0].query", "no subqueries or other tables"),
+        (("schema", 0, "quality", 0, "query"), "SELECT COUNT(*) FROM ${table} WHERE raise_error('x') IS NULL",
+         "schema[0].quality[0].query", "'raise_error' is not a built-in function"),
+        (("schema", 0, "quality", 0, "query"), "SELECT COUNT(*) FROM ${table} WHERE rand() > 0.5",
+         "schema[0].quality[0].query", "'rand' is not deterministic"),
+        (("schema", 0, "quality", 0, "query"), "SELECT COUNT(*) FROM ${table} WHERE nope = 1",
+         "schema[0].quality[0].query", "'nope' is not a column of the dataset"),
     ],
     ids=["odcs-schema", "source-system", "yaml-boolean", "cdc-column", "threshold",
          "spark-type", "action", "sql-shape", "version", "owner", "newline-name",
-         "newline-version"],
+         "newline-version", "subquery", "raise-error", "nondeterministic", "other-column"],
 )  # fmt: skip
 def test_each_broken_rule_is_reported_with_file_line_and_field(
     tmp_path, path, value, field, message

@@ -69,6 +69,7 @@ class _Reader:
         self.file = file
         self.problems: list[Problem] = []
         self.source = YamlSource({})
+        self.column_names: set[str] = set()  # what the dataset's rules may read
 
     def problem(self, path: Path_, message: str) -> None:
         self.problems.append(
@@ -127,6 +128,7 @@ class _Reader:
         )
         columns = self._columns(obj.get("properties") or [], (*at, "properties"), classification)
         names = {c.name for c in columns}
+        self.column_names = names
         quality = self._quality(obj.get("quality") or [], (*at, "quality"), None)
         for i, prop in enumerate(obj.get("properties") or []):
             quality += self._quality(
@@ -326,11 +328,17 @@ class _Reader:
         return None
 
     def _sql(self, text: str, at: Path_) -> str | None:
+        """A rule's condition, parsed; it may read only the record's own columns, with
+        deterministic built-in functions (it runs on every record of every update)."""
         try:
-            return sqlglot.parse_one(text, dialect="databricks").sql(dialect="databricks")
+            tree = sqlglot.parse_one(text, dialect="databricks")
         except sqlglot.errors.ParseError as error:
             self.problem(at, f"not valid SQL: {str(error).splitlines()[0]}")
             return None
+        refused = rule_sql_problems(tree, self.column_names)
+        for message in refused:
+            self.problem(at, message)
+        return None if refused else tree.sql(dialect="databricks")
 
     def _cdc(self, value: Any, names: set[str], columns: list[Column]) -> CdcSettings | None:
         at: Path_ = ("customProperties",)
@@ -386,3 +394,30 @@ def _custom(properties: list[dict[str, Any]] | None) -> dict[str, Any]:
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+# Functions whose result differs from run to run: a rule must say the same of a record each time.
+NONDETERMINISTIC = (exp.Rand, exp.Randn, exp.Uuid, exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)  # fmt: skip
+
+
+def rule_sql_problems(tree: exp.Expression, columns: set[str]) -> list[str]:
+    """What a quality rule's condition may not do: read other tables or subqueries, call a
+    function that is not a built-in one (a UDF, ``raise_error``), call a nondeterministic one,
+    or name a column the dataset does not have.
+
+    Example:
+        >>> rule_sql_problems(sqlglot.parse_one("amount > 0 AND rand() < 1"), {"amount"})
+        ["'rand' is not deterministic: a rule must judge a record the same way each time"]
+    """
+    problems = []
+    if any(isinstance(n, (exp.Select, exp.Subquery, exp.Table)) for n in tree.walk()):
+        problems.append("a rule reads only its own record: no subqueries or other tables")
+    lambdas = {p.name for n in tree.find_all(exp.Lambda) for p in n.expressions}
+    for node in tree.walk():
+        if isinstance(node, exp.Anonymous):
+            problems.append(f"'{node.name}' is not a built-in function: rules use no UDFs or raise_error")  # fmt: skip
+        elif isinstance(node, NONDETERMINISTIC):
+            problems.append(f"'{node.sql_name().lower()}' is not deterministic: a rule must judge a record the same way each time")  # fmt: skip
+        elif isinstance(node, exp.Column) and (node.table or node.name not in columns | lambdas):
+            problems.append(f"'{node.sql()}' is not a column of the dataset")
+    return list(dict.fromkeys(problems))
