@@ -137,13 +137,19 @@ class DomainBatches:
                 if actual != columns:
                     problems.append(f"{table}: columns {actual}, expected {columns}")
                 properties = catalog.properties(TableName.parse(table, "", ""))
+                columns = {
+                    c.name: c.classification.value
+                    for c in contract.columns
+                    if c.classification is not contract.classification
+                }
+                # bronze holds rescued data: any column of the source, at its highest level
+                same_source = [k for k in self.domain.contracts if k.source_system == contract.source_system]  # fmt: skip
+                highest = max((c.classification for k in same_source for c in (k, *k.columns)), key=lambda c: c.rank)  # fmt: skip
+                if table == bronze_table(contract, ENV) and highest.rank > contract.classification.rank:  # fmt: skip
+                    columns["_rescued_data"] = highest.value
                 classified = {
                     "lakehouse.classification": contract.classification.value,
-                    "lakehouse.classification.columns": {
-                        c.name: c.classification.value
-                        for c in contract.columns
-                        if c.classification is not contract.classification
-                    },
+                    "lakehouse.classification.columns": columns,
                 }
                 found = {
                     "lakehouse.classification": properties.get("lakehouse.classification"),

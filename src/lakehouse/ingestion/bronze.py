@@ -15,11 +15,10 @@ from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.ingestion.settings import IngestionSettings
-from lakehouse.ingestion.table_metadata import column_metadata, contract_properties
+from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contract_properties
 
 INGESTED_AT = "_ingested_at"
 SOURCE_FILE = "_source_file"
-RESCUED = "_rescued_data"
 
 
 def define_bronze(spark: Any, contract: DataContract, settings: IngestionSettings) -> None:
@@ -38,7 +37,7 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
             "delta.appendOnly": "true",
             "delta.enableChangeDataFeed": "true",
             "lakehouse.layer": "bronze",
-            **contract_properties(contract),
+            **contract_properties(contract, settings.highest_classification),
         },
     )
     def bronze() -> DataFrame:

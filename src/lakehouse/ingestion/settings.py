@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.contracts import DataContract, find_contracts, load_contract
+from lakehouse.contracts.model import Classification
 from lakehouse.engine.errors import ConfigurationError
 
 SOURCE_SYSTEM = "lakehouse.sourceSystem"
@@ -65,6 +66,13 @@ class IngestionSettings:
             conf.get(ENV, None) or "dev",
             conf.get(SCHEMA_PREFIX, None) or "",
         )
+
+    @property
+    def highest_classification(self) -> Classification:
+        """The highest classification of the source system's contracts and their columns:
+        rescued data may hold any of the source's columns."""
+        found = [c.classification for contract in self.contracts for c in (contract, *contract.columns)]  # fmt: skip
+        return max(found, key=lambda c: c.rank)
 
     def landing_path(self, contract: DataContract) -> str:
         return f"{self.landing.rstrip('/')}/{contract.source_system}/{contract.dataset}"

@@ -20,9 +20,9 @@ from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Action
-from lakehouse.ingestion.bronze import INGESTED_AT, RESCUED, SOURCE_FILE
+from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
 from lakehouse.ingestion.settings import IngestionSettings
-from lakehouse.ingestion.table_metadata import column_metadata, contract_properties
+from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contract_properties
 
 BROKEN = "_broken_rules"
 LANDED = "_landed"
@@ -58,7 +58,11 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
     dlt.create_streaming_table(
         quarantine,
         comment=f"{contract.dataset} records that broke the contract's rules, as landed.",
-        table_properties={**properties, "lakehouse.layer": "silver-quarantine"},
+        table_properties={
+            **properties,
+            **contract_properties(contract, settings.highest_classification),  # as landed
+            "lakehouse.layer": "silver-quarantine",
+        },
     )
 
     @dlt.append_flow(target=quarantine, name=f"{contract.dataset}_quarantine")
