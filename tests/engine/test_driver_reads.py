@@ -35,6 +35,15 @@ def _leaf(frame) -> str:
     return frame._jdf.queryExecution().analyzed().collectLeaves().head().getClass().getSimpleName()
 
 
+def test_an_empty_table_with_nested_columns_reads_as_an_empty_frame(spark, tmp_path):
+    """A quarantine table before anything broke a rule: arrays, maps and structs, no rows."""
+    path = tmp_path / "quarantine"
+    spark.sql(f"CREATE TABLE delta.`{path}` ({COLUMNS}) USING DELTA")
+    in_driver = read_delta(spark, path, streaming=False)
+    assert in_driver.count() == 0
+    assert in_driver.schema == spark.read.format("delta").load(str(path)).schema
+
+
 def test_a_small_table_read_in_the_driver_equals_sparks_read(spark, tmp_path):
     path = _table(spark, tmp_path / "orders")
     in_driver = read_delta(spark, path, streaming=False)

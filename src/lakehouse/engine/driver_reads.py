@@ -65,4 +65,6 @@ def _small_table(spark: SparkSession, table: Path, max_rows: int) -> DataFrame |
         return None
     schema = StructType.fromJson(json.loads(delta.schema().to_json()))
     rows = delta.to_pyarrow_table(columns=schema.fieldNames())
+    if rows.num_rows == 0:  # Spark cannot take an empty Arrow table with nested columns
+        return spark.createDataFrame([], schema=schema)
     return spark.createDataFrame(rows, schema=schema)
