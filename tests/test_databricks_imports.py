@@ -22,5 +22,6 @@ def test_deployed_code_imports_without_the_local_engines_dependencies():
     assert run.returncode == 0, run.stderr
     assert (
         run.stdout.strip()
-        == "['lakehouse.engine', 'lakehouse.engine.errors', 'lakehouse.engine.graph']"
+        == "['lakehouse.engine', 'lakehouse.engine.errors', 'lakehouse.engine.graph', "
+        "'lakehouse.engine.landed_records']"
     )

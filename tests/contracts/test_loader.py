@@ -123,6 +123,16 @@ def test_each_broken_rule_is_reported_with_file_line_and_field(
     assert file.read_text().splitlines()[line - 1].strip()  # a line of the file
 
 
+def test_a_declared_encoding_is_a_known_character_set(tmp_path):
+    document = _document()
+    document["customProperties"].append({"property": "encoding", "value": "latin-1"})
+    assert load_contract(_write(tmp_path, document)).encoding == "iso8859-1"
+    document["customProperties"][-1]["value"] = "klingon"
+    problems = _problems(_write(tmp_path, document))
+    assert any(": customProperties: " in p and "'encoding' must name" in p for p in problems)
+    assert load_contract(CUSTOMERS).encoding == "utf-8"
+
+
 def test_every_schema_problem_is_reported_at_once(tmp_path):
     document = _set(_document(), ("schema", 0, "properties", 1, "logicalType"), "text")
     document = _set(document, ("schema", 0, "properties", 2, "required"), "yes")

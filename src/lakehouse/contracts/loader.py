@@ -4,6 +4,7 @@ each with its file, line and field."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +112,7 @@ class _Reader:
         file_format = self._choice(
             custom, "fileFormat", ("json", "csv", "parquet"), ("customProperties",)
         )
+        encoding = self._encoding(custom.get("encoding", "utf-8"))
         objects = data.get("schema") or []
         if len(objects) != 1:
             self.problem(
@@ -149,6 +151,7 @@ class _Reader:
             description=(data.get("description") or {}).get("purpose"), owner_team=owner or "",
             classification=classification or Classification.GENERAL,
             ingestion_mode=mode, file_format=file_format,  # type: ignore[arg-type]
+            encoding=encoding,
             columns=tuple(columns), quality=tuple(quality), cdc=cdc, sla=sla,
         )  # fmt: skip
 
@@ -168,6 +171,17 @@ class _Reader:
                 at, f"custom property '{name}' must be one of {list(allowed)}, got {value!r}"
             )
         return value
+
+    def _encoding(self, value: Any) -> str:
+        try:
+            return codecs.lookup(str(value)).name
+        except LookupError:
+            self.problem(
+                ("customProperties",),
+                f"custom property 'encoding' must name a character encoding such as utf-8 or "
+                f"latin-1, got {value!r}",
+            )
+            return "utf-8"
 
     def _classification(
         self, value: Any, at: Path_, *, required: bool = False

@@ -99,6 +99,8 @@ class DataContract(_Frozen):
     classification: Classification
     ingestion_mode: Literal["batch", "near-real-time"]
     file_format: Literal["json", "csv", "parquet"]
+    # How the source system encodes its JSON and CSV text; a line in another is quarantined.
+    encoding: str = "utf-8"
     columns: tuple[Column, ...]
     quality: tuple[QualityRule, ...] = ()
     cdc: CdcSettings | None = None

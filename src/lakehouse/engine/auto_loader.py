@@ -11,31 +11,39 @@ update compares it with the files and applies ``cloudFiles.schemaEvolutionMode``
 - ``failOnNewColumns``: the update stops, naming the new columns;
 - ``none`` (default with a user schema): new columns are ignored.
 
-JSON records are read as text and CSV files whole, and parsed here into a name -> text map per
-record (CSV maps by the header's names, or by position without ``header``), so a value that does
-not fit its column's type, and a column the schema does not have (unless ignored), lands in
-``_rescued_data`` as JSON with the file's path, instead of being lost. The file source and its checkpoint make each file count
-once across updates; files that arrive during an update wait for the next one.
+Files are listed as Auto Loader lists them: in subfolders too, skipping names (and folders)
+that start with ``_`` or ``.``. JSON and CSV files are read as bytes and parsed by
+``landed_records`` into a name -> text map per record (decompressed as the extension says; CSV
+maps by the header's names, or by position without ``header``), so a value that does not fit
+its column's type, a column the schema does not have (unless ignored), a line that is not JSON
+and a file that cannot be read at all land in ``_rescued_data`` as JSON with the file's path,
+instead of failing the update or being lost. The file source and its checkpoint make each file
+count once across updates; files that arrive during an update wait for the next one.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, MapType, StringType, StructField, StructType
 
+from lakehouse.engine import landed_records
 from lakehouse.engine.errors import ConfigurationError, PipelineError
+from lakehouse.engine.landed_records import RESERVED, file_records, first_line, is_hidden
 
 RESCUED = "_rescued_data"
 _FORMATS = ("json", "csv", "parquet")
 _MODES = ("addNewColumns", "rescue", "failOnNewColumns", "none")
 _SAMPLE_FILES = 1000
+_BINARY_FILE = "path STRING, modificationTime TIMESTAMP, length BIGINT, content BINARY"
+# The parser travels with the job (it needs only the standard library), so Python workers on
+# any cluster run it without this project installed.
+cloudpickle.register_pickle_by_value(landed_records)
 
 
 class NewColumnsFound(PipelineError):
@@ -96,28 +104,23 @@ def auto_loader_stream(
     }
     if "cloudfiles.maxfilespertrigger" in settings:
         passed["maxFilesPerTrigger"] = settings["cloudfiles.maxfilespertrigger"]
+    # Files in dated subfolders count too, as Auto Loader lists them.
+    passed.setdefault("recursiveFileLookup", "true")
     if file_format == "parquet":
         return spark.readStream.format("parquet").schema(schema).options(**passed).load(path)
-    text = spark.readStream.format("text").options(**passed)
-    if file_format == "json":
-        lines = text.load(path).where(F.trim("value") != "")
-        parsed = lines.withColumn("__raw", F.from_json("value", "map<string,string>"))
-        # A line that is not a JSON object is kept whole.
-        corrupt = F.when(
-            F.col("__raw").isNull(), F.create_map(F.lit("_corrupt_record"), F.col("value"))
-        )
-    else:
-        files = text.option("wholetext", "true").load(path)
-        records = _csv_records(settings, schema if user_schema else None)
-        parsed = files.withColumn("__raw", F.explode(records("value")))
-        corrupt = None
+    files = spark.readStream.format("binaryFile").schema(_BINARY_FILE).options(**passed).load(path)
+    csv_columns = [f.name for f in schema.fields] if user_schema else []
+    records = F.udf(
+        lambda p, c: file_records(p, c, file_format, settings, csv_columns),
+        ArrayType(MapType(StringType(), StringType())),
+        useArrow=False,
+    )
+    parsed = files.withColumn("__raw", F.explode(records("path", "content")))
     rescued = settings.get("rescueddatacolumn", RESCUED)
     rescue = user_schema is None or "rescueddatacolumn" in settings or mode == "rescue"
     # "none" ignores new columns, unless a rescued data column was asked for.
     keep_unknown = mode != "none" or "rescueddatacolumn" in settings
-    return _typed_records(
-        parsed, schema, corrupt, rescued if rescue else None, keep_unknown=keep_unknown
-    )
+    return _typed_records(parsed, schema, rescued if rescue else None, keep_unknown=keep_unknown)
 
 
 def _source_schema(
@@ -167,8 +170,9 @@ def _save(versions: Path, version: int, schema: StructType) -> None:
 def _infer(
     spark: SparkSession, path: str, file_format: str, settings: Mapping[str, str]
 ) -> StructType | None:
+    root = Path(path)
     files = sorted(
-        (p for p in Path(path).rglob("*") if p.is_file() and not p.name.startswith((".", "_"))),
+        (p for p in root.rglob("*") if p.is_file() and not is_hidden(p.relative_to(root))),
         key=lambda p: p.stat().st_mtime,
     )[-_SAMPLE_FILES:]
     if not files:
@@ -177,7 +181,9 @@ def _infer(
     if file_format == "csv":
         fields = _infer_csv(spark, files, settings, infer_types)
     else:
-        sample = spark.read.format(file_format).load([str(f) for f in files])
+        # A file that cannot be read is the stream's to report, as a rescued file error.
+        reader = spark.read.format(file_format).option("ignoreCorruptFiles", "true")
+        sample = reader.load([str(f) for f in files])
         fields = [f for f in sample.schema.fields if f.name != "_corrupt_record"]
         if file_format == "json" and not infer_types:
             fields = [StructField(f.name, StringType()) for f in fields]
@@ -197,14 +203,18 @@ def _infer_csv(
     }
     by_header: dict[str, list[str]] = {}
     for file in files:
-        with file.open(newline="") as handle:
-            first_line = handle.readline() if settings.get("header") == "true" else ""
-        by_header.setdefault(first_line, []).append(str(file))
+        header = ""
+        if settings.get("header") == "true":
+            header = first_line(str(file), file.read_bytes(), settings)
+        if header is not None:
+            by_header.setdefault(header, []).append(str(file))
     fields: dict[str, StructField] = {}
     for group in by_header.values():
-        sample = spark.read.options(
-            **options, multiLine="true", inferSchema=str(infer_types).lower()
-        ).csv(group)
+        sample = (
+            spark.read.options(**options, multiLine="true", inferSchema=str(infer_types).lower())
+            .option("ignoreCorruptFiles", "true")
+            .csv(group)
+        )
         for field in sample.schema.fields:
             fields.setdefault(field.name.lower(), field)
     return list(fields.values())
@@ -216,34 +226,9 @@ def _hints(text: str | None) -> dict[str, DataType]:
     return {f.name.lower(): f.dataType for f in StructType.fromDDL(text).fields}
 
 
-def _csv_records(settings: Mapping[str, str], schema: StructType | None) -> Callable:
-    """A UDF from a CSV file's text to its records as name -> text maps: names from the header
-    with ``header``, else the given schema's by position, else ``_c0``, ``_c1``, ... Blank
-    lines are skipped and empty fields are NULL, as Spark's CSV reader does; values beyond the
-    names come as ``_c<position>``, so they are rescued rather than lost."""
-    header = settings.get("header", "false").lower() == "true"
-    dialect = {
-        "delimiter": settings.get("sep", settings.get("delimiter", ",")),
-        "quotechar": settings.get("quote", '"'),
-        "escapechar": settings.get("escape", "\\"),
-    }
-    positional = [f.name for f in schema.fields] if schema else []
-
-    def records(text: str) -> list[dict[str, str | None]]:
-        rows = [r for r in csv.reader(io.StringIO(text), **dialect) if any(r)]
-        names = rows.pop(0) if header and rows else positional
-        return [
-            {names[i] if i < len(names) else f"_c{i}": value or None for i, value in enumerate(row)}
-            for row in rows
-        ]
-
-    return F.udf(records, ArrayType(MapType(StringType(), StringType())), useArrow=False)
-
-
 def _typed_records(
     parsed: DataFrame,
     schema: StructType,
-    corrupt: Column | None,
     rescued_column: str | None,
     *,
     keep_unknown: bool,
@@ -262,10 +247,16 @@ def _typed_records(
     if rescued_column is None:
         return parsed.select(*columns)
     known = F.array(*[F.lit(f.name) for f in schema.fields])
-    unknown = F.map_filter(F.col("__raw"), lambda k, _: ~F.array_contains(known, k))
-    pieces = [*mismatches, *([corrupt] if corrupt is not None else [])]
+    reserved = F.array(*[F.lit(name) for name in RESERVED])
+    # What the reader found wrong with a line or a file is rescued in every mode.
+    pieces = [*mismatches, F.map_filter(F.col("__raw"), lambda k, _: F.array_contains(reserved, k))]
     if keep_unknown:
-        pieces.append(unknown)
+        pieces.append(
+            F.map_filter(
+                F.col("__raw"),
+                lambda k, _: ~F.array_contains(known, k) & ~F.array_contains(reserved, k),
+            )
+        )
     rescued = F.map_concat(
         *[F.coalesce(p, F.create_map().cast("map<string,string>")) for p in pieces]
     )

@@ -9,6 +9,7 @@ nothing but Python and Java.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -71,6 +72,8 @@ def get_spark(master: str | None = None) -> SparkSession:
     master = master or os.environ.get("LAKEHOUSE_SPARK_MASTER", "local[*]")
     warehouse = Path(os.environ.get("TMPDIR", "/tmp")) / f"lakehouse-warehouse-{os.getpid()}"
     builder = SparkSession.builder.master(master).appName("lakehouse")
+    if master.startswith("local"):  # Python workers use this interpreter and its packages
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     cached = cached_delta_jars()
     if cached:  # skip dependency resolution (and its console noise) once the jars are here
         builder = builder.config("spark.jars", ",".join(str(jar) for jar in cached))

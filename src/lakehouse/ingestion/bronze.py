@@ -47,6 +47,7 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
             .schema(landed_schema(contract))
             # With a given schema, the rescued data column is there only when asked for.
             .option("rescuedDataColumn", RESCUED)
+            .option("encoding", contract.encoding)
         )
         if contract.file_format == "csv":
             reader = reader.option("header", "true")

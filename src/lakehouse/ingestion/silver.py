@@ -3,7 +3,8 @@ rules; records that break a quarantine rule go to a quarantine table beside silv
 are applied with AUTO CDC (SCD1 or SCD2) or appended, as the contract says.
 
 A record is quarantined, with the names of the rules it broke and its bronze lineage, when it
-could not be parsed at all (``record_readable``), a value does not fit its column's type, a
+could not be parsed at all (``record_readable``), its file could not be read (``file_readable``:
+one record per such file, its path and the reason in ``_rescued_data``), a value does not fit its column's type, a
 required column is NULL, or a rule with action ``quarantine`` fails. Rules with action
 ``warn``, ``drop`` or ``fail`` are expectations of the silver table. Both tables have the
 change data feed on.
@@ -20,6 +21,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Action
+from lakehouse.engine.landed_records import CORRUPT_RECORD, FILE_ERROR, UNDECODABLE_BYTES
 from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
 from lakehouse.ingestion.settings import IngestionSettings
 from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contract_properties
@@ -28,6 +30,7 @@ BROKEN = "_broken_rules"
 LANDED = "_landed"
 LINEAGE = (SOURCE_FILE, INGESTED_AT, RESCUED)
 UNREADABLE = "record_readable"
+UNREADABLE_FILE = "file_readable"
 _EXPECTATION_ARGUMENT = {
     Action.WARN: "expect_all",
     Action.DROP: "expect_all_or_drop",
@@ -157,8 +160,10 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         for rule in contract.quality
         if rule.action is Action.QUARANTINE
     ]
-    # A line Auto Loader could not parse at all is in bronze only as rescued text.
-    checks.append((UNREADABLE, F.get_json_object(RESCUED, "$._corrupt_record").isNull()))
+    # A line or a file Auto Loader could not read is in bronze only as rescued data.
+    checks.append((UNREADABLE_FILE, F.get_json_object(RESCUED, f"$.{FILE_ERROR}").isNull()))
+    unreadable = [F.get_json_object(RESCUED, f"$.{k}") for k in (CORRUPT_RECORD, UNDECODABLE_BYTES)]
+    checks.append((UNREADABLE, F.coalesce(*unreadable).isNull()))
     broken = F.filter(
         F.array(*[F.when(~F.coalesce(ok, F.lit(False)), F.lit(name)) for name, ok in checks]),
         lambda name: name.isNotNull(),
