@@ -41,6 +41,9 @@ def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
         assert int(after[(domain, "silver")][5]) > 0  # quarantined on purpose
         assert int(after[(domain, "gold")][1]) > 0
     assert "landed batch 1" in second.output
-    assert second.output.count("  ok  ") == 5 and "LOST" not in second.output
+    assert second.output.count("  ok  ") == 10 and "LOST" not in second.output
+    # Conservation from the landing folder: each dataset's two batch files, read whole.
+    accounted = re.findall(r"ok  \w+\.\w+: 2 files: 2 ingested \(\d+ rows\): ok", second.output)
+    assert len(accounted) == 5, second.output
     revenue = sql(storage, "SELECT count(*) FROM dev_gold.sales.daily_revenue", spark=spark)
     assert revenue.first()[0] > 0

@@ -27,6 +27,8 @@ governance_app = typer.Typer(no_args_is_help=True, help="Access rules from class
 app.add_typer(governance_app, name="governance")
 domain_app = typer.Typer(no_args_is_help=True, help="Create and list the business domains.")
 app.add_typer(domain_app, name="domain")
+landing_app = typer.Typer(no_args_is_help=True, help="Account for the landed files.")
+app.add_typer(landing_app, name="landing")
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -190,6 +192,11 @@ def demo_command(
             f"{layer.seconds:.1f}s",
         )
     out.print(table)
+    console.print("every landed file (lakehouse landing audit):")
+    for audit in run.landing:
+        mark = "[green]ok[/green]" if audit.holds else "[bold red]LOST[/bold red]"
+        console.print(f"  {mark}  {audit}", highlight=False)
+    console.print("every bronze row of this run:")
     for check in run.conservation:
         mark = "[green]ok[/green]" if check.holds else "[bold red]LOST[/bold red]"
         console.print(f"  {mark}  {check}")
@@ -198,7 +205,7 @@ def demo_command(
         f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"',
         soft_wrap=True,
     )
-    if not all(check.holds for check in run.conservation):
+    if not all(check.holds for check in [*run.landing, *run.conservation]):
         raise typer.Exit(1)
 
 
@@ -470,6 +477,59 @@ def domain_list(root: BundleRoot = Path(".")) -> None:
         targets = ", ".join(f"{spec.name}-{env}" for env in ENVS)
         table.add_row(spec.name, spec.owner, spec.self_service.value, ", ".join(systems), targets)
     out.print(table)
+
+
+@landing_app.command("audit")
+def landing_audit(
+    storage: Storage,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="Only this domain's datasets.")
+    ] = None,
+    landing: Annotated[
+        Path | None,
+        typer.Option("--landing", help="The landing root; <storage>/landing when omitted."),
+    ] = None,
+    env: Annotated[str, typer.Option(help="The environment whose bronze tables to read.")] = "dev",
+    root: BundleRoot = Path("."),
+) -> None:
+    """Reconcile every file under each dataset's landing folder with what became of it
+    (ingested, unreadable, ignored by the name rule, not yet seen, changed after ingestion),
+    append the result to <env>_bronze.monitoring.landing_audit, and exit 1 when a file is
+    unaccounted for."""
+    from lakehouse.contracts.problems import ConfigFileError
+    from lakehouse.domains import find_domains
+    from lakehouse.ingestion.landing_audit import Fate, audit_landing, save_audit
+
+    if not storage.is_dir():
+        raise typer.BadParameter(f"{storage}: no such folder", param_hint="--storage")
+    landing = landing or storage / "landing"
+    if not landing.is_dir():
+        raise typer.BadParameter(f"{landing}: no such folder", param_hint="--landing")
+    domains = find_domains(root / "domains")
+    if domain is not None:
+        names = [d.name for d in domains]
+        if domain not in names:
+            raise typer.BadParameter(
+                f"no domain {domain!r}; the domains are {', '.join(names)}", param_hint="--domain"
+            )
+        domains = [d for d in domains if d.name == domain]
+    try:
+        contracts = [c for d in domains for c in d.contracts]
+    except ConfigFileError as error:
+        _print_problems(error)
+        raise typer.Exit(1) from None
+    audits = audit_landing(contracts, storage=storage, landing=landing, env=env)
+    for audit in audits:
+        mark = "[green]ok[/green]" if audit.holds else "[bold red]LOST[/bold red]"
+        console.print(f"  {mark}  {audit}", soft_wrap=True, highlight=False)
+        for file in audit.files:
+            if file.fate is not Fate.INGESTED:
+                note = f": {file.detail}" if file.detail else ""
+                out.print(f"      {file.fate}: {file.path}{note}", soft_wrap=True, markup=False, highlight=False)  # fmt: skip
+    table = save_audit(audits, storage=storage, env=env)
+    console.print(f"saved to {env}_bronze.monitoring.landing_audit ({table})", soft_wrap=True)
+    if not all(audit.holds for audit in audits):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from lakehouse.domain_run import DomainRun, ProgressCallback, run_domain
 from lakehouse.domains import DOMAINS, find_domains
 from lakehouse.engine import UpdateResult, get_spark, sql
 from lakehouse.ingestion import RowConservation, row_conservation
+from lakehouse.ingestion.landing_audit import DatasetAudit, audit_landing, save_audit
 from lakehouse.ingestion.settings import bronze_table, silver_table
 from lakehouse.sample_data import LandedDataset, land_domain
 
@@ -46,7 +47,8 @@ class DemoRun:
     batch: int
     landed: dict[str, list[LandedDataset]]  # domain -> datasets
     runs: list[DomainRun]
-    conservation: list[RowConservation]
+    landing: list[DatasetAudit]  # every landed file, from the landing folder on
+    conservation: list[RowConservation]  # every bronze row of this run
     layers: list[LayerSummary]
     seconds: float
 
@@ -87,8 +89,12 @@ def run_demo(
         for run in runs
         for c in run.domain.contracts
     ]
+    contracts = [c for run in runs for c in run.domain.contracts]
+    audits = audit_landing(contracts, storage=storage, landing=landing, env=ENV)
+    save_audit(audits, storage=storage, env=ENV)
     layers = _layers(storage, runs, spark)
-    return DemoRun(batch, landed, runs, conservation, layers, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return DemoRun(batch, landed, runs, audits, conservation, layers, seconds)
 
 
 def next_batch(landing: Path) -> int:

@@ -192,3 +192,10 @@ def test_csv_without_a_header_maps_a_given_schema_by_position(workspace):
     (workspace.landing / "1.csv").write_text("1;NL\n2;BE\n")
     workspace.run()
     assert _rows(workspace) == [{"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}]
+
+
+def test_allow_overwrites_is_refused_until_the_engine_reads_changed_files_again(workspace):
+    workspace.source(_pipeline('"cloudFiles.allowOverwrites", "true"'))
+    workspace.land("1.json", [{"id": 1}])
+    with pytest.raises(PipelineError, match="allowOverwrites is not supported"):
+        workspace.run()

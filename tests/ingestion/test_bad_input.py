@@ -6,26 +6,45 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from lakehouse.cli import app
 from lakehouse.contracts import load_contract
-from lakehouse.engine import sql
+from lakehouse.engine import UpdateResult, sql
 from lakehouse.ingestion import row_conservation
-from tests.ingestion.bad_input import CORPUS, LATIN1_LINE
-from tests.ingestion.test_bronze import CONTRACTS_DIR, _land, _run
+from lakehouse.ingestion.landing_audit import Fate, audit_landing
+from tests.ingestion.bad_input import CORPUS, LATIN1_LINE, lines, order
+from tests.ingestion.test_bronze import CONTRACTS_DIR, REPO, _land, _run
 
 CUSTOMER = {"customer_id": 1, "name": "Ann", "email": "ann@x.no", "country": "NO",
             "segment": "consumer", "op": "I", "changed_at": "2026-01-01T10:00:00"}  # fmt: skip
 
 
-def test_each_landed_file_is_ingested_quarantined_or_skipped_by_the_name_rule(spark, tmp_path):
-    orders = tmp_path / "landing/crm/orders"
-    files = {case.category: case.land(orders) for case in CORPUS}
-    _land(tmp_path / "landing", "c1.json", [CUSTOMER])
+@dataclass(frozen=True)
+class CorpusUpdate:
+    root: Path
+    files: dict[str, Path]  # category -> landed file
+    result: UpdateResult
 
-    result = _run(spark, tmp_path)
 
-    storage = tmp_path / "storage"
+@pytest.fixture(scope="module")
+def corpus_update(spark, tmp_path_factory) -> CorpusUpdate:
+    """One CRM ingestion update over the whole corpus (and a customers file)."""
+    root = tmp_path_factory.mktemp("corpus")
+    files = {case.category: case.land(root / "landing/crm/orders") for case in CORPUS}
+    _land(root / "landing", "c1.json", [CUSTOMER])
+    return CorpusUpdate(root, files, _run(spark, root))
+
+
+def test_each_landed_file_is_ingested_quarantined_or_skipped_by_the_name_rule(corpus_update):
+    files, result = corpus_update.files, corpus_update.result
+    storage = corpus_update.root / "storage"
     silver = sql(storage, "SELECT order_id, currency FROM dev_silver.crm.orders").collect()
     assert sorted(r["order_id"] for r in silver) == sorted(o for c in CORPUS for o in c.silver)
     assert {r["order_id"]: r["currency"] for r in silver}["o11"] == "EUR"  # the last value wins
@@ -56,3 +75,55 @@ def test_each_landed_file_is_ingested_quarantined_or_skipped_by_the_name_rule(sp
     contract = load_contract(CONTRACTS_DIR / "crm_orders.yaml")
     check = row_conservation(result, contract, "dev")
     assert check.holds and check.quarantined == len(quarantine), check
+
+
+def _fates(root: Path) -> dict[str, Fate]:
+    contract = load_contract(CONTRACTS_DIR / "crm_orders.yaml")
+    (audit,) = audit_landing([contract], storage=root / "storage", landing=root / "landing")
+    return {str(f.path): f.fate for f in audit.files}
+
+
+def test_the_landing_audit_accounts_for_every_landed_file_from_the_landing_folder(
+    corpus_update,
+):
+    root = corpus_update.root
+    expected = {
+        case.path: Fate.IGNORED
+        if case.ignored
+        else Fate.UNREADABLE
+        if "file_readable" in case.quarantined
+        else Fate.INGESTED
+        for case in CORPUS
+    }
+    assert _fates(root) == expected
+
+    orders = root / "landing/crm/orders"
+    grown = orders / "o1.json"  # completed in place after it was read
+    grown.write_bytes(grown.read_bytes() + lines(order("o1b")))
+    resent = orders / "o10.json"  # corrected and re-delivered with its old time
+    times = resent.stat()
+    resent.write_bytes(lines(order("o10"), order("o10b")))
+    os.utime(resent, ns=(times.st_atime_ns, times.st_mtime_ns))
+    (orders / "2026/03/03").mkdir()
+    (orders / "2026/03/03/o50.json").write_bytes(lines(order("o50")))  # after the update
+    fates = _fates(root)
+    assert (fates["o1.json"], fates["o10.json"]) == (Fate.CHANGED, Fate.ROWS_MISSING)
+    assert fates["2026/03/03/o50.json"] == Fate.NOT_SEEN
+
+    storage, landing = root / "storage", root / "landing"
+    command = ["landing", "audit", "--storage", str(storage), "--landing", str(landing),
+               "--domain", "sales", "--root", str(REPO)]  # fmt: skip
+    run = CliRunner().invoke(app, command)
+    assert run.exit_code == 1, run.output
+    assert "crm.orders:" in run.output and "2 unaccounted for" in run.output
+    assert "changed after ingestion: o1.json" in run.output
+    saved = sql(storage, "SELECT file, fate, accounted FROM dev_bronze.monitoring.landing_audit")
+    assert ("o1.json", "changed after ingestion", False) in [tuple(r) for r in saved.collect()]
+
+    wide = {"COLUMNS": "300"}  # the error box would wrap the message
+    unknown = CliRunner().invoke(
+        app, [*command[:-4], "--domain", "nope", "--root", str(REPO)], env=wide
+    )
+    assert unknown.exit_code == 2 and "no domain 'nope'" in unknown.output
+    missing = CliRunner().invoke(app, ["landing", "audit", "--storage", str(root / "x")], env=wide)
+    assert missing.exit_code == 2 and "no such folder" in missing.output

@@ -82,6 +82,12 @@ def auto_loader_stream(
             f"Auto Loader on {path}: cloudFiles.schemaEvolutionMode must be one of "
             f"{', '.join(_MODES)}, got {mode!r}"
         )
+    if settings.get("cloudfiles.allowoverwrites", "false").lower() == "true":
+        raise ConfigurationError(
+            f"Auto Loader on {path}: cloudFiles.allowOverwrites is not supported by the local "
+            "engine yet: a file changed in place is not read again (lakehouse landing audit "
+            "reports it as changed after ingestion); land changes under a new name"
+        )
     if file_format == "parquet" and mode == "rescue":
         raise ConfigurationError(
             f"Auto Loader on {path}: schemaEvolutionMode 'rescue' is supported for JSON and CSV "
