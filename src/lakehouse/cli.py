@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
     from lakehouse.contracts.problems import ConfigFileError
 
 app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
@@ -223,7 +225,7 @@ def sql_command(
     if output_format not in ("json", "table"):
         raise typer.BadParameter("expected json or table", param_hint="--format")
     try:
-        frame = sql(storage, query, catalog=catalog, schema=schema)
+        frame = _dates_as_text(sql(storage, query, catalog=catalog, schema=schema))
         rows = frame.collect()
     except PipelineError as error:
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
@@ -241,6 +243,23 @@ def sql_command(
     for row in rows:
         table.add_row(*("NULL" if v is None else str(v) for v in row))
     out.print(table)
+
+
+def _dates_as_text(frame: DataFrame) -> DataFrame:
+    """Dates and timestamps rendered by Spark: Python's datetime cannot hold all of Spark's
+    range (0001-01-01 00:00 fails to convert)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, TimestampNTZType, TimestampType
+
+    dated = (DateType, TimestampType, TimestampNTZType)
+    return frame.select(
+        *[
+            F.col(f"`{f.name}`").cast("string").alias(f.name)
+            if isinstance(f.dataType, dated)
+            else F.col(f"`{f.name}`")
+            for f in frame.schema.fields
+        ]
+    )
 
 
 @contracts_app.command("validate")

@@ -117,6 +117,31 @@ CORPUS = (
         quarantined=("record_readable", "record_readable"),
     ),
     LandedCase(
+        "timestamps at the ends of Spark's range, and beyond",
+        "o60.json",
+        lines(
+            order("o60", ordered_at="0001-01-01T00:00:00"),
+            order("o61", ordered_at="9999-12-31T23:59:59"),
+            order("o62", ordered_at="10000-01-01T00:00:00"),
+        ),
+        silver=("o60", "o61"),
+        quarantined=("ordered_at_is_timestamp",),
+    ),
+    LandedCase(
+        "a decimal with more scale than the contract's",
+        "o63.json",
+        b'{"order_id": "o63", "customer_id": 1, "ordered_at": "2026-03-02T09:30:00", "amount": 12.345}\n'
+        b'{"order_id": "o64", "customer_id": 1, "ordered_at": "2026-03-02T09:30:00", "amount": 12.340}\n',
+        silver=("o64",),
+        quarantined=("amount_is_decimal_12_2",),
+    ),
+    LandedCase(
+        "a blank key",
+        "o65.json",
+        lines(order("  "), order("")),
+        quarantined=("order_id_required", "order_id_required"),
+    ),
+    LandedCase(
         "line in another encoding",
         "o40.json",
         lines(order("o40")) + LATIN1_LINE + b"\n",

@@ -10,6 +10,9 @@ delta-rs into Arrow and given to Spark as local data: the same rows and the same
 (types, nullability, comments). Past about 100,000 rows, handing the rows to Spark costs more
 than Spark's own read.
 
+Arrow reads Spark's INT96 timestamps as nanoseconds, which cannot hold dates before 1677 or
+after 2262 (0001-01-01 is a valid timestamp): such a table is read by Spark.
+
 What differs: such a frame has no ``_metadata`` column (selecting it is an analysis error)
 and ``input_file_name()`` is empty in it.
 """
@@ -64,7 +67,10 @@ def _small_table(spark: SparkSession, table: Path, max_rows: int) -> DataFrame |
     if counts.null_count or sum(counts.to_pylist()) > max_rows:  # no statistics: unknown size
         return None
     schema = StructType.fromJson(json.loads(delta.schema().to_json()))
-    rows = delta.to_pyarrow_table(columns=schema.fieldNames())
+    try:
+        rows = delta.to_pyarrow_table(columns=schema.fieldNames())
+    except pa.ArrowInvalid:  # e.g. Spark's INT96 timestamps before 1677 or after 2262
+        return None
     if rows.num_rows == 0:  # Spark cannot take an empty Arrow table with nested columns
         return spark.createDataFrame([], schema=schema)
     return spark.createDataFrame(rows, schema=schema)

@@ -132,29 +132,31 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         ['customer_id', ..., '_landed', '_source_file', '_ingested_at', '_rescued_data', '_broken_rules']
     """
     typed = contract.file_format != "parquet"
-    columns = [c.name for c in contract.columns]
+    keys = set(contract.keys)
+
+    def landed(column: str, field: str | None = None) -> SparkColumn:
+        """A landed value; a blank or whitespace key counts as no key (NULL)."""
+        text = F.col(f"`{column}`") if field is None else F.col(column)[field]
+        return F.when(F.trim(text) != "", text) if (field or column) in keys else text
+
     cast = bronze.select(
         *[
-            (
-                F.expr(f"try_cast(`{c.name}` AS {c.spark_type})") if typed else F.col(f"`{c.name}`")
-            ).alias(c.name, metadata=column_metadata(c))
+            (landed(c.name).try_cast(c.spark_type) if typed else F.col(f"`{c.name}`")).alias(
+                c.name, metadata=column_metadata(c)
+            )
             for c in contract.columns
         ],
-        F.struct(*[F.col(f"`{c}`") for c in columns]).alias(LANDED),
+        F.struct(*[F.col(f"`{c.name}`") for c in contract.columns]).alias(LANDED),
         *LINEAGE,
     )
     checks: list[tuple[str, SparkColumn]] = []
     for c in contract.columns:
-        landed = F.col(f"{LANDED}.`{c.name}`")
+        text, value = landed(LANDED, c.name), F.col(f"`{c.name}`")
         if typed:
-            checks.append(
-                (
-                    f"{c.name}_is_{_plain(c.spark_type)}",
-                    landed.isNull() | F.col(f"`{c.name}`").isNotNull(),
-                )
-            )
+            fits = text.isNull() | _fits(value, text, c.spark_type)
+            checks.append((f"{c.name}_is_{_plain(c.spark_type)}", fits))
         if c.required:
-            checks.append((f"{c.name}_required", landed.isNotNull()))
+            checks.append((f"{c.name}_required", (text if typed else value).isNotNull()))
     checks += [
         (rule.name, F.expr(rule.condition))
         for rule in contract.quality
@@ -169,6 +171,24 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         lambda name: name.isNotNull(),
     )
     return cast.withColumn(BROKEN, broken)
+
+
+def _fits(value: SparkColumn, text: SparkColumn, spark_type: str) -> SparkColumn:
+    """Whether a landed value is exactly its typed value: it parsed, a decimal was not rounded
+    to the contract's scale (12.345 is not a DECIMAL(12,2)), and a date or timestamp is within
+    the range Spark supports, 0001-01-01 to 9999-12-31 (Spark parses +10000-01-01, but no
+    reader of the table could hold it)."""
+    fits = value.isNotNull()
+    lowered = spark_type.lower().replace(" ", "")
+    decimal = re.fullmatch(r"decimal(?:\((\d+),(\d+)\))?", lowered)
+    if decimal:
+        precision, scale = int(decimal.group(1) or 10), int(decimal.group(2) or 0)
+        # As wide a scale as the same integer digits allow: rounding shows as a difference.
+        exact = text.try_cast(f"DECIMAL(38, {38 - precision + scale})")
+        fits = fits & (value == exact)
+    elif lowered in ("timestamp", "timestamp_ntz", "date"):
+        fits = fits & F.year(value).between(1, 9999)
+    return fits
 
 
 def _plain(spark_type: str) -> str:
