@@ -142,6 +142,19 @@ CORPUS = (
         quarantined=("order_id_required", "order_id_required"),
     ),
     LandedCase(
+        "a primary key landed twice in one file",
+        "o70.json",
+        lines(order("o70", amount=1), order("o70", amount=2)),
+        silver=("o70",),
+        quarantined=("duplicate_key",),
+    ),
+    LandedCase(
+        "a primary key landed before, in another file",
+        "o71.json",
+        lines(order("o1", amount=99)),
+        quarantined=("duplicate_key",),
+    ),
+    LandedCase(
         "line in another encoding",
         "o40.json",
         lines(order("o40")) + LATIN1_LINE + b"\n",

@@ -25,6 +25,18 @@ from tests.ingestion.test_bronze import CONTRACTS_DIR, REPO, _land, _run
 
 CUSTOMER = {"customer_id": 1, "name": "Ann", "email": "ann@x.no", "country": "NO",
             "segment": "consumer", "op": "I", "changed_at": "2026-01-01T10:00:00"}  # fmt: skip
+CUSTOMERS = [
+    CUSTOMER,
+    # Same key and sequence, different contents: no order between them exists.
+    {**CUSTOMER, "customer_id": 2, "name": "Bo"},
+    {**CUSTOMER, "customer_id": 2, "name": "Bob"},
+    # One instant written in two time zones is one sequence.
+    {**CUSTOMER, "customer_id": 3, "changed_at": "2026-01-01T11:00:00+01:00"},
+    {**CUSTOMER, "customer_id": 3, "changed_at": "2026-01-01T10:00:00Z", "email": "c@x.no"},
+    # ...and when nothing else differs, it is one event delivered twice.
+    {**CUSTOMER, "customer_id": 4, "changed_at": "2026-01-01T11:00:00+01:00"},
+    {**CUSTOMER, "customer_id": 4, "changed_at": "2026-01-01T10:00:00Z"},
+]
 
 
 def _cause(broken_rules: list[str]) -> str:
@@ -50,7 +62,7 @@ def corpus_update(spark, tmp_path_factory) -> CorpusUpdate:
     """One CRM ingestion update over the whole corpus (and a customers file)."""
     root = tmp_path_factory.mktemp("corpus")
     files = {case.category: case.land(root / "landing/crm/orders") for case in CORPUS}
-    _land(root / "landing", "c1.json", [CUSTOMER])
+    _land(root / "landing", "c1.json", CUSTOMERS)
     return CorpusUpdate(root, files, _run(spark, root))
 
 
@@ -92,7 +104,15 @@ def test_each_landed_file_is_ingested_quarantined_or_skipped_by_the_name_rule(co
     query = "SELECT order_id, ordered_at FROM dev_silver.crm.orders WHERE order_id = 'o60'"
     shown = CliRunner().invoke(app, ["sql", "--storage", str(storage), query, "--format", "json"])
     assert shown.exit_code == 0 and '"ordered_at": "0001-01-01 00:00:00"' in shown.output
-    assert result.rows_written("dev_silver.crm.customers") == 1
+    customers = sql(storage, "SELECT customer_id FROM dev_silver.crm.customers").collect()
+    assert sorted(r["customer_id"] for r in customers) == [1, 4]
+    conflicts = sql(
+        storage,
+        "SELECT customer_id, _broken_rules FROM dev_silver.crm.customers_quarantine",
+    ).collect()
+    assert sorted((r["customer_id"], r["_broken_rules"]) for r in conflicts) == [
+        (key, ["conflicting_change_event"]) for key in ("2", "2", "3", "3")
+    ]
     contract = load_contract(CONTRACTS_DIR / "crm_orders.yaml")
     check = row_conservation(result, contract, "dev")
     assert check.holds and check.quarantined == len(quarantine), check

@@ -1,5 +1,6 @@
-"""Silver of a contract without CDC is appended to, and every bronze row is accounted for:
-in silver, in quarantine, or dropped by a rule (row conservation)."""
+"""Silver of a contract without CDC is appended to, its primary key stays unique (the first
+landed wins), and every bronze row is accounted for: in silver, in quarantine, or dropped by a
+rule (row conservation)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
     folder.mkdir(parents=True)
     orders = [
         _order("o1", 10.5),
-        _order("o1", 10.5),  # a duplicate delivery: appended as landed
+        _order("o1", 10.5),  # a duplicate delivery: the key is taken
         _order("o2", -3),  # breaks positive_amount: dropped, counted
         _order("o3", 7, currency="XXX"),  # breaks known_currency: quarantined
         _order("o4", "a lot"),  # not a DECIMAL(12,2): quarantined
@@ -38,16 +39,14 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
         return sql(storage, f"SELECT count(*) AS n FROM {table}").first()["n"]
 
     silver = sql(storage, "SELECT order_id, amount FROM dev_silver.crm.orders ORDER BY order_id")
-    assert [(r["order_id"], float(r["amount"])) for r in silver.collect()] == [
-        ("o1", 10.5),
-        ("o1", 10.5),
-    ]
+    assert [(r["order_id"], float(r["amount"])) for r in silver.collect()] == [("o1", 10.5)]
     broken = sql(
         storage,
         "SELECT order_id, _broken_rules, _rescued_data FROM dev_silver.crm.orders_quarantine "
         "ORDER BY 1 NULLS LAST",
     ).collect()
     assert [(r["order_id"], r["_broken_rules"]) for r in broken] == [
+        ("o1", ["duplicate_key"]),
         ("o3", ["known_currency"]),
         ("o4", ["amount_is_decimal_12_2"]),
         ("o5", ["customer_id_required"]),
@@ -59,4 +58,17 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
     bronze = count("dev_bronze.crm.orders")
     assert bronze == len(lines) == count("dev_silver.crm.orders") + len(broken) + dropped
     check = row_conservation(result, load_contract(CONTRACTS_DIR / "crm_orders.yaml"), "dev")
-    assert (check.bronze, check.silver, check.quarantined, check.dropped) == (7, 2, 4, 1)
+    assert (check.bronze, check.silver, check.quarantined, check.dropped) == (7, 1, 5, 1)
+
+    # Re-delivered in a later update, and corrected: the first landed still wins.
+    (folder / "2.json").write_text(
+        json.dumps(_order("o1", 12)) + "\n" + json.dumps(_order("o7", 1)) + "\n"
+    )
+    again = _run(spark, tmp_path)
+    silver = sql(storage, "SELECT order_id, amount FROM dev_silver.crm.orders ORDER BY order_id")
+    assert [(r["order_id"], float(r["amount"])) for r in silver.collect()] == [
+        ("o1", 10.5),
+        ("o7", 1),
+    ]
+    later = row_conservation(again, load_contract(CONTRACTS_DIR / "crm_orders.yaml"), "dev")
+    assert (later.bronze, later.silver, later.quarantined, later.dropped) == (2, 1, 1, 0)

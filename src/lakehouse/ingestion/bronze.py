@@ -2,8 +2,7 @@
 
 Nothing is typed away: JSON and CSV columns are kept as text (silver casts them), columns the
 contract does not know and values that do not parse go to ``_rescued_data`` with their file,
-and each row carries when it was ingested and from which file. The table is append-only and
-has the change data feed on.
+and each row carries when it was ingested, from which file, and an id of its own. The table is append-only and has the change data feed on.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contrac
 
 INGESTED_AT = "_ingested_at"
 SOURCE_FILE = "_source_file"
+# Tells apart records that landed at once in one file (streams have no row numbers).
+RECORD_ID = "_record_id"
 
 
 def define_bronze(spark: Any, contract: DataContract, settings: IngestionSettings) -> None:
@@ -59,6 +60,7 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
             RESCUED,
             F.current_timestamp().alias(INGESTED_AT),
             F.col("_metadata.file_path").alias(SOURCE_FILE),
+            F.expr("uuid()").alias(RECORD_ID),
         )
 
 

@@ -16,21 +16,23 @@ import re
 from typing import Any
 
 from pyspark.sql import Column as SparkColumn
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Action
 from lakehouse.engine.landed_records import CORRUPT_RECORD, FILE_ERROR, UNDECODABLE_BYTES
-from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
+from lakehouse.ingestion.bronze import INGESTED_AT, RECORD_ID, SOURCE_FILE
 from lakehouse.ingestion.settings import IngestionSettings
 from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contract_properties
 
 BROKEN = "_broken_rules"
 LANDED = "_landed"
-LINEAGE = (SOURCE_FILE, INGESTED_AT, RESCUED)
+LINEAGE = (SOURCE_FILE, INGESTED_AT, RECORD_ID, RESCUED)
 UNREADABLE = "record_readable"
 UNREADABLE_FILE = "file_readable"
+CONFLICTING_CHANGE = "conflicting_change_event"
+DUPLICATE_KEY = "duplicate_key"
 _EXPECTATION_ARGUMENT = {
     Action.WARN: "expect_all",
     Action.DROP: "expect_all_or_drop",
@@ -56,7 +58,10 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
         name=checked, comment="Bronze records cast to the contract, with the rules each breaks."
     )
     def checked_records() -> DataFrame:
-        return checked_frame(spark.readStream.table(settings.bronze_table(contract)), contract)
+        bronze = settings.bronze_table(contract)
+        checked = checked_frame(spark.readStream.table(bronze), contract)
+        # Read whole at each update (a stream-static join), to tell first from repeated.
+        return flag_repeated(checked, spark.read.table(bronze), contract)
 
     dlt.create_streaming_table(
         quarantine,
@@ -171,6 +176,46 @@ def checked_frame(bronze: DataFrame, contract: DataContract) -> DataFrame:
         lambda name: name.isNotNull(),
     )
     return cast.withColumn(BROKEN, broken)
+
+
+def flag_repeated(checked: DataFrame, bronze: DataFrame, contract: DataContract) -> DataFrame:
+    """``checked`` records with ``conflicting_change_event`` or ``duplicate_key`` added to their
+    broken rules when ``bronze`` (all of it) shows that their key was already taken:
+
+    - a change event (a contract with ``cdc``) whose key and sequence another valid event has,
+      with different contents (the same instant written in two time zones is the same
+      sequence): every such event is quarantined, since no order between them exists; one
+      applied by an earlier update stays applied;
+    - an appended record (no ``cdc``) whose primary key an earlier valid record has: the first
+      landed wins, by ingestion time then file, across batches and updates (records of one
+      file land at once: which of them is kept is fixed when bronze stores them).
+
+    Example:
+        >>> flag_repeated(checked_stream, spark.read.table(bronze_name), contract)  # doctest: +SKIP
+    """
+    valid = checked_frame(bronze, contract).where(F.size(BROKEN) == 0)
+    if contract.cdc is not None:
+        rule, identity = CONFLICTING_CHANGE, [*contract.keys, contract.cdc.sequence_column]
+        contents = F.to_json(F.struct(*[f"`{c.name}`" for c in contract.columns]))
+        repeated = (
+            valid.groupBy(*identity)
+            .agg(F.count_distinct(contents).alias("__versions"))
+            .where("__versions > 1")
+        )
+    elif contract.keys:
+        rule, identity = DUPLICATE_KEY, [INGESTED_AT, SOURCE_FILE, RECORD_ID]
+        landing_order = Window.partitionBy(*contract.keys).orderBy(*identity)
+        repeated = valid.withColumn("__place", F.row_number().over(landing_order)).where(
+            "__place > 1"
+        )
+    else:
+        return checked
+    flagged = repeated.select(*identity, F.lit(True).alias("__repeated"))
+    rules = F.when(F.col("__repeated"), F.array_union(BROKEN, F.array(F.lit(rule)))).otherwise(
+        F.col(BROKEN)
+    )
+    joined = checked.join(flagged, on=identity, how="left")
+    return joined.select(*[c for c in checked.columns if c != BROKEN], rules.alias(BROKEN))
 
 
 def _fits(value: SparkColumn, text: SparkColumn, spark_type: str) -> SparkColumn:
