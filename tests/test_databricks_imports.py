@@ -23,5 +23,5 @@ def test_deployed_code_imports_without_the_local_engines_dependencies():
     assert (
         run.stdout.strip()
         == "['lakehouse.engine', 'lakehouse.engine.errors', 'lakehouse.engine.graph', "
-        "'lakehouse.engine.landed_records']"
+        "'lakehouse.engine.landed_records', 'lakehouse.engine.masking']"
     )

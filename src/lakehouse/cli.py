@@ -4,8 +4,10 @@ tooling and the docs call them."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +20,12 @@ if TYPE_CHECKING:
 
     from lakehouse.contracts.problems import ConfigFileError
 
-app = typer.Typer(no_args_is_help=True, help="Run the lakehouse platform locally.")
+# Errors are reported by main() in one paragraph, never as a traceback.
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Run the lakehouse platform locally.",
+    pretty_exceptions_enable=False,
+)
 pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
 app.add_typer(pipeline_app, name="pipeline")
 contracts_app = typer.Typer(no_args_is_help=True, help="Check the domains' data contracts.")
@@ -428,7 +435,12 @@ def bundle_changed(
     touch: the workflows' matrix."""
     from lakehouse.bundle.changes import changed_domains, files_changed_since
 
-    out.print(json.dumps(changed_domains(root, files_changed_since(root, base))), markup=False)
+    try:
+        changed = changed_domains(root, files_changed_since(root, base))
+    except subprocess.CalledProcessError as error:
+        console.print(f"[bold red]error:[/bold red] git: {error.stderr.strip()}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    out.print(json.dumps(changed), markup=False)
 
 
 @governance_app.command("grants")
@@ -441,6 +453,8 @@ def governance_grants(
     from lakehouse.governance.access import table_access, table_grant_statements
     from lakehouse.governance.table_grants import local_tables
 
+    if not storage.is_dir():
+        raise typer.BadParameter(f"{storage}: no such folder", param_hint="--storage")
     for statement in table_grant_statements(table_access(local_tables(storage, env))):
         out.print(statement, soft_wrap=True, markup=False, highlight=False)
 
@@ -551,5 +565,32 @@ def landing_audit(
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The ``lakehouse`` command: an error nobody foresaw is still one paragraph, and its
+    traceback goes to a file whose path is printed."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("[bold yellow]canceled[/bold yellow] (Ctrl-C)")
+        sys.exit(130)
+    except Exception as error:
+        import tempfile
+        import traceback
+
+        folder = Path(tempfile.gettempdir()) / "lakehouse-errors"
+        folder.mkdir(exist_ok=True)
+        log = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+        log.write_text("".join(traceback.format_exception(error)))
+        first = (str(error).strip().splitlines() or [""])[0]
+        console.print(
+            f"[bold red]error:[/bold red] {type(error).__name__}: {first}. This is a bug of "
+            f"the lakehouse command; the full error is in {log}",
+            soft_wrap=True,
+            markup=True,
+            highlight=False,
+        )
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -182,3 +182,29 @@ def test_an_invalid_constraint_is_a_graph_error_naming_the_expectation(workspace
     with pytest.raises(GraphError, match="broken_rule"):
         workspace.run()
     assert not (workspace.storage / "catalog/main/sales/orders").exists()
+
+
+def test_a_failure_on_a_classified_table_masks_its_values_and_logs_the_whole_error(workspace):
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table(table_properties={"lakehouse.classification": "general",
+                                 "lakehouse.classification.columns": '{"country": "restricted"}'})
+    @dlt.expect_or_fail("positive_amount", "amount > 0")
+    def orders():
+        return landing().select("*", F.col("_metadata.file_path").alias("_source_file"))
+    """
+    )
+    landed = workspace.land("a.json", ORDERS)
+    with pytest.raises(ExpectationFailed) as failure:
+        workspace.run()
+    message = str(failure.value)
+    assert '"country": "<masked: restricted>"' in message and '"NL"' not in message
+    assert '"id": 3' in message and f"from file file:{landed}" in message
+    log = failure.value.log_file
+    assert log is not None and log.is_relative_to(workspace.storage)
+    assert f"Full error: {log}" in message
+    whole = log.read_text()
+    assert "Traceback" in whole and "NL" not in whole
+    failed = [e for e in workspace.events() if e["event_type"] == "flow_progress"][-1]
+    assert "<masked: restricted>" in failed["error"] and "NL" not in failed["error"]

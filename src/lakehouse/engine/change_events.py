@@ -22,6 +22,7 @@ from pyspark.sql.types import DataType, MapType, StructField, StructType
 
 from lakehouse.engine.errors import ChangeEventRejected, GraphError
 from lakehouse.engine.graph import AutoCdc
+from lakehouse.engine.masking import Masking
 from lakehouse.engine.row_errors import any_of, row_error, row_error_text, stop_at_row
 
 SEQUENCE = "__seq"
@@ -239,11 +240,13 @@ def _details(cdc: ResolvedAutoCdc, problem: str) -> dict[str, str]:
     return {"flow": cdc.flow, "target": cdc.target, "problem": problem}
 
 
-def rejected_change(error: BaseException) -> ChangeEventRejected | None:
-    """The ``ChangeEventRejected`` hidden in a Spark error, if there is one."""
+def rejected_change(
+    error: BaseException, masking: Masking | None = None
+) -> ChangeEventRejected | None:
+    """The ``ChangeEventRejected`` hidden in a Spark error, if there is one; the record's
+    classified values masked."""
     details = row_error(error, "change_event")
     if details is None:
         return None
-    return ChangeEventRejected(
-        details["flow"], details["target"], details["problem"], json.dumps(details["record"])
-    )
+    record = (masking or Masking()).record_json(json.dumps(details["record"], default=str))
+    return ChangeEventRejected(details["flow"], details["target"], details["problem"], record)

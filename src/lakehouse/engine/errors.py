@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lakehouse.engine.graph import SourceLocation
 
 
 class PipelineError(Exception):
-    """Base class: the message is one paragraph a user can act on."""
+    """Base class: the message is one paragraph a user can act on; ``log_file``, when set,
+    holds the whole error (tracebacks included), and the message names it."""
+
+    log_file: Path | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} Full error: {self.log_file}" if self.log_file else text
 
 
 class ConfigurationError(PipelineError):
@@ -31,8 +40,20 @@ class ExpectationFailed(PipelineError):
         self.record = record
         super().__init__(
             f"Expectation '{expectation}' failed on dataset '{dataset}' (flow '{flow}'): "
-            f"the update stopped at a record that violates it. Record: {record}"
+            f"the update stopped at a record that violates it{_from_file(record)}. "
+            f"Record: {record}"
         )
+
+
+def _from_file(record: str) -> str:
+    """`` from file <path>`` when the record says where it landed."""
+    import json
+
+    try:
+        source = json.loads(record).get("_source_file")
+    except (json.JSONDecodeError, AttributeError):
+        return ""
+    return f" from file {source}" if isinstance(source, str) else ""
 
 
 class FlowFailed(PipelineError):
@@ -48,5 +69,6 @@ class ChangeEventRejected(PipelineError):
         self.problem = problem
         self.record = record
         super().__init__(
-            f"AUTO CDC flow '{flow}' into '{target}' stopped: {problem}. Record: {record}"
+            f"AUTO CDC flow '{flow}' into '{target}' stopped: {problem}{_from_file(record)}. "
+            f"Record: {record}"
         )

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.engine.errors import ExpectationFailed, GraphError
 from lakehouse.engine.graph import Expectation
+from lakehouse.engine.masking import Masking
 from lakehouse.engine.row_errors import any_of, row_error, stop_at_row
 
 
@@ -106,11 +107,13 @@ def _failure(expectation: Expectation, dataset: str, df: DataFrame) -> Column:
     return stop_at_row("expectation", {"expectation": expectation.name, "dataset": dataset}, record)
 
 
-def expectation_failure(error: BaseException, flow: str) -> ExpectationFailed | None:
-    """The ``ExpectationFailed`` hidden in a Spark error, if there is one."""
+def expectation_failure(
+    error: BaseException, flow: str, masking: Masking | None = None
+) -> ExpectationFailed | None:
+    """The ``ExpectationFailed`` hidden in a Spark error, if there is one; the record's
+    classified values masked."""
     details = row_error(error, "expectation")
     if details is None:
         return None
-    return ExpectationFailed(
-        details["expectation"], details["dataset"], flow, json.dumps(details["record"])
-    )
+    record = (masking or Masking()).record_json(json.dumps(details["record"], default=str))
+    return ExpectationFailed(details["expectation"], details["dataset"], flow, record)

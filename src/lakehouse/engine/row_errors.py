@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyspark.sql import Column
@@ -56,7 +56,7 @@ def row_error(error: BaseException, kind: str) -> dict[str, Any] | None:
         {'table': 't', 'record': {'id': None}}
     """
     # Spark repeats the message in nested causes, some of them escaped: take the first clean one.
-    for match in _PATTERN.finditer(error_text_with_causes(error)):
+    for match in _PATTERN.finditer("\n".join(error_texts(error))):
         if match.group("kind") != kind:
             continue
         try:
@@ -66,8 +66,9 @@ def row_error(error: BaseException, kind: str) -> dict[str, Any] | None:
     return None
 
 
-def error_text_with_causes(error: BaseException) -> str:
-    """The error's text and its JVM causes' messages (a failed stream hides the task's error)."""
+def error_texts(error: BaseException) -> list[str]:
+    """The error's text, then each of its JVM causes' messages, outermost first (a failed
+    stream hides the task's error)."""
     texts = [str(error)]
     cause = getattr(error, "_origin", None)
     while cause is not None and len(texts) < 20:
@@ -76,7 +77,25 @@ def error_text_with_causes(error: BaseException) -> str:
             cause = cause.getCause()
         except Exception:  # not a JVM throwable after all
             break
-    return "\n".join(texts)
+    return texts
+
+
+def mask_row_errors(text: str, mask: Callable[[str], str]) -> str:
+    """``text`` with the record of every row error replaced by ``mask(record_json)``."""
+
+    def masked(match: re.Match[str]) -> str:
+        try:
+            payload = json.loads(match.group("payload"))
+        except json.JSONDecodeError:
+            return f"{_MARKER}[{match.group('kind')}]::<masked>::END"
+        record = mask(json.dumps(payload.pop("record", None), default=str))
+        try:
+            payload["record"] = json.loads(record)
+        except json.JSONDecodeError:
+            payload["record"] = record
+        return f"{_MARKER}[{match.group('kind')}]::{json.dumps(payload)}::END"
+
+    return _PATTERN.sub(masked, text)
 
 
 def any_of(conditions: list[Column]) -> Column:

@@ -46,6 +46,7 @@ from lakehouse.engine.driver_writes import (
     MAX_PYTHON_BYTES_CONF,
     MAX_VIEW_ROWS_CONF,
 )
+from lakehouse.engine.error_report import error_summary, write_error_log
 from lakehouse.engine.errors import ConfigurationError, FlowFailed, PipelineError
 from lakehouse.engine.event_log import EventLog
 from lakehouse.engine.expectations import (
@@ -55,6 +56,7 @@ from lakehouse.engine.expectations import (
     expectation_failure,
 )
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
+from lakehouse.engine.masking import Masking
 from lakehouse.engine.names import TableName
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
 from lakehouse.engine.small_refresh import overwrite_small_result
@@ -467,11 +469,19 @@ class PipelineUpdate:
     def _flow_failure(
         self, error: BaseException, flow: Flow, table: AnalyzedDataset
     ) -> PipelineError:
-        return (
-            expectation_failure(error, flow.name)
-            or rejected_change(error)
-            or FlowFailed(f"flow '{flow.name}' into '{table.name}' failed: {_first_line(error)}")
+        """The error to report for ``flow``'s failure: one paragraph, classified values of
+        ``table`` masked, the whole error in a log file under the pipeline's folder."""
+        masking = Masking.of(table.dataset.table_properties)
+        failure = (
+            expectation_failure(error, flow.name, masking)
+            or rejected_change(error, masking)
+            or FlowFailed(
+                f"flow '{flow.name}' into '{table.name}' failed: {error_summary(error, masking)}"
+            )
         )
+        logs = self.settings.state_dir / "logs"
+        failure.log_file = write_error_log(error, logs, flow.name, str(failure), masking)
+        return failure
 
     def _log_flow_done(self, dataset: str, result: FlowResult) -> None:
         status = "SKIPPED" if result.skipped else "COMPLETED"
@@ -701,8 +711,3 @@ def _declares_table_metadata(table: AnalyzedDataset) -> bool:
         or dataset.cluster_by
         or dataset.schema is not None
     )
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

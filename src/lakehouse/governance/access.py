@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from lakehouse.bundle.registry import DomainSpec
 from lakehouse.contracts.model import Classification
+from lakehouse.engine.masking import CLASSIFICATION as CLASSIFICATION_PROPERTY
+from lakehouse.engine.masking import COLUMN_CLASSIFICATIONS as COLUMNS_PROPERTY
 from lakehouse.sql_quoting import quote_identifier
 
 EVERYBODY = "account users"
-CLASSIFICATION_PROPERTY = "lakehouse.classification"
-COLUMNS_PROPERTY = "lakehouse.classification.columns"  # JSON: column -> classification
 READ = ["USE_SCHEMA", "SELECT", "EXECUTE", "READ_VOLUME"]
 WRITE = [*READ, "MODIFY", "REFRESH", "WRITE_VOLUME", "CREATE_TABLE", "CREATE_MATERIALIZED_VIEW",
          "CREATE_FUNCTION", "CREATE_VOLUME"]  # fmt: skip

@@ -30,6 +30,7 @@ from pathlib import Path
 from lakehouse.contracts import DataContract
 from lakehouse.engine.cloud_files_state import SeenFile, cloud_files_state, local_path
 from lakehouse.engine.landed_records import FILE_ERROR, file_records, is_hidden
+from lakehouse.engine.masking import CLASSIFICATION
 from lakehouse.ingestion.bronze import SOURCE_FILE
 from lakehouse.ingestion.settings import bronze_table
 from lakehouse.ingestion.table_metadata import RESCUED
@@ -229,5 +230,12 @@ def save_audit(
         ]
     )
     table = storage / "catalog" / f"{env}_bronze" / Path(*AUDIT_TABLE.split("."))
-    deltalake.write_deltalake(str(table), pa.Table.from_pylist(rows, schema=schema), mode="append")
+    # File names and why a file could not be read: no record's values.
+    properties = {CLASSIFICATION: "general"}
+    deltalake.write_deltalake(
+        str(table),
+        pa.Table.from_pylist(rows, schema=schema),
+        mode="append",
+        configuration=properties,
+    )
     return table

@@ -16,6 +16,7 @@ import json
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Classification, Column
+from lakehouse.engine.masking import CLASSIFICATION, COLUMN_CLASSIFICATIONS
 
 RESCUED = "_rescued_data"  # what Auto Loader keeps of a record that the contract does not know
 
@@ -32,7 +33,7 @@ def contract_properties(
     """
     properties = {
         "lakehouse.contract": f"{contract.id}@{contract.version}",
-        "lakehouse.classification": contract.classification.value,
+        CLASSIFICATION: contract.classification.value,
     }
     differing = {
         c.name: c.classification.value
@@ -42,7 +43,7 @@ def contract_properties(
     if rescued is not None and rescued.rank > contract.classification.rank:
         differing[RESCUED] = rescued.value
     if differing:
-        properties["lakehouse.classification.columns"] = json.dumps(differing)
+        properties[COLUMN_CLASSIFICATIONS] = json.dumps(differing)
     return properties
 
 

@@ -1,0 +1,70 @@
+"""What a failed flow reports: one meaningful line out of Spark's wrappers, and classified
+values masked everywhere."""
+
+from __future__ import annotations
+
+from lakehouse.engine.error_report import error_summary, write_error_log
+from lakehouse.engine.masking import Masking
+from lakehouse.engine.row_errors import row_error_text
+
+
+class _JavaCause:
+    """A JVM throwable as py4j shows it: a message and a cause."""
+
+    def __init__(self, message: str, cause: _JavaCause | None = None) -> None:
+        self.message, self.cause = message, cause
+
+    def getMessage(self) -> str:
+        return self.message
+
+    def getCause(self) -> _JavaCause | None:
+        return self.cause
+
+
+def _wrapped(*causes: str) -> Exception:
+    error = Exception(
+        "[STREAM_FAILED] Query [id = 1] terminated with exception: "
+        "[FOREACH_BATCH_USER_FUNCTION_ERROR] An error occurred in the user provided function"
+    )
+    chain = None
+    for message in reversed(causes):
+        chain = _JavaCause(message, chain)
+    error._origin = chain  # type: ignore[attr-defined]
+    return error
+
+
+def test_the_summary_is_the_innermost_messages_not_the_wrappers():
+    error = _wrapped(
+        "[TASK_WRITE_FAILED] Task failed while writing rows to file:/lh/t",
+        "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:/landing/x.json.gz.",
+        "Unexpected end of input stream",
+    )
+    assert error_summary(error) == (
+        "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file "
+        "file:/landing/x.json.gz.; caused by: Unexpected end of input stream"
+    )
+
+
+def test_a_python_traceback_is_summarized_by_its_last_line():
+    error = _wrapped(
+        'Traceback (most recent call last):\n  File "x.py", line 1, in f\n    g()\n'
+        "ValueError: year 10000 is out of range"
+    )
+    assert error_summary(error) == "ValueError: year 10000 is out of range"
+
+
+def test_quoted_values_of_a_classified_table_are_masked_in_the_summary():
+    error = _wrapped("[CAST_INVALID_INPUT] The value 'ann@example.com' cannot be cast to INT")
+    assert "ann@example.com" not in error_summary(error, Masking("confidential"))
+    assert "ann@example.com" in error_summary(error, Masking())
+
+
+def test_the_log_file_holds_the_whole_error_with_records_masked(tmp_path):
+    marker = row_error_text("expectation", {"dataset": "t"}, '{"id": 3, "email": "ann@x.no"}')
+    error = _wrapped(f"org.apache.spark.SparkException: {marker}")
+    masking = Masking(columns={"email": "confidential"})
+    log = write_error_log(error, tmp_path / "logs", "orders flow", "flow failed", masking)
+    text = log.read_text()
+    assert log.parent == tmp_path / "logs" and log.name.endswith("-orders_flow.log")
+    assert "flow failed" in text and "JVM cause 1" in text
+    assert '"id": 3' in text and "<masked: confidential>" in text and "ann@x.no" not in text
