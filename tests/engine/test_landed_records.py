@@ -11,6 +11,7 @@ import bz2
 import gzip
 import io
 import json
+import tarfile
 import zipfile
 import zlib
 
@@ -67,12 +68,18 @@ def test_a_truncated_or_mismatched_compressed_file_is_one_file_error():
     assert "land it as packed.json.gz" in message
 
 
-def test_a_zip_archive_is_never_read_as_text():
+def test_an_archive_is_never_read_as_text():
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("inside.json", LINES)
     for name in ("orders.zip", "orders.json"):
         assert "zip archive" in _file_error(name, archive.getvalue())
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as t:
+        member = tarfile.TarInfo("inside.json")
+        member.size = len(LINES)
+        t.addfile(member, io.BytesIO(LINES))
+    assert "tar archive" in _file_error("orders.json", archive.getvalue())
 
 
 def test_a_repeated_key_keeps_the_last_value_and_rescues_the_earlier_ones():

@@ -149,10 +149,15 @@ class UnreadableFile(Exception):
 def _decompressed(path: str, content: bytes) -> bytes:
     name = PurePosixPath(path).name
     extension = PurePosixPath(name).suffix
+    archive = None
     if extension == ".zip" or content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        archive = "zip"
+    elif extension == ".tar" or content[257:262] == b"ustar":
+        archive = "tar"
+    if archive:
         raise UnreadableFile(
-            f"{name} is a zip archive: Auto Loader does not unpack archives; land the files "
-            "it holds instead"
+            f"{name} is a {archive} archive: Auto Loader does not unpack archives; land the "
+            "files it holds instead"
         )
     if extension in _UNSUPPORTED_CODECS:
         raise UnreadableFile(
