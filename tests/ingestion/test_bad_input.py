@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from lakehouse.cli import app
 from lakehouse.contracts import load_contract
 from lakehouse.engine import UpdateResult, sql
+from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.driver_reads import read_delta
+from lakehouse.engine.names import TableName
 from lakehouse.ingestion import row_conservation
 from lakehouse.ingestion.landing_audit import Fate, audit_landing
 from tests.ingestion.bad_input import CORPUS, LATIN1_LINE, lines, order
@@ -160,6 +162,8 @@ def test_the_landing_audit_accounts_for_every_landed_file_from_the_landing_folde
     assert "changed after ingestion: o1.json" in run.output
     saved = sql(storage, "SELECT file, fate, accounted FROM dev_bronze.monitoring.landing_audit")
     assert ("o1.json", "changed after ingestion", False) in [tuple(r) for r in saved.collect()]
+    audit_table = TableName("dev_bronze", "monitoring", "landing_audit")
+    assert LocalCatalog(storage).properties(audit_table) == {"lakehouse.classification": "general"}
 
     wide = {"COLUMNS": "300"}  # the error box would wrap the message
     unknown = CliRunner().invoke(

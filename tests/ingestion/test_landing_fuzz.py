@@ -27,7 +27,12 @@ values = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)
 )
 orders = st.fixed_dictionaries(
-    {"order_id": st.text(max_size=4), "customer_id": values, "ordered_at": values, "amount": values},
+    {
+        "order_id": st.text(max_size=4),
+        "customer_id": values,
+        "ordered_at": values,
+        "amount": values,
+    },
     optional={"currency": values, "_file_path": values, "extra": values},
 )
 

@@ -95,7 +95,8 @@ class DatasetAudit:
         ]
         verdict = "ok" if self.holds else f"{len(self.unaccounted)} unaccounted for"
         listed = ", ".join(parts) or "no files"
-        return f"{self.source_system}.{self.dataset}: {len(self.files)} files: {listed}: {verdict}"
+        files = f"{len(self.files)} file" + ("" if len(self.files) == 1 else "s")
+        return f"{self.source_system}.{self.dataset}: {files}: {listed}: {verdict}"
 
 
 def audit_landing(
@@ -230,12 +231,9 @@ def save_audit(
         ]
     )
     table = storage / "catalog" / f"{env}_bronze" / Path(*AUDIT_TABLE.split("."))
-    # File names and why a file could not be read: no record's values.
-    properties = {CLASSIFICATION: "general"}
-    deltalake.write_deltalake(
-        str(table),
-        pa.Table.from_pylist(rows, schema=schema),
-        mode="append",
-        configuration=properties,
-    )
+    deltalake.write_deltalake(str(table), pa.Table.from_pylist(rows, schema=schema), mode="append")
+    written = deltalake.DeltaTable(str(table))
+    if CLASSIFICATION not in written.metadata().configuration:
+        # File names and why a file could not be read: no record's values.
+        written.alter.set_table_properties({CLASSIFICATION: "general"}, raise_if_not_exists=False)
     return table
