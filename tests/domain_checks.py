@@ -29,6 +29,7 @@ BRONZE_LINEAGE = [
     ("_rescued_data", "string"),
     ("_ingested_at", "timestamp"),
     ("_source_file", "string"),
+    ("_record_id", "string"),
 ]
 
 

@@ -117,6 +117,8 @@ def sample_batch(contract: DataContract, sample: DatasetSample, batch: int) -> l
         record = change(dict(rng.choice(clean).record))
         if cdc:  # a later change of the key, so that it never ties with the clean one
             record = _shifted(record, cdc.sequence_column, timedelta(seconds=len(extra) + 1))
+        elif contract.keys:  # a key of its own, so that it is no duplicate of the clean one
+            record = _fresh_key(record, contract.keys[0], len(extra) + 1)
         extra.append(SampleRecord(record, kind, outcome))
 
     cut = json.dumps(rng.choice(clean).record, default=_json_value)
@@ -244,6 +246,15 @@ def _shifted(record: Record, column: str, by: timedelta) -> Record:
     elif isinstance(value, int):
         value = value + int(by.total_seconds())
     return {**record, column: value}
+
+
+def _fresh_key(record: Record, key: str, number: int) -> Record:
+    value = record.get(key)
+    if isinstance(value, str):
+        return {**record, key: f"{value}-{number}"}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {**record, key: value + 1_000_000 * number}
+    return record
 
 
 def _set(column: str, value: Any) -> Callable[[Record], Record]:
