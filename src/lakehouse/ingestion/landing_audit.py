@@ -28,9 +28,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from lakehouse.contracts import DataContract
+from lakehouse.engine.catalog import LocalCatalog
 from lakehouse.engine.cloud_files_state import SeenFile, cloud_files_state, local_path
 from lakehouse.engine.landed_records import FILE_ERROR, file_records, is_hidden
 from lakehouse.engine.masking import CLASSIFICATION
+from lakehouse.engine.names import TableName
 from lakehouse.ingestion.bronze import SOURCE_FILE
 from lakehouse.ingestion.settings import bronze_table
 from lakehouse.ingestion.table_metadata import RESCUED
@@ -125,7 +127,10 @@ def _audit(
         relative = file.relative_to(folder)
         status = file.stat()
         rows, errors = bronze.get(file, (0, 0))
-        fate, records, detail = _fate(file, relative, seen.get(file), rows, errors, contract)
+        taken = seen.get(file)
+        fate, records, detail = _fate(
+            file, relative, status.st_mtime_ns, taken, rows, errors, contract
+        )
         modified = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
         files.append(LandedFile(relative, status.st_size, modified, fate, records, rows, detail))
     return DatasetAudit(contract.source_system, contract.dataset, tuple(files))
@@ -134,6 +139,7 @@ def _audit(
 def _fate(
     file: Path,
     relative: Path,
+    modified_ns: int,
     taken: SeenFile | None,
     rows: int,
     errors: int,
@@ -143,7 +149,7 @@ def _fate(
         return Fate.IGNORED, None, "its name, or a folder's, starts with _ or ."
     if taken is None or not taken.committed:
         return Fate.NOT_SEEN, None, ""
-    if file.stat().st_mtime_ns // 1_000_000 != taken.modified_ms:
+    if modified_ns // 1_000_000 != taken.modified_ms:
         when = dt.datetime.fromtimestamp(taken.modified_ms / 1000, dt.UTC)
         detail = f"read as modified at {when:%Y-%m-%d %H:%M:%S} UTC; land changes under a new name"
         return Fate.CHANGED, None, detail
@@ -169,9 +175,10 @@ def _bronze_rows_by_file(storage: Path, table: str) -> dict[Path, tuple[int, int
     """Bronze's rows per source file: (rows, rows saying the file could not be read)."""
     import deltalake
 
-    path = storage / "catalog" / Path(*table.split("."))
-    if not (path / "_delta_log").is_dir():
+    catalog, name = LocalCatalog(storage), TableName.parse(table, "", "")
+    if not catalog.exists(name):
         return {}
+    path = catalog.table_path(name)
     rows = deltalake.DeltaTable(str(path)).to_pyarrow_table(columns=[SOURCE_FILE, RESCUED])
     counts: dict[Path, tuple[int, int]] = {}
     marker = f'"{FILE_ERROR}"'
@@ -230,7 +237,7 @@ def save_audit(
             ("detail", pa.string()),
         ]
     )
-    table = storage / "catalog" / f"{env}_bronze" / Path(*AUDIT_TABLE.split("."))
+    table = LocalCatalog(storage).table_path(TableName.parse(AUDIT_TABLE, f"{env}_bronze", ""))
     deltalake.write_deltalake(str(table), pa.Table.from_pylist(rows, schema=schema), mode="append")
     written = deltalake.DeltaTable(str(table))
     if CLASSIFICATION not in written.metadata().configuration:

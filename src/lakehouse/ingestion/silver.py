@@ -4,8 +4,8 @@ are applied with AUTO CDC (SCD1 or SCD2) or appended, as the contract says.
 
 A record is quarantined, with the names of the rules it broke and its bronze lineage, when it
 could not be parsed at all (``record_readable``), its file could not be read (``file_readable``:
-one record per such file, its path and the reason in ``_rescued_data``), a value does not fit its column's type, a
-required column is NULL, or a rule with action ``quarantine`` fails. Rules with action
+one record per such file, its path and the reason in ``_rescued_data``), a value does not fit
+its column's type, a required column is NULL, or a rule with action ``quarantine`` fails. Rules with action
 ``warn``, ``drop`` or ``fail`` are expectations of the silver table. Both tables have the
 change data feed on.
 """
