@@ -68,3 +68,20 @@ def test_the_log_file_holds_the_whole_error_with_records_masked(tmp_path):
     assert log.parent == tmp_path / "logs" and log.name.endswith("-orders_flow.log")
     assert "flow failed" in text and "JVM cause 1" in text
     assert '"id": 3' in text and "<masked: confidential>" in text and "ann@x.no" not in text
+
+
+def test_a_column_classified_general_in_a_confidential_table_is_shown():
+    masking = Masking.of(
+        {
+            "lakehouse.classification": "confidential",
+            "lakehouse.classification.columns": '{"country": "general", "ssn": "restricted"}',
+        }
+    )
+    record = {"id": 7, "country": "US", "ssn": "123", "note": None}
+    assert masking.record(record) == {
+        "id": "<masked: confidential>",
+        "country": "US",
+        "ssn": "<masked: restricted>",
+        "note": None,
+    }
+    assert not Masking.of({"lakehouse.classification": "general"}).masks

@@ -3,8 +3,13 @@ applied with AUTO CDC as the contract says."""
 
 from __future__ import annotations
 
-from lakehouse.engine import sql
-from tests.ingestion.test_bronze import _land, _run
+import shutil
+
+import pytest
+
+from lakehouse.engine import ExpectationFailed, sql
+from lakehouse.ingestion.settings import CONTRACTS
+from tests.ingestion.test_bronze import CONTRACTS_DIR, _land, _run
 
 
 def _customer(customer_id, name, changed_at, op="I", **values):
@@ -53,3 +58,26 @@ def test_silver_types_checks_quarantines_and_applies_scd2(spark, tmp_path):
     assert all(r["_source_file"].endswith("1.json") for r in quarantined)
     assert result.expectation("dev_silver.crm.customers", "known_operation")["failed_records"] == 1
     assert result.expectation("dev_silver.crm.customers", "known_country")["failed_records"] == 1
+
+
+def test_a_rule_that_stops_the_update_names_the_file_and_masks_the_record(spark, tmp_path):
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, contracts)
+    customers = contracts / "crm_customers.yaml"
+    text = customers.read_text()
+    rule = (
+        '              validValues: ["NO", "SE", "DK", "FI", "DE", "GB"]\n            mustBe: 0\n'
+    )
+    assert rule in text
+    stop = "            customProperties:\n              - property: action\n                value: fail\n"
+    customers.write_text(text.replace(rule, rule + stop))
+    landed = _land(tmp_path / "landing", "1.json", [_customer(7, "Gus", 1, country="US")])
+
+    with pytest.raises(ExpectationFailed) as failure:
+        _run(spark, tmp_path, **{CONTRACTS: str(contracts)})
+    message = str(failure.value)
+    assert "Expectation 'known_country' failed" in message
+    assert f"from file file:{landed}" in message
+    # Columns the contract classifies general show; the others (the key too) are masked.
+    assert '"country": "US"' in message and '"segment": "consumer"' in message
+    assert '"email": "<masked: confidential>"' in message and "gus@x.no" not in message

@@ -23,8 +23,8 @@ def test_append_silver_accounts_for_every_bronze_row(spark, tmp_path):
     folder = tmp_path / "landing/crm/orders"
     folder.mkdir(parents=True)
     orders = [
+        _order("o1", 11),  # the key twice in one file: the smaller landed values win
         _order("o1", 10.5),
-        _order("o1", 10.5),  # a duplicate delivery: the key is taken
         _order("o2", -3),  # breaks positive_amount: dropped, counted
         _order("o3", 7, currency="XXX"),  # breaks known_currency: quarantined
         _order("o4", "a lot"),  # not a DECIMAL(12,2): quarantined

@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, MapType, StructField, StructType
 
-from lakehouse.engine.errors import ChangeEventRejected, GraphError
+from lakehouse.engine.errors import ChangeEventRejected, GraphError, landed_in
 from lakehouse.engine.graph import AutoCdc
 from lakehouse.engine.masking import Masking
 from lakehouse.engine.row_errors import any_of, row_error, row_error_text, stop_at_row
@@ -249,4 +249,6 @@ def rejected_change(
     if details is None:
         return None
     record = (masking or Masking()).record_json(json.dumps(details["record"], default=str))
-    return ChangeEventRejected(details["flow"], details["target"], details["problem"], record)
+    return ChangeEventRejected(
+        details["flow"], details["target"], details["problem"], record, landed_in(details["record"])
+    )

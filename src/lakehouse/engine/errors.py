@@ -33,27 +33,34 @@ class GraphError(PipelineError):
 class ExpectationFailed(PipelineError):
     """An ``expect_or_fail`` expectation met a row that breaks it; the update stopped."""
 
-    def __init__(self, expectation: str, dataset: str, flow: str, record: str) -> None:
+    def __init__(
+        self, expectation: str, dataset: str, flow: str, record: str, source_file: str | None
+    ) -> None:
         self.expectation = expectation
         self.dataset = dataset
         self.flow = flow
         self.record = record
         super().__init__(
             f"Expectation '{expectation}' failed on dataset '{dataset}' (flow '{flow}'): "
-            f"the update stopped at a record that violates it{_from_file(record)}. "
+            f"the update stopped at a record that violates it{_from_file(source_file)}. "
             f"Record: {record}"
         )
 
 
-def _from_file(record: str) -> str:
-    """`` from file <path>`` when the record says where it landed."""
-    import json
+def landed_in(record: object) -> str | None:
+    """The file a record (as Spark raised it) landed in, when it carries ``_source_file``:
+    where the data came from, not a value of it, so never masked.
 
-    try:
-        source = json.loads(record).get("_source_file")
-    except (json.JSONDecodeError, AttributeError):
-        return ""
-    return f" from file {source}" if isinstance(source, str) else ""
+    Example:
+        >>> landed_in({"id": 3, "_source_file": "file:/landing/a.json"})
+        'file:/landing/a.json'
+    """
+    source = record.get("_source_file") if isinstance(record, dict) else None
+    return source if isinstance(source, str) else None
+
+
+def _from_file(source_file: str | None) -> str:
+    return f" from file {source_file}" if source_file else ""
 
 
 class FlowFailed(PipelineError):
@@ -63,12 +70,14 @@ class FlowFailed(PipelineError):
 class ChangeEventRejected(PipelineError):
     """An AUTO CDC flow met a change event it cannot apply; the update stopped."""
 
-    def __init__(self, flow: str, target: str, problem: str, record: str) -> None:
+    def __init__(
+        self, flow: str, target: str, problem: str, record: str, source_file: str | None
+    ) -> None:
         self.flow = flow
         self.target = target
         self.problem = problem
         self.record = record
         super().__init__(
-            f"AUTO CDC flow '{flow}' into '{target}' stopped: {problem}{_from_file(record)}. "
+            f"AUTO CDC flow '{flow}' into '{target}' stopped: {problem}{_from_file(source_file)}. "
             f"Record: {record}"
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 
-from lakehouse.engine.errors import ExpectationFailed, GraphError
+from lakehouse.engine.errors import ExpectationFailed, GraphError, landed_in
 from lakehouse.engine.graph import Expectation
 from lakehouse.engine.masking import Masking
 from lakehouse.engine.row_errors import any_of, row_error, stop_at_row
@@ -116,4 +116,6 @@ def expectation_failure(
     if details is None:
         return None
     record = (masking or Masking()).record_json(json.dumps(details["record"], default=str))
-    return ExpectationFailed(details["expectation"], details["dataset"], flow, record)
+    return ExpectationFailed(
+        details["expectation"], details["dataset"], flow, record, landed_in(details["record"])
+    )

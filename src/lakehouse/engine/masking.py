@@ -22,7 +22,8 @@ _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'")
 
 @dataclass(frozen=True)
 class Masking:
-    """Which values of one table are classified: every column (``level``), or some.
+    """Which values of one table are classified: the table's ``level`` holds for every column
+    but those classified otherwise.
 
     Example:
         >>> masking = Masking.of({"lakehouse.classification": "general",
@@ -31,31 +32,31 @@ class Masking:
         {'id': 1, 'email': '<masked: confidential>'}
     """
 
-    level: str | None = None  # the table's, when it is masked as a whole
-    columns: Mapping[str, str] = field(default_factory=dict)
+    level: str | None = None  # the table's
+    columns: Mapping[str, str] = field(default_factory=dict)  # those classified otherwise
 
     @classmethod
     def of(cls, properties: Mapping[str, str]) -> Masking:
-        level = properties.get(CLASSIFICATION)
         try:
             columns = json.loads(properties.get(COLUMN_CLASSIFICATIONS) or "{}")
         except json.JSONDecodeError:
             columns = {}
-        return cls(
-            level if level in MASKED_LEVELS else None,
-            {c: v for c, v in columns.items() if v in MASKED_LEVELS},
-        )
+        if not isinstance(columns, dict):
+            columns = {}
+        return cls(properties.get(CLASSIFICATION), {str(c): str(v) for c, v in columns.items()})
 
     @property
     def masks(self) -> bool:
-        return self.level is not None or bool(self.columns)
+        return self.level in MASKED_LEVELS or any(v in MASKED_LEVELS for v in self.columns.values())
 
     def record(self, record: Mapping[str, object]) -> dict[str, object]:
-        """``record`` with its classified values replaced."""
+        """``record`` with its classified values replaced (a column classified ``general`` in
+        a confidential table is shown)."""
         masked = {}
         for name, value in record.items():
             level = self.columns.get(name, self.level)
-            masked[name] = f"<masked: {level}>" if level and value is not None else value
+            hidden = level in MASKED_LEVELS and value is not None
+            masked[name] = f"<masked: {level}>" if hidden else value
         return masked
 
     def record_json(self, record: str) -> str:

@@ -83,6 +83,9 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
         if rule.action is not Action.QUARANTINE:
             argument = _EXPECTATION_ARGUMENT[rule.action]
             expectations.setdefault(argument, {})[rule.name] = rule.condition
+    # Rules that stop the update are checked while the record still names its file, so the
+    # error does too; the others count on the silver table.
+    must_hold = expectations.pop(_EXPECTATION_ARGUMENT[Action.FAIL], {})
     dlt.create_streaming_table(
         silver,
         comment=contract.description,
@@ -92,16 +95,17 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
     valid = f"{contract.dataset}_valid"
 
     @dlt.view(name=valid)
+    @dlt.expect_all_or_fail(must_hold)
     def valid_records() -> DataFrame:
         rows = spark.readStream.table(checked).where(F.size(BROKEN) == 0)
-        return rows.drop(LANDED, BROKEN, *LINEAGE)
+        return rows.drop(LANDED, BROKEN, *[c for c in LINEAGE if c != SOURCE_FILE])
 
     cdc = contract.cdc
     if cdc is None:
 
         @dlt.append_flow(target=silver, name=f"{contract.dataset}_append")
         def appended() -> DataFrame:
-            return spark.readStream.table(valid)
+            return spark.readStream.table(valid).drop(SOURCE_FILE)
 
         return
     deletes = truncates = None
@@ -117,7 +121,8 @@ def define_silver(spark: Any, contract: DataContract, settings: IngestionSetting
         sequence_by=cdc.sequence_column,
         apply_as_deletes=deletes,
         apply_as_truncates=truncates,
-        except_column_list=[cdc.operation_column] if cdc.operation_column else None,
+        # The file stays in the events, for a rejected event's error to name.
+        except_column_list=[SOURCE_FILE, *filter(None, [cdc.operation_column])],
         stored_as_scd_type=cdc.scd_type,
         track_history_column_list=list(cdc.track_history_columns)
         if cdc.track_history_columns is not None
@@ -187,8 +192,9 @@ def flag_repeated(checked: DataFrame, bronze: DataFrame, contract: DataContract)
       sequence): every such event is quarantined, since no order between them exists; one
       applied by an earlier update stays applied;
     - an appended record (no ``cdc``) whose primary key an earlier valid record has: the first
-      landed wins, by ingestion time then file, across batches and updates (records of one
-      file land at once: which of them is kept is fixed when bronze stores them).
+      landed wins, by ingestion time then file, across batches and updates; among records of
+      one file, which land at once, the one with the smallest landed values (as JSON) wins,
+      so every run keeps the same record.
 
     Example:
         >>> flag_repeated(checked_stream, spark.read.table(bronze_name), contract)  # doctest: +SKIP
@@ -204,7 +210,11 @@ def flag_repeated(checked: DataFrame, bronze: DataFrame, contract: DataContract)
         )
     elif contract.keys:
         rule, identity = DUPLICATE_KEY, [INGESTED_AT, SOURCE_FILE, RECORD_ID]
-        landing_order = Window.partitionBy(*contract.keys).orderBy(*identity)
+        # Records of one file land together, and neither runtime's Auto Loader gives their
+        # place in it: the smallest by landed values wins, the same one on every run.
+        landing_order = Window.partitionBy(*contract.keys).orderBy(
+            INGESTED_AT, SOURCE_FILE, F.to_json(LANDED), RECORD_ID
+        )
         repeated = valid.withColumn("__place", F.row_number().over(landing_order)).where(
             "__place > 1"
         )
