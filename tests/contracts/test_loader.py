@@ -133,6 +133,18 @@ def test_a_declared_encoding_is_a_known_character_set(tmp_path):
     assert load_contract(CUSTOMERS).encoding == "utf-8"
 
 
+def test_allow_overwrites_is_true_or_false(tmp_path):
+    document = _document()
+    document["customProperties"].append({"property": "allowOverwrites", "value": True})
+    assert load_contract(_write(tmp_path, document)).allow_overwrites is True
+    document["customProperties"][-1]["value"] = "yes"
+    problems = _problems(_write(tmp_path, document))
+    assert any(
+        ": customProperties: " in p and "'allowOverwrites' must be true" in p for p in problems
+    )
+    assert load_contract(CUSTOMERS).allow_overwrites is False
+
+
 def test_every_schema_problem_is_reported_at_once(tmp_path):
     document = _set(_document(), ("schema", 0, "properties", 1, "logicalType"), "text")
     document = _set(document, ("schema", 0, "properties", 2, "required"), "yes")

@@ -4,6 +4,7 @@ schema evolution modes, and each file ingested once."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -194,8 +195,36 @@ def test_csv_without_a_header_maps_a_given_schema_by_position(workspace):
     assert _rows(workspace) == [{"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}]
 
 
-def test_allow_overwrites_is_refused_until_the_engine_reads_changed_files_again(workspace):
+def test_allow_overwrites_reads_a_file_changed_in_place_again_whole_and_once(workspace):
     workspace.source(_pipeline('"cloudFiles.allowOverwrites", "true"'))
+    changed = workspace.land("1 [a].json", [{"id": 1}])
+    workspace.land("2.json", [{"id": 2}])
+    assert workspace.run().rows_written("raw_orders") == 2
+
+    workspace.land("1 [a].json", [{"id": 1}, {"id": 11}])  # completed in place after it was read
+    later = changed.stat().st_mtime_ns + 5_000_000_000
+    os.utime(changed, ns=(later, later))
+    assert workspace.run().rows_written("raw_orders") == 2  # the whole file, again
+    assert [r["id"] for r in _rows(workspace)] == ["1", "1", "11", "2"]
+    assert workspace.run().rows_written("raw_orders") == 0
+
+    # An update that stopped after appending the file but before logging it as done: the next
+    # one finishes the batch, and the table holds its rows once.
+    (commit,) = workspace.storage.glob("pipelines/*/checkpoints/*/*/rereads/commits/0")
+    commit.unlink()
+    workspace.run()
+    assert commit.exists()
+    assert [r["id"] for r in _rows(workspace)] == ["1", "1", "11", "2"]
+
+
+def test_allow_overwrites_is_refused_for_an_auto_cdc_flow(workspace):
+    workspace.source(
+        _pipeline('"cloudFiles.allowOverwrites", "true"').replace("@dlt.table", "@dlt.view")
+        + """
+dlt.create_streaming_table("orders")
+dlt.create_auto_cdc_flow(target="orders", source="raw_orders", keys=["id"], sequence_by="id")
+"""
+    )
     workspace.land("1.json", [{"id": 1}])
-    with pytest.raises(PipelineError, match="allowOverwrites is not supported"):
+    with pytest.raises(PipelineError, match="allowOverwrites is supported for append flows"):
         workspace.run()

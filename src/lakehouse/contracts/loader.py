@@ -113,6 +113,12 @@ class _Reader:
             custom, "fileFormat", ("json", "csv", "parquet"), ("customProperties",)
         )
         encoding = self._encoding(custom.get("encoding", "utf-8"))
+        allow_overwrites = custom.get("allowOverwrites", False)
+        if not isinstance(allow_overwrites, bool):
+            self.problem(
+                ("customProperties",),
+                f"custom property 'allowOverwrites' must be true or false, got {allow_overwrites!r}",
+            )
         objects = data.get("schema") or []
         if len(objects) != 1:
             self.problem(
@@ -151,7 +157,7 @@ class _Reader:
             description=(data.get("description") or {}).get("purpose"), owner_team=owner or "",
             classification=classification or Classification.GENERAL,
             ingestion_mode=mode, file_format=file_format,  # type: ignore[arg-type]
-            encoding=encoding,
+            encoding=encoding, allow_overwrites=allow_overwrites is True,
             columns=tuple(columns), quality=tuple(quality), cdc=cdc, sla=sla,
         )  # fmt: skip
 

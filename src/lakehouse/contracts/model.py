@@ -101,6 +101,8 @@ class DataContract(_Frozen):
     file_format: Literal["json", "csv", "parquet"]
     # How the source system encodes its JSON and CSV text; a line in another is quarantined.
     encoding: str = "utf-8"
+    # Whether a file changed in place is read again (Auto Loader's cloudFiles.allowOverwrites).
+    allow_overwrites: bool = False
     columns: tuple[Column, ...]
     quality: tuple[QualityRule, ...] = ()
     cdc: CdcSettings | None = None

@@ -18,13 +18,16 @@ maps by the header's names, or by position without ``header``), so a value that 
 its column's type, a column the schema does not have (unless ignored), a line that is not JSON
 and a file that cannot be read at all land in ``_rescued_data`` as JSON with the file's path,
 instead of failing the update or being lost. The file source and its checkpoint make each file
-count once across updates; files that arrive during an update wait for the next one.
+count once across updates; files that arrive during an update wait for the next one. With
+``cloudFiles.allowOverwrites``, a file changed in place is read again by the engine
+(``overwritten_files``), through this same reader.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from pyspark import cloudpickle
@@ -40,6 +43,7 @@ RESCUED = "_rescued_data"
 _FORMATS = ("json", "csv", "parquet")
 _MODES = ("addNewColumns", "rescue", "failOnNewColumns", "none")
 _SAMPLE_FILES = 1000
+_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
 _BINARY_FILE = "path STRING, modificationTime TIMESTAMP, length BIGINT, content BINARY"
 # The parser travels with the job (it needs only the standard library), so Python workers on
 # any cluster run it without this project installed.
@@ -58,9 +62,12 @@ def auto_loader_stream(
     default_location: Path,
     *,
     check_new_columns: bool,
+    files: Collection[str] | None = None,
 ) -> DataFrame:
     """The streaming DataFrame ``spark.readStream.format("cloudFiles")...load(path)`` gives.
-    The schema lives in ``cloudFiles.schemaLocation``, or else in ``default_location``.
+    The schema lives in ``cloudFiles.schemaLocation``, or else in ``default_location``. With
+    ``files`` (paths under ``path``), a batch DataFrame of those files, read the same way: files
+    changed in place, read again (``overwritten_files``).
 
     Example:
         >>> auto_loader_stream(spark, "/landing/orders", {"cloudFiles.format": "json"}, None,
@@ -81,12 +88,6 @@ def auto_loader_stream(
         raise ConfigurationError(
             f"Auto Loader on {path}: cloudFiles.schemaEvolutionMode must be one of "
             f"{', '.join(_MODES)}, got {mode!r}"
-        )
-    if settings.get("cloudfiles.allowoverwrites", "false").lower() == "true":
-        raise ConfigurationError(
-            f"Auto Loader on {path}: cloudFiles.allowOverwrites is not supported by the local "
-            "engine yet: a file changed in place is not read again (lakehouse landing audit "
-            "reports it as changed after ingestion); land changes under a new name"
         )
     if file_format == "parquet" and mode == "rescue":
         raise ConfigurationError(
@@ -112,16 +113,24 @@ def auto_loader_stream(
         passed["maxFilesPerTrigger"] = settings["cloudfiles.maxfilespertrigger"]
     # Files in dated subfolders count too, as Auto Loader lists them.
     passed.setdefault("recursiveFileLookup", "true")
+    source_format = "parquet" if file_format == "parquet" else "binaryFile"
+    source_schema = schema if file_format == "parquet" else StructType.fromDDL(_BINARY_FILE)
+    if files is None:
+        source = spark.readStream.format(source_format).schema(source_schema).options(**passed)
+        landed = source.load(path)
+    else:
+        source = spark.read.format(source_format).schema(source_schema).options(**passed)
+        # No files still needs a file source, for _metadata: the folder, filtered out.
+        landed = source.load(_literal(files)) if files else source.load(path).where(F.lit(False))
     if file_format == "parquet":
-        return spark.readStream.format("parquet").schema(schema).options(**passed).load(path)
-    files = spark.readStream.format("binaryFile").schema(_BINARY_FILE).options(**passed).load(path)
+        return landed
     csv_columns = [f.name for f in schema.fields] if user_schema else []
     records = F.udf(
         lambda p, c: file_records(p, c, file_format, settings, csv_columns),
         ArrayType(MapType(StringType(), StringType())),
         useArrow=False,
     )
-    parsed = files.withColumn("__raw", F.explode(records("path", "content")))
+    parsed = landed.withColumn("__raw", F.explode(records("path", "content")))
     rescued = settings.get("rescueddatacolumn", RESCUED)
     rescue = user_schema is None or "rescueddatacolumn" in settings or mode == "rescue"
     # "none" ignores new columns, unless a rescued data column was asked for.
@@ -189,7 +198,7 @@ def _infer(
     else:
         # A file that cannot be read is the stream's to report, as a rescued file error.
         reader = spark.read.format(file_format).option("ignoreCorruptFiles", "true")
-        sample = reader.load([str(f) for f in files])
+        sample = reader.load(_literal(files))
         fields = [f for f in sample.schema.fields if f.name != "_corrupt_record"]
         if file_format == "json" and not infer_types:
             fields = [StructField(f.name, StringType()) for f in fields]
@@ -219,11 +228,17 @@ def _infer_csv(
         sample = (
             spark.read.options(**options, multiLine="true", inferSchema=str(infer_types).lower())
             .option("ignoreCorruptFiles", "true")
-            .csv(group)
+            .csv(_literal(group))
         )
         for field in sample.schema.fields:
             fields.setdefault(field.name.lower(), field)
     return list(fields.values())
+
+
+def _literal(files: Iterable[str | Path]) -> list[str]:
+    """Paths as Spark's readers take them literally (they are globs: ``x[1].json`` would not
+    name itself)."""
+    return [_GLOB_CHARACTERS.sub(r"\\\1", str(f)) for f in files]
 
 
 def _hints(text: str | None) -> dict[str, DataType]:

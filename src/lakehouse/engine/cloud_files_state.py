@@ -4,12 +4,15 @@ counterpart of Databricks' ``cloud_files_state`` table function.
 Spark's file source logs each file it takes into a micro-batch, with the modification time it
 saw, under the stream's checkpoint (``sources/<n>/<batch>``, compacted every few batches into
 ``<batch>.compact``). A batch is done once its ``commits/<batch>`` file exists; a file of a
-batch that was cut short is read again by the next update.
+batch that was cut short is read again by the next update. Files changed in place and read again
+(``cloudFiles.allowOverwrites``, see ``overwritten_files``) are logged by the engine beside it,
+in ``rereads/``, the same way.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -38,7 +41,7 @@ def local_path(uri: str) -> Path:
 
 def cloud_files_state(storage: Path) -> dict[Path, SeenFile]:
     """Every file the file-source streams under ``storage`` took, by path; a file taken twice
-    (after a full refresh) counts as its last taking.
+    (read again after it changed, or after a full refresh) counts as its last taking.
 
     Example:
         >>> state = cloud_files_state(Path(".lakehouse"))  # doctest: +SKIP
@@ -47,13 +50,25 @@ def cloud_files_state(storage: Path) -> dict[Path, SeenFile]:
     """
     seen: dict[Path, SeenFile] = {}
     for sources in sorted((storage / "pipelines").glob("*/checkpoints/*/*/sources")):
-        checkpoint = sources.parent
-        committed = {int(f.name) for f in (checkpoint / "commits").glob("*") if f.name.isdigit()}
-        for log in sorted(sources.glob("*/*"), key=_batch_order):
-            for entry in _entries(log):
-                path = local_path(entry["path"])
-                batch = int(entry["batchId"])
-                seen[path] = SeenFile(path, int(entry["timestamp"]), batch, batch in committed)
+        seen.update(files_taken(sources.parent))
+    return seen
+
+
+def files_taken(checkpoint: Path) -> dict[Path, SeenFile]:
+    """The files one stream took, by path, each as its last taking.
+
+    Example:
+        >>> files_taken(Path("/lh/pipelines/p/checkpoints/orders/orders"))  # doctest: +SKIP
+        {PosixPath('/landing/crm/orders/o1.json'): SeenFile(...)}
+    """
+    seen: dict[Path, SeenFile] = {}
+    committed = {int(f.name) for f in (checkpoint / "commits").glob("*") if f.name.isdigit()}
+    for log in sorted((checkpoint / "sources").glob("*/*"), key=_batch_order):
+        for entry in _entries(log):
+            path = local_path(entry["path"])
+            batch = int(entry["batchId"])
+            seen[path] = SeenFile(path, int(entry["timestamp"]), batch, batch in committed)
+    seen.update((taken.path, taken) for taken in RereadLog(checkpoint).taken())
     return seen
 
 
@@ -76,3 +91,58 @@ def _entries(log: Path) -> list[dict]:
         if isinstance(entry, dict) and {"path", "timestamp", "batchId"} <= entry.keys():
             entries.append(entry)
     return entries
+
+
+@dataclass(frozen=True)
+class RereadLog:
+    """The batches of changed files one stream read again, under its checkpoint.
+
+    Example:
+        >>> log = RereadLog(Path("/lh/pipelines/p/checkpoints/orders/orders"))
+        >>> batch = log.pending() or log.begin({"file:/landing/o1.json": 1764576000123})
+        >>> log.commit(batch[0])  # doctest: +SKIP
+    """
+
+    checkpoint: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.checkpoint / "rereads"
+
+    def _ids(self, kind: str) -> list[int]:
+        folder = self.folder / kind
+        return sorted(int(f.name) for f in folder.glob("*") if f.name.isdigit())
+
+    def pending(self) -> tuple[int, dict[str, int]] | None:
+        """The batch begun and not committed (an update stopped in between), if any."""
+        committed = set(self._ids("commits"))
+        for batch_id in self._ids("offsets"):
+            if batch_id not in committed:
+                return batch_id, self.files(batch_id)
+        return None
+
+    def files(self, batch_id: int) -> dict[str, int]:
+        return json.loads((self.folder / "offsets" / str(batch_id)).read_text())
+
+    def begin(self, files: Mapping[str, int]) -> tuple[int, dict[str, int]]:
+        """Log a new batch of ``files`` (URI -> modification time) before it is written."""
+        batch_id = max(self._ids("offsets"), default=-1) + 1
+        _write_atomically(self.folder / "offsets" / str(batch_id), json.dumps(dict(files)))
+        return batch_id, dict(files)
+
+    def commit(self, batch_id: int) -> None:
+        _write_atomically(self.folder / "commits" / str(batch_id), "")
+
+    def taken(self) -> Iterable[SeenFile]:
+        """Each file of each logged batch, in order, as a taking."""
+        committed = set(self._ids("commits"))
+        for batch_id in self._ids("offsets"):
+            for uri, modified in self.files(batch_id).items():
+                yield SeenFile(local_path(uri), int(modified), batch_id, batch_id in committed)
+
+
+def _write_atomically(file: Path, text: str) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = file.with_name(f".{file.name}.tmp")
+    temporary.write_text(text)
+    temporary.replace(file)

@@ -7,6 +7,7 @@ update stops with a message that names all three.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,28 @@ class ExpectationMetrics:
             }
             for e in expectations
         ]
+
+
+def merged_expectations(
+    *lists: Iterable[Mapping[str, object]],
+) -> list[dict[str, object]]:
+    """``data_quality.expectations`` lists of one flow's queries as one list: the counts of
+    the same expectation on the same dataset added up.
+
+    Example:
+        >>> one = {"name": "id", "dataset": "t", "passed_records": 2, "failed_records": 1}
+        >>> merged_expectations([one], [{**one, "passed_records": 3}])[0]["passed_records"]
+        5
+    """
+    merged: dict[tuple[object, object], dict[str, object]] = {}
+    for details in itertools.chain(*lists):
+        key = (details["dataset"], details["name"])
+        if key not in merged:
+            merged[key] = dict(details)
+            continue
+        for count in ("passed_records", "failed_records"):
+            merged[key][count] = int(merged[key][count]) + int(details[count])  # type: ignore[call-overload]
+    return list(merged.values())
 
 
 def violated(expectation: Expectation) -> Column:

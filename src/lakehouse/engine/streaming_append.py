@@ -33,11 +33,13 @@ class StreamingAppend:
     table: Path
     checkpoint: Path
     max_driver_bytes: int
+    app_suffix: str = ""  # for batches of the same checkpoint numbered apart from the stream's
 
     @property
     def app_id(self) -> str:
         # Written by Spark when the stream first starts, before its first micro-batch.
-        return "lakehouse:" + json.loads((self.checkpoint / "metadata").read_text())["id"]
+        stream_id = json.loads((self.checkpoint / "metadata").read_text())["id"]
+        return f"lakehouse:{stream_id}{self.app_suffix}"
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         app_id = self.app_id

@@ -37,6 +37,7 @@ from lakehouse.engine.change_detection import (
     save_fingerprint,
 )
 from lakehouse.engine.change_events import rejected_change
+from lakehouse.engine.cloud_files_state import RereadLog, files_taken, local_path
 from lakehouse.engine.driver_reads import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, read_delta
 from lakehouse.engine.driver_writes import (
     DEFAULT_MAX_BATCH_BYTES,
@@ -54,10 +55,12 @@ from lakehouse.engine.expectations import (
     ExpectationMetrics,
     apply_expectations,
     expectation_failure,
+    merged_expectations,
 )
 from lakehouse.engine.graph import DatasetKind, Flow, SourceLocation
 from lakehouse.engine.masking import Masking
 from lakehouse.engine.names import TableName
+from lakehouse.engine.overwritten_files import allows_overwrites, changed_files
 from lakehouse.engine.pipeline_session import CatalogReader, reading_with
 from lakehouse.engine.small_refresh import overwrite_small_result
 from lakehouse.engine.streaming_append import StreamingAppend
@@ -167,13 +170,23 @@ def _observation_name(dataset: str) -> str:
 class _FlowReader:
     """Reads for one flow while it runs: stored tables, inlined views, catalog tables."""
 
-    def __init__(self, update: PipelineUpdate, flow: Flow, streaming: bool) -> None:
+    def __init__(
+        self,
+        update: PipelineUpdate,
+        flow: Flow,
+        streaming: bool,
+        rereading: Mapping[str, int] | None = None,
+    ) -> None:
         self.update = update
         self.flow = flow
         self.streaming = streaming
         self.view_checks: list[ExpectationCheck] = []
         self.observations: dict[str, Observation] = {}  # batch queries only
         self.sources: list[tuple[Path, int]] = []  # pipeline tables read and their versions
+        # Auto Loader folders whose files changed in place are read again (allowOverwrites).
+        self.overwritable: dict[str, Mapping[str, str]] = {}
+        # Set to read again only these changed files (URI -> modification time), as a batch.
+        self.rereading = rereading
 
     def read(
         self,
@@ -185,11 +198,15 @@ class _FlowReader:
     ) -> DataFrame:
         update = self.update
         key = resolve_dataset_name(update.analyzed.graph, name, update.settings.default)
-        if key is None:
+        dataset = update.analyzed.datasets[key] if key is not None else None
+        if self.rereading is not None and streaming:
+            # Only the changed files are read again; a stream's other sources add nothing.
+            frame = self.read(name, streaming=False, location=location)
+            return frame if dataset and dataset.kind is DatasetKind.VIEW else frame.limit(0)
+        if dataset is None:
             return update.catalog_reader.read(
                 name, streaming=streaming, location=location, options=options
             )
-        dataset = update.analyzed.datasets[key]
         if dataset.kind is DatasetKind.VIEW:
             (flow,) = update.analyzed.graph.flows_into(key)
             frame = flow.query()
@@ -219,6 +236,22 @@ class _FlowReader:
         location: SourceLocation | None,
     ) -> DataFrame:
         default_location = self.update.settings.auto_loader_state(self.flow)
+        files = None
+        if allows_overwrites(options):
+            if self.flow.auto_cdc is not None:
+                raise ConfigurationError(
+                    f"flow '{self.flow.name}': cloudFiles.allowOverwrites is supported for "
+                    "append flows; read the files into a streaming table first, then apply "
+                    "AUTO CDC from it"
+                )
+            self.overwritable[path] = options
+            if self.rereading is not None:
+                under = local_path(path).resolve()
+                files = [
+                    str(local_path(f))
+                    for f in self.rereading
+                    if local_path(f).is_relative_to(under)
+                ]
         return auto_loader_stream(
             self.update.spark,
             path,
@@ -226,6 +259,7 @@ class _FlowReader:
             schema,
             default_location,
             check_new_columns=False,  # this update's analysis already applied the mode
+            files=files,
         )
 
 
@@ -498,8 +532,10 @@ class PipelineUpdate:
         self.on_progress(result.flow, status, result)
         self.event_log.flush()
 
-    def _query(self, flow: Flow, streaming: bool) -> tuple[DataFrame, _FlowReader]:
-        reader = _FlowReader(self, flow, streaming)
+    def _query(
+        self, flow: Flow, streaming: bool, rereading: Mapping[str, int] | None = None
+    ) -> tuple[DataFrame, _FlowReader]:
+        reader = _FlowReader(self, flow, streaming and rereading is None, rereading)
         with reading_with(reader):
             frame = flow.query()
         return frame, reader
@@ -552,6 +588,8 @@ class PipelineUpdate:
         reader: _FlowReader,
         result: FlowResult,
     ) -> None:
+        if self._continuous:  # files changed before this run; later ones wait for the next
+            self._read_overwritten(flow, table, reader, result)
         checks = self._checks(table, reader)
         frame = apply_expectations(frame, checks[-1])
         output = _observation_name("output")
@@ -575,8 +613,56 @@ class PipelineUpdate:
         if not self._continuous:
             query.awaitTermination()
             stream.collect()
+            self._read_overwritten(flow, table, reader, result)
         else:
             self.streams.append(stream)
+
+    def _read_overwritten(
+        self, flow: Flow, table: AnalyzedDataset, reader: _FlowReader, result: FlowResult
+    ) -> None:
+        """Append the flow's query over the files its Auto Loader streams took and that
+        changed in place since (``cloudFiles.allowOverwrites``), once (``overwritten_files``)."""
+        if not reader.overwritable:
+            return
+        checkpoint = self.settings.checkpoint(flow)
+        log = RereadLog(checkpoint)
+        batch = log.pending()  # begun by an update that stopped before committing it
+        if batch is None:
+            taken = files_taken(checkpoint)
+            changed = {
+                uri: modified
+                for root, options in reader.overwritable.items()
+                for uri, modified in changed_files(root, options, taken).items()
+            }
+            if not changed:
+                return
+            batch = log.begin(changed)
+        batch_id, files = batch
+        frame, rereader = self._query(flow, streaming=True, rereading=files)
+        checks = self._checks(table, rereader)
+        observations = {
+            **rereader.observations,
+            checks[-1].observation: Observation(checks[-1].observation),
+        }
+        frame = apply_expectations(frame, checks[-1], observations[checks[-1].observation])
+        output = Observation(_observation_name("output"))
+        append = StreamingAppend(
+            self.settings.table_path(table),
+            checkpoint,
+            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
+            app_suffix=":rereads",
+        )
+        append(frame.observe(output, F.count(F.lit(1)).alias("rows")), batch_id)
+        log.commit(batch_id)
+        result.num_output_rows += int(output.get.get("rows") or 0)
+        reread = FlowResult(flow.name, table.name)
+        self._collect_quality(
+            reread,
+            checks,
+            lambda check: [observations[check.observation].get] if check.expectations else [],
+        )
+        result.dropped_records += reread.dropped_records
+        result.expectations = merged_expectations(result.expectations, reread.expectations)
 
     def _auto_cdc_writer(self, flow: Flow, table: AnalyzedDataset) -> AutoCdcWriter | None:
         cdc = self.analyzed.auto_cdc.get(flow.name)

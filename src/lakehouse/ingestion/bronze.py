@@ -49,6 +49,7 @@ def define_bronze(spark: Any, contract: DataContract, settings: IngestionSetting
             # With a given schema, the rescued data column is there only when asked for.
             .option("rescuedDataColumn", RESCUED)
             .option("encoding", contract.encoding)
+            .option("cloudFiles.allowOverwrites", str(contract.allow_overwrites).lower())
         )
         if contract.file_format == "csv":
             reader = reader.option("header", "true")

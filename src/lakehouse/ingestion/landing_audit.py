@@ -10,10 +10,13 @@ Each file is one of:
   ``file_readable``);
 - ``ignored``: skipped by Auto Loader's name rule (a name or folder starting with ``_`` or
   ``.``), as Databricks skips it;
-- ``not yet seen``: landed after the last update;
+- ``not yet seen``: landed after the last update, or changed in place since it was read when
+  the contract sets ``allowOverwrites`` (the next update reads it again, whole);
 - ``changed after ingestion``: its modification time differs from when it was read (still being
-  written then, or re-delivered in place): the new content was never read;
-- ``rows missing``: read, but bronze holds fewer or more rows from it than it holds records.
+  written then, or re-delivered in place) and the contract does not allow overwrites: the new
+  content will never be read;
+- ``rows missing``: read, but bronze holds fewer or more rows from its last reading than it
+  holds records.
 
 The last two are unaccounted for. The audit runs over the local engine's storage folder (its
 checkpoints and bronze tables).
@@ -33,7 +36,7 @@ from lakehouse.engine.cloud_files_state import SeenFile, cloud_files_state, loca
 from lakehouse.engine.landed_records import FILE_ERROR, file_records, is_hidden
 from lakehouse.engine.masking import CLASSIFICATION
 from lakehouse.engine.names import TableName
-from lakehouse.ingestion.bronze import SOURCE_FILE
+from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
 from lakehouse.ingestion.settings import bronze_table
 from lakehouse.ingestion.table_metadata import RESCUED
 
@@ -151,7 +154,10 @@ def _fate(
         return Fate.NOT_SEEN, None, ""
     if modified_ns // 1_000_000 != taken.modified_ms:
         when = dt.datetime.fromtimestamp(taken.modified_ms / 1000, dt.UTC)
-        detail = f"read as modified at {when:%Y-%m-%d %H:%M:%S} UTC; land changes under a new name"
+        read = f"read as modified at {when:%Y-%m-%d %H:%M:%S} UTC"
+        if contract.allow_overwrites:
+            return Fate.NOT_SEEN, None, f"changed since it was {read}: the next update reads it"
+        detail = f"{read}; land changes under a new name, or set allowOverwrites in the contract"
         return Fate.CHANGED, None, detail
     records = _records(file, contract)
     if rows != records:
@@ -172,23 +178,25 @@ def _records(file: Path, contract: DataContract) -> int:
 
 
 def _bronze_rows_by_file(storage: Path, table: str) -> dict[Path, tuple[int, int]]:
-    """Bronze's rows per source file: (rows, rows saying the file could not be read)."""
+    """Bronze's rows from each source file's last reading (a file changed in place may have
+    been read again): (rows, rows saying the file could not be read)."""
     import deltalake
 
     catalog, name = LocalCatalog(storage), TableName.parse(table, "", "")
     if not catalog.exists(name):
         return {}
     path = catalog.table_path(name)
-    rows = deltalake.DeltaTable(str(path)).to_pyarrow_table(columns=[SOURCE_FILE, RESCUED])
-    counts: dict[Path, tuple[int, int]] = {}
+    columns = [SOURCE_FILE, INGESTED_AT, RESCUED]
+    rows = deltalake.DeltaTable(str(path)).to_pyarrow_table(columns=columns)
+    # Each reading of a file is one micro-batch: one ingestion time for all its rows.
+    readings: dict[Path, dict[dt.datetime, tuple[int, int]]] = {}
     marker = f'"{FILE_ERROR}"'
-    for source, rescued in zip(
-        rows.column(SOURCE_FILE).to_pylist(), rows.column(RESCUED).to_pylist(), strict=True
-    ):
-        file = local_path(source).resolve()
-        total, errors = counts.get(file, (0, 0))
-        counts[file] = (total + 1, errors + (rescued is not None and marker in rescued))
-    return counts
+    values = (rows.column(c).to_pylist() for c in columns)
+    for source, ingested_at, rescued in zip(*values, strict=True):
+        by_time = readings.setdefault(local_path(source).resolve(), {})
+        total, errors = by_time.get(ingested_at, (0, 0))
+        by_time[ingested_at] = (total + 1, errors + (rescued is not None and marker in rescued))
+    return {file: by_time[max(by_time)] for file, by_time in readings.items()}
 
 
 def save_audit(
