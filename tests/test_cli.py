@@ -145,3 +145,26 @@ def test_continuous_run_for_seconds_ends_with_the_summary(runner, workspace, spa
     result = _run(runner, workspace, "--continuous", "--for", "2")
     assert result.exit_code == 0, result.output
     assert "main.sales.orders" in result.stdout
+
+
+def test_an_unforeseen_error_is_one_masked_paragraph_and_a_masked_log(
+    monkeypatch, capsys, tmp_path
+):
+    import tempfile
+
+    import lakehouse.cli as cli
+
+    def broken() -> None:
+        raise ValueError("[SOME_CLASS] The value 'ann@example.com' broke\nmore lines")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1
+    shown = " ".join(capsys.readouterr().err.split())
+    assert "ValueError: [SOME_CLASS] The value '<masked>' broke. This is a bug" in shown
+    assert "ann@example.com" not in shown and "more lines" not in shown
+    (log,) = (tmp_path / "lakehouse-errors").glob("*.log")
+    assert log.name in shown
+    assert "Traceback" in log.read_text() and "ann@example.com" not in log.read_text()

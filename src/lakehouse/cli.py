@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -203,12 +204,10 @@ def demo_command(
     out.print(table)
     console.print("every landed file (lakehouse landing audit):")
     for audit in run.landing:
-        mark = "[green]ok[/green]" if audit.holds else "[bold red]LOST[/bold red]"
-        console.print(f"  {mark}  {audit}", highlight=False)
+        _print_verdict(audit.holds, audit)
     console.print("every bronze row of this run:")
     for check in run.conservation:
-        mark = "[green]ok[/green]" if check.holds else "[bold red]LOST[/bold red]"
-        console.print(f"  {mark}  {check}")
+        _print_verdict(check.holds, check)
     console.print(f"end to end: {run.seconds:.1f}s")
     console.print(
         f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"',
@@ -553,8 +552,7 @@ def landing_audit(
         raise typer.Exit(1) from None
     audits = audit_landing(contracts, storage=storage, landing=landing, env=env)
     for audit in audits:
-        mark = "[green]ok[/green]" if audit.holds else "[bold red]LOST[/bold red]"
-        console.print(f"  {mark}  {audit}", soft_wrap=True, highlight=False)
+        _print_verdict(audit.holds, audit)
         for file in audit.files:
             if file.fate is not Fate.INGESTED:
                 note = f": {file.detail}" if file.detail else ""
@@ -565,9 +563,17 @@ def landing_audit(
         raise typer.Exit(1)
 
 
+def _print_verdict(holds: bool, check: object) -> None:
+    """One conservation line: ``ok`` or ``LOST``, then what was checked."""
+
+    mark = "[green]ok[/green]" if holds else "[bold red]LOST[/bold red]"
+    console.print(f"  {mark}  {escape(str(check))}", soft_wrap=True, highlight=False)
+
+
 def main() -> None:
     """The ``lakehouse`` command: an error nobody foresaw is still one paragraph, and its
-    traceback goes to a file whose path is printed."""
+    traceback goes to a file whose path is printed. Which table's values such an error quotes
+    is unknown, so every quoted value is masked in both."""
     try:
         app()
     except KeyboardInterrupt:
@@ -577,14 +583,17 @@ def main() -> None:
         import tempfile
         import traceback
 
+        from lakehouse.engine.masking import Masking
+
+        masking = Masking("restricted")
         folder = Path(tempfile.gettempdir()) / "lakehouse-errors"
         folder.mkdir(exist_ok=True)
         log = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
-        log.write_text("".join(traceback.format_exception(error)))
-        first = (str(error).strip().splitlines() or [""])[0]
+        log.write_text(masking.text("".join(traceback.format_exception(error))))
+        first = masking.text((str(error).strip().splitlines() or [""])[0])
         console.print(
-            f"[bold red]error:[/bold red] {type(error).__name__}: {first}. This is a bug of "
-            f"the lakehouse command; the full error is in {log}",
+            f"[bold red]error:[/bold red] {type(error).__name__}: {escape(first)}. This is a "
+            f"bug of the lakehouse command; the full error is in {log}",
             soft_wrap=True,
             markup=True,
             highlight=False,
