@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -129,7 +132,7 @@ def test_sql_rejects_an_unknown_output_format(runner, workspace):
         app, ["sql", "--storage", str(workspace.storage), "--format", "xml", "SELECT 1"]
     )
     assert result.exit_code == 2
-    assert "expected json or table" in result.output
+    assert "'xml' is not one of 'table', 'json'" in result.output
 
 
 def test_for_without_continuous_is_refused(runner, workspace):
@@ -154,10 +157,10 @@ def test_an_unforeseen_error_is_one_masked_paragraph_and_a_masked_log(
 
     import lakehouse.cli as cli
 
-    def broken() -> None:
+    def broken(**_: object) -> None:
         raise ValueError("[SOME_CLASS] The value 'ann@example.com' broke\nmore lines")
 
-    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.setattr(cli, "plain_value_names", lambda command: broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(SystemExit) as stopped:
         cli.main()
@@ -168,3 +171,29 @@ def test_an_unforeseen_error_is_one_masked_paragraph_and_a_masked_log(
     (log,) = (tmp_path / "lakehouse-errors").glob("*.log")
     assert log.name in shown
     assert "Traceback" in log.read_text() and "ann@example.com" not in log.read_text()
+
+
+def _lakehouse(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command, as a user runs it (help is finished in main())."""
+    env = {**os.environ, "COLUMNS": "100"}
+    return subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_help_names_values_plainly_and_the_version_is_one_flag_away():
+    shown = _lakehouse("pipeline", "run", "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert "--storage DIR" in shown.stdout and "[default: .lakehouse]" in shown.stdout
+    assert "--conf KEY=VALUE" in shown.stdout and "--for SECONDS" in shown.stdout
+    assert "<bool>" not in shown.stdout and "<list[" not in shown.stdout
+    assert "<str>" not in _lakehouse("sql", "--help").stdout
+    version = _lakehouse("--version")
+    assert version.returncode == 0 and version.stdout.startswith("lakehouse ")
+
+
+def test_a_misspelt_choice_lists_the_valid_values(runner):
+    args = ["domain", "new", "x", "--owner", "a@b.c", "--cost-centre", "1"]
+    wrong = runner.invoke(app, [*args, "--self-service", "manged"], env={"COLUMNS": "200"})
+    assert wrong.exit_code == 2
+    assert "'manged' is not one of 'self-serve', 'managed'" in " ".join(wrong.output.split())

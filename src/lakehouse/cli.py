@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -22,30 +22,110 @@ if TYPE_CHECKING:
     from lakehouse.contracts.problems import ConfigFileError
 
 # Errors are reported by main() in one paragraph, never as a traceback.
+# Plain click help: value names (--storage DIR), not Typer's Python types (<path>, <bool>).
 app = typer.Typer(
     no_args_is_help=True,
     help="Run the lakehouse platform locally.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-pipeline_app = typer.Typer(no_args_is_help=True, help="Run pipelines with the local engine.")
+pipeline_app = typer.Typer(
+    no_args_is_help=True, help="Run pipelines with the local engine.", rich_markup_mode=None
+)
 app.add_typer(pipeline_app, name="pipeline")
-contracts_app = typer.Typer(no_args_is_help=True, help="Check the domains' data contracts.")
+contracts_app = typer.Typer(
+    no_args_is_help=True, help="Check the domains' data contracts.", rich_markup_mode=None
+)
 app.add_typer(contracts_app, name="contracts")
-bundle_app = typer.Typer(no_args_is_help=True, help="Generate and check the Databricks bundle.")
+bundle_app = typer.Typer(
+    no_args_is_help=True, help="Generate and check the Databricks bundle.", rich_markup_mode=None
+)
 app.add_typer(bundle_app, name="bundle")
-governance_app = typer.Typer(no_args_is_help=True, help="Access rules from classifications.")
+governance_app = typer.Typer(
+    no_args_is_help=True, help="Access rules from classifications.", rich_markup_mode=None
+)
 app.add_typer(governance_app, name="governance")
-domain_app = typer.Typer(no_args_is_help=True, help="Create and list the business domains.")
+domain_app = typer.Typer(
+    no_args_is_help=True, help="Create and list the business domains.", rich_markup_mode=None
+)
 app.add_typer(domain_app, name="domain")
-landing_app = typer.Typer(no_args_is_help=True, help="Account for the landed files.")
+landing_app = typer.Typer(
+    no_args_is_help=True, help="Account for the landed files.", rich_markup_mode=None
+)
 app.add_typer(landing_app, name="landing")
+
+
+def _show_version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        out.print(f"lakehouse {version('lakehouse')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _lakehouse(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Run the lakehouse platform locally."""
+
+
+def plain_value_names(command: Any) -> Any:
+    """``command`` and its subcommands with click's value names in help (``--catalog
+    CATALOG``) where Typer would show Python types (``<str>``), and none for flags."""
+    for param in command.params:
+        if param.param_type_name == "argument":  # its NAME says it: no type after it
+            param.display_type_rich = lambda ctx: None
+            param.metavar = param.metavar or (param.name or "").upper()
+        elif param.metavar is None and param.name and not param.type_descriptor.is_choice:
+            flag = param.type_descriptor.annotation is bool
+            param.metavar = "" if flag else param.name.upper()
+    for subcommand in getattr(command, "commands", {}).values():
+        plain_value_names(subcommand)
+    return command
+
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
+DEFAULT_STORAGE = Path(".lakehouse")  # where the demo keeps everything
 Storage = Annotated[
-    Path, typer.Option("--storage", help="Folder that holds tables, checkpoints and the event log.")
+    Path,
+    typer.Option(
+        "--storage", metavar="DIR", help="Folder that holds tables, checkpoints and the event log."
+    ),
 ]
+
+
+def _print_progress(flow: str, status: str, result: Any) -> None:
+    """A flow's progress, named by its table (and the flow, when it has a name of its own)."""
+    table = getattr(result, "dataset", flow)
+    named = table if flow == table else f"{table} [dim]({escape(flow)})[/dim]"
+    console.print(f"  [dim]{status.lower():>9}[/dim]  {named}", soft_wrap=True, highlight=False)
+
+
+def _sql_hint(storage: Path) -> str:
+    """A query of the demo's gold, runnable as printed from the project folder."""
+    import shutil
+
+    runner = "uv run" if shutil.which("uv") else "python3 -m uv run"
+    where = "" if storage == DEFAULT_STORAGE else f" --storage {storage}"
+    query = "SELECT * FROM dev_gold.sales.daily_revenue"
+    return f'{runner} lakehouse sql{where} "{query}"'
+
+
+def _start_spark() -> None:
+    """Start the local Spark session behind a progress line: it takes seconds, and a silent
+    terminal looks stuck."""
+    from lakehouse.engine import get_spark
+
+    with console.status("starting Spark (local, with Delta Lake)..."):
+        get_spark()
 
 
 def _parse_conf(values: list[str]) -> dict[str, str]:
@@ -61,20 +141,23 @@ def _parse_conf(values: list[str]) -> dict[str, str]:
 @pipeline_app.command("run")
 def pipeline_run(
     paths: Annotated[list[Path], typer.Argument(help="Pipeline .py files or folders.")],
-    storage: Storage,
+    storage: Storage = DEFAULT_STORAGE,
     name: Annotated[
         str | None, typer.Option(help="Pipeline name (default: first path's name).")
     ] = None,
     catalog: Annotated[str, typer.Option(help="Target catalog.")] = "main",
     schema: Annotated[str, typer.Option(help="Target schema.")] = "default",
     conf: Annotated[
-        list[str], typer.Option("--conf", help="Pipeline configuration KEY=VALUE.")
+        list[str], typer.Option("--conf", metavar="KEY=VALUE", help="Pipeline configuration.")
     ] = [],  # noqa: B006
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild every table.")
     ] = False,
     refresh: Annotated[
-        str | None, typer.Option("--refresh", help="Rebuild only these tables (comma-separated).")
+        str | None,
+        typer.Option(
+            "--refresh", metavar="TABLES", help="Rebuild only these tables (comma-separated)."
+        ),
     ] = None,
     continuous: Annotated[
         bool,
@@ -84,7 +167,9 @@ def pipeline_run(
     ] = False,
     run_for: Annotated[
         float | None,
-        typer.Option("--for", min=0, help="With --continuous: stop after SECONDS."),
+        typer.Option(
+            "--for", min=0, metavar="SECONDS", help="With --continuous: stop after SECONDS."
+        ),
     ] = None,
 ) -> None:
     """Run one update of the pipeline made of PATHS."""
@@ -95,10 +180,8 @@ def pipeline_run(
     configuration = _parse_conf(conf)
     selection = [t.strip() for t in refresh.split(",") if t.strip()] if refresh else []
 
-    def on_progress(flow: str, status: str, result: object) -> None:
-        console.print(f"  [dim]{status.lower():>9}[/dim]  {flow}")
-
     console.print(f"[bold]pipeline[/bold] {name or paths[0].name}: starting update")
+    _start_spark()
     try:
         result = run_pipeline(
             paths,
@@ -109,7 +192,7 @@ def pipeline_run(
             configuration=configuration,
             full_refresh=full_refresh,
             refresh=selection,
-            on_progress=on_progress,
+            on_progress=_print_progress,
             continuous=continuous,
             run_for=run_for,
         )
@@ -163,8 +246,9 @@ DEMO_COLUMNS = (
 @app.command("demo")
 def demo_command(
     storage: Annotated[
-        Path, typer.Option("--storage", help="Folder for the demo's data and tables.")
-    ] = Path(".lakehouse"),
+        Path,
+        typer.Option("--storage", metavar="DIR", help="Folder for the demo's data and tables."),
+    ] = DEFAULT_STORAGE,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start from an empty storage folder.")
     ] = False,
@@ -175,20 +259,19 @@ def demo_command(
     from lakehouse.engine import PipelineError
 
     console.print(f"[bold]lakehouse demo[/bold] in {storage}")
+    _start_spark()
     try:
         run = run_demo(
             storage,
             fresh=fresh,
-            on_progress=lambda flow, status, result: console.print(
-                f"  [dim]{status.lower():>9}[/dim]  {flow}"
+            on_progress=_print_progress,
+            on_landed=lambda domain, batch, datasets: console.print(
+                f"{domain}: landed batch {batch}, {sum(len(d.records) for d in datasets)} records"
             ),
         )
     except PipelineError as error:
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
-    for domain, datasets in run.landed.items():
-        records = sum(len(d.records) for d in datasets)
-        console.print(f"{domain}: landed batch {run.batch}, {records} records")
     table = Table(title=f"Demo batch {run.batch}: every domain, layer by layer")
     for column in DEMO_COLUMNS:
         table.add_column(column, justify="left" if column in ("domain", "layer") else "right")
@@ -209,10 +292,7 @@ def demo_command(
     for check in run.conservation:
         _print_verdict(check.holds, check)
     console.print(f"end to end: {run.seconds:.1f}s")
-    console.print(
-        f'query it: lakehouse sql --storage {storage} "SELECT * FROM dev_gold.sales.daily_revenue"',
-        soft_wrap=True,
-    )
+    console.print(f"query it: {_sql_hint(storage)}", soft_wrap=True, highlight=False)
     if not all(check.holds for check in [*run.landing, *run.conservation]):
         raise typer.Exit(1)
 
@@ -220,16 +300,17 @@ def demo_command(
 @app.command("sql")
 def sql_command(
     query: Annotated[str, typer.Argument(help="A Spark SQL query.")],
-    storage: Storage,
-    output_format: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+    storage: Storage = DEFAULT_STORAGE,
+    output_format: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="How to print the rows.")
+    ] = "table",
     catalog: Annotated[str, typer.Option(help="Catalog for unqualified names.")] = "main",
     schema: Annotated[str, typer.Option(help="Schema for unqualified names.")] = "default",
 ) -> None:
     """Query the local catalog under STORAGE."""
     from lakehouse.engine import PipelineError, sql
 
-    if output_format not in ("json", "table"):
-        raise typer.BadParameter("expected json or table", param_hint="--format")
+    _start_spark()
     try:
         frame = _dates_as_text(sql(storage, query, catalog=catalog, schema=schema))
         rows = frame.collect()
@@ -444,7 +525,7 @@ def bundle_changed(
 
 @governance_app.command("grants")
 def governance_grants(
-    storage: Storage,
+    storage: Storage = DEFAULT_STORAGE,
     env: Annotated[str, typer.Option(help="The environment whose layers to grant.")] = "dev",
 ) -> None:
     """Print the table grants the platform's grants job would run over the local catalog:
@@ -464,7 +545,8 @@ def domain_new(
     owner: Annotated[str, typer.Option(help="The data owner's e-mail.")],
     cost_centre: Annotated[str, typer.Option("--cost-centre", help="For the cost tags.")],
     self_service: Annotated[
-        str, typer.Option("--self-service", help="self-serve or managed.")
+        Literal["self-serve", "managed"],
+        typer.Option("--self-service", help="Who deploys the domain's resources."),
     ] = "self-serve",
     root: BundleRoot = Path("."),
 ) -> None:
@@ -474,14 +556,14 @@ def domain_new(
     from lakehouse.bundle.scaffold import ScaffoldError, new_domain
     from lakehouse.contracts.problems import ConfigFileError
 
+    level = SelfService(self_service)  # one of its values: the option's choices
     try:
-        level = SelfService(self_service)
         folder = new_domain(root, name, owner=owner, cost_centre=cost_centre, self_service=level)
     except ConfigFileError as error:  # the registry, or the new entry (a bad owner)
         _print_problems(error)
         console.print("[bold red]error:[/bold red] nothing was created", soft_wrap=True)
         raise typer.Exit(1) from None
-    except (ScaffoldError, ValueError) as error:  # a bad name, or an unknown level
+    except ScaffoldError as error:  # a bad name, or a domain that exists
         console.print(f"[bold red]error:[/bold red] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"created {folder}; targets {name}-dev, {name}-test and {name}-prod added")
@@ -513,7 +595,7 @@ def domain_list(root: BundleRoot = Path(".")) -> None:
 
 @landing_app.command("audit")
 def landing_audit(
-    storage: Storage,
+    storage: Storage = DEFAULT_STORAGE,
     domain: Annotated[
         str | None, typer.Option("--domain", help="Only this domain's datasets.")
     ] = None,
@@ -575,7 +657,7 @@ def main() -> None:
     traceback goes to a file whose path is printed. Which table's values such an error quotes
     is unknown, so every quoted value is masked in both."""
     try:
-        app()
+        plain_value_names(typer.main.get_command(app))(prog_name="lakehouse")
     except KeyboardInterrupt:
         console.print("[bold yellow]canceled[/bold yellow] (Ctrl-C)")
         sys.exit(130)

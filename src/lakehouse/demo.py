@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def run_demo(
     domains_root: Path = DOMAINS,
     spark: SparkSession | None = None,
     on_progress: ProgressCallback | None = None,
+    on_landed: Callable[[str, int, list[LandedDataset]], None] | None = None,
 ) -> DemoRun:
     """Land the next batch of every domain's sample data, run every source system's ingestion
     and every domain's gold pipeline, and summarize.
@@ -76,14 +78,18 @@ def run_demo(
     spark = spark or get_spark()  # started here, so that no pipeline's time includes it
     landing = storage / "landing"
     batch = next_batch(landing)
+    domains = find_domains(domains_root)
     landed: dict[str, list[LandedDataset]] = {}
-    runs = []
-    for domain in find_domains(domains_root):
+    for domain in domains:  # every source delivers first, as before a scheduled run
         landed[domain.name] = land_domain(domain.folder, landing, batch)
-        run = run_domain(
+        if on_landed is not None:
+            on_landed(domain.name, batch, landed[domain.name])
+    runs = [
+        run_domain(
             domain, storage=storage, landing=landing, env=ENV, spark=spark, on_progress=on_progress
         )
-        runs.append(run)
+        for domain in domains
+    ]
     conservation = [
         row_conservation(run.ingestion[c.source_system], c, ENV)
         for run in runs

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -19,7 +20,7 @@ INGESTION_PIPELINE = (
     Path(__file__).resolve().parent / "ingestion" / "pipelines" / "source_system.py"
 )
 
-ProgressCallback = Callable[[str, str, object], None]
+ProgressCallback = Callable[[str, str, Any], None]  # the engine's: (flow, status, FlowResult)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
     assert newline.exit_code == 1 and "expected a lower-case identifier" in newline.output
     assert sorted(p.name for p in (bundle / "domains").iterdir()) == ["finance", "hr", "marketing", "sales"]  # fmt: skip
     level = _new(bundle, "--self-service", "sometimes")
-    assert level.exit_code == 1 and "sometimes" in level.output
+    assert level.exit_code == 2  # a usage error, listing the levels
+    assert "'sometimes' is not one of 'self-serve', 'managed'" in " ".join(level.output.split())
 
 
 def test_a_domain_that_fails_half_way_leaves_nothing_behind(bundle):

@@ -15,6 +15,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 DELTA_VERSION = "4.4.0"
+_SPARK_CONF = Path(__file__).with_name("spark_conf")
 DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
 
 # Delta 4.4 declares transitive dependencies (Hadoop client, Jackson, Parquet, logging) that
@@ -103,6 +104,13 @@ def get_spark(master: str | None = None) -> SparkSession:
         builder = builder.config(
             "spark.driver.extraJavaOptions", os.environ["LAKEHOUSE_DRIVER_JAVA_OPTIONS"]
         )
+    # Spark's startup lines and task traces stay off the terminal (spark_conf/log4j2.properties
+    # says why); Spark puts its configuration folder on the JVM's class path.
+    os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
+    level = os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL")
+    if level:  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL
+        jvm = spark.sparkContext._jvm
+        log4j = jvm.org.apache.logging.log4j  # type: ignore[union-attr]
+        log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(level))
     return spark

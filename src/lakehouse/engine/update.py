@@ -67,7 +67,8 @@ from lakehouse.engine.streaming_append import StreamingAppend
 from lakehouse.engine.table_setup import ensure_table, nullable, sync_properties
 from lakehouse.sql_quoting import quote_identifier
 
-ProgressCallback = Callable[[str, str, "FlowResult | None"], None]
+# (flow, status, what the flow did so far: its target table, rows, ...)
+ProgressCallback = Callable[[str, str, "FlowResult"], None]
 
 
 @dataclass
@@ -474,7 +475,7 @@ class PipelineUpdate:
         result = FlowResult(flow.name, table.name)
         if not quiet:
             log.flow_progress(flow.name, table.name, "STARTING")
-            self.on_progress(flow.name, "STARTING", None)
+            self.on_progress(flow.name, "STARTING", result)
         started = time.perf_counter()
         try:
             with self._flow_spark_conf(flow):
@@ -484,17 +485,17 @@ class PipelineUpdate:
                     self._run_query(flow, table, streaming, result)
         except PipelineError as error:
             log.flow_progress(flow.name, table.name, "FAILED", error=str(error))
-            self.on_progress(flow.name, "FAILED", None)
+            self.on_progress(flow.name, "FAILED", result)
             raise
         except Exception as error:  # Spark's and py4j's errors, reworded for the user
             failure = self._flow_failure(error, flow, table)
             log.flow_progress(flow.name, table.name, "FAILED", error=str(failure))
-            self.on_progress(flow.name, "FAILED", None)
+            self.on_progress(flow.name, "FAILED", result)
             raise failure from error
         result.seconds = time.perf_counter() - started
         if any(s.result is result for s in self.streams):
             log.flow_progress(flow.name, table.name, "RUNNING")
-            self.on_progress(flow.name, "RUNNING", None)
+            self.on_progress(flow.name, "RUNNING", result)
             log.flush()
         elif not (quiet and result.skipped):
             self._log_flow_done(table.name, result)
