@@ -228,3 +228,14 @@ dlt.create_auto_cdc_flow(target="orders", source="raw_orders", keys=["id"], sequ
     workspace.land("1.json", [{"id": 1}])
     with pytest.raises(PipelineError, match="allowOverwrites is supported for append flows"):
         workspace.run()
+
+
+def test_a_schema_version_half_written_by_a_killed_run_is_ignored(workspace):
+    workspace.source(_pipeline())
+    workspace.land("1.json", [{"id": 1}])
+    workspace.run()
+    (versions,) = workspace.storage.glob("pipelines/*/auto_loader/*/_schemas")
+    (versions / ".1.tmp").write_text('{"type": "str')  # killed before its rename
+    workspace.land("2.json", [{"id": 2, "amount": 3}])
+    assert workspace.run().rows_written("raw_orders") == 1
+    assert sorted(p.name for p in versions.iterdir() if not p.name.startswith(".")) == ["0", "1"]

@@ -38,6 +38,7 @@ from pyspark.sql.types import ArrayType, DataType, MapType, StringType, StructFi
 from lakehouse.engine import landed_records
 from lakehouse.engine.errors import ConfigurationError, PipelineError
 from lakehouse.engine.landed_records import RESERVED, file_records, first_line, is_hidden
+from lakehouse.engine.local_files import write_atomically
 
 RESCUED = "_rescued_data"
 _FORMATS = ("json", "csv", "parquet")
@@ -148,7 +149,9 @@ def _source_schema(
     check_new_columns: bool,
 ) -> StructType:
     versions = location / "_schemas"
-    stored = sorted(versions.glob("*"), key=lambda p: int(p.name)) if versions.is_dir() else []
+    # Numbered versions only: a temporary file left by a killed run is not one.
+    numbered = (p for p in versions.glob("*") if p.name.isdigit())
+    stored = sorted(numbered, key=lambda p: int(p.name))
     if stored and not check_new_columns:
         return StructType.fromJson(json.loads(stored[-1].read_text()))
     inferred = _infer(spark, path, file_format, settings)
@@ -176,10 +179,7 @@ def _source_schema(
 
 
 def _save(versions: Path, version: int, schema: StructType) -> None:
-    versions.mkdir(parents=True, exist_ok=True)
-    temporary = versions / f".{version}.tmp"
-    temporary.write_text(schema.json())
-    temporary.replace(versions / str(version))
+    write_atomically(versions / str(version), schema.json())
 
 
 def _infer(

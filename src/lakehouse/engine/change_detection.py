@@ -18,6 +18,8 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
+from lakehouse.engine.local_files import write_atomically
+
 _COMMIT = re.compile(r"^(\d{20})\.json\Z")
 _EXPRESSION_ID = re.compile(r"#\d+L?")
 
@@ -69,7 +71,4 @@ def load_fingerprint(file: Path) -> dict[str, Any] | None:
 
 
 def save_fingerprint(file: Path, fingerprint: dict[str, Any]) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_suffix(".tmp")
-    temporary.write_text(json.dumps(fingerprint, sort_keys=True))
-    temporary.replace(file)  # atomic: a killed run leaves the old fingerprint or the new one
+    write_atomically(file, json.dumps(fingerprint, sort_keys=True))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from lakehouse.engine.local_files import write_atomically
+
 
 @dataclass(frozen=True)
 class SeenFile:
@@ -127,11 +129,11 @@ class RereadLog:
     def begin(self, files: Mapping[str, int]) -> tuple[int, dict[str, int]]:
         """Log a new batch of ``files`` (URI -> modification time) before it is written."""
         batch_id = max(self._ids("offsets"), default=-1) + 1
-        _write_atomically(self.folder / "offsets" / str(batch_id), json.dumps(dict(files)))
+        write_atomically(self.folder / "offsets" / str(batch_id), json.dumps(dict(files)))
         return batch_id, dict(files)
 
     def commit(self, batch_id: int) -> None:
-        _write_atomically(self.folder / "commits" / str(batch_id), "")
+        write_atomically(self.folder / "commits" / str(batch_id), "")
 
     def taken(self) -> Iterable[SeenFile]:
         """Each file of each logged batch, in order, as a taking."""
@@ -139,10 +141,3 @@ class RereadLog:
         for batch_id in self._ids("offsets"):
             for uri, modified in self.files(batch_id).items():
                 yield SeenFile(local_path(uri), int(modified), batch_id, batch_id in committed)
-
-
-def _write_atomically(file: Path, text: str) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_name(f".{file.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(file)

@@ -602,12 +602,7 @@ class PipelineUpdate:
         )
         cdc = self._auto_cdc_writer(flow, table)
         if cdc is None:
-            append = StreamingAppend(
-                self.settings.table_path(table),
-                self.settings.checkpoint(flow),
-                self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
-            )
-            query = writer.foreachBatch(append).start()
+            query = writer.foreachBatch(self._streaming_append(flow, table)).start()
         else:
             query = writer.foreachBatch(cdc).start()
         stream = _RunningStream(self, flow, table, query, result, cdc, output, checks)
@@ -617,6 +612,16 @@ class PipelineUpdate:
             self._read_overwritten(flow, table, reader, result)
         else:
             self.streams.append(stream)
+
+    def _streaming_append(
+        self, flow: Flow, table: AnalyzedDataset, app_suffix: str = ""
+    ) -> StreamingAppend:
+        return StreamingAppend(
+            self.settings.table_path(table),
+            self.settings.checkpoint(flow),
+            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
+            app_suffix,
+        )
 
     def _read_overwritten(
         self, flow: Flow, table: AnalyzedDataset, reader: _FlowReader, result: FlowResult
@@ -647,12 +652,7 @@ class PipelineUpdate:
         }
         frame = apply_expectations(frame, checks[-1], observations[checks[-1].observation])
         output = Observation(_observation_name("output"))
-        append = StreamingAppend(
-            self.settings.table_path(table),
-            checkpoint,
-            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
-            app_suffix=":rereads",
-        )
+        append = self._streaming_append(flow, table, app_suffix=":rereads")
         append(frame.observe(output, F.count(F.lit(1)).alias("rows")), batch_id)
         log.commit(batch_id)
         result.num_output_rows += int(output.get.get("rows") or 0)
