@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCHMARKS, generate_events, median_ratio, timed
 
 from lakehouse.engine import get_spark
-from lakehouse.engine.spark_session import cached_delta_jars
+from lakehouse.engine.local_spark import cached_delta_jars
 
 BIN = Path(sys.executable).parent
 

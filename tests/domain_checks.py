@@ -18,8 +18,8 @@ from lakehouse.contracts.model import Classification
 from lakehouse.domain_run import DomainRun, run_domain
 from lakehouse.domains import Domain
 from lakehouse.engine import run_pipeline, sql
-from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion import row_conservation
 from lakehouse.ingestion.settings import bronze_table, silver_table
 from lakehouse.sample_data import Outcome, Record, SampleRecord, land_domain

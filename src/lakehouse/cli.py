@@ -665,7 +665,7 @@ def main() -> None:
         import tempfile
         import traceback
 
-        from lakehouse.engine.masking import Masking
+        from lakehouse.engine.observability.masking import Masking
 
         masking = Masking("restricted")
         folder = Path(tempfile.gettempdir()) / "lakehouse-errors"

@@ -14,7 +14,7 @@ def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
     first read from ``package``.
 
     Example:
-        >>> __getattr__ = lazy_exports(__name__, {"run_pipeline": "lakehouse.engine.pipeline"})  # doctest: +SKIP
+        >>> __getattr__ = lazy_exports(__name__, {"run_pipeline": "lakehouse.engine.run"})  # doctest: +SKIP
     """
 
     def __getattr__(name: str) -> Any:

@@ -104,12 +104,15 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         # code the deployed pipelines and jobs import, however indirectly
         (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "sales"]),
         (["src/lakehouse/engine/errors.py"], ["finance", "hr", "platform", "sales"]),
-        (["src/lakehouse/engine/graph.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/engine/graph/elements.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/schema_errors.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/domains.py"], ["finance", "hr", "platform", "sales"]),
-        (["src/lakehouse/engine/catalog.py"], ["platform"]),  # the grants job's local reader
+        (
+            ["src/lakehouse/engine/storage/catalog.py"],
+            ["platform"],
+        ),  # the grants job's local reader
         # the local engine alone ships nowhere
-        (["src/lakehouse/engine/update.py", "src/lakehouse/demo.py"], []),
+        (["src/lakehouse/engine/execution/update.py", "src/lakehouse/demo.py"], []),
         (["databricks.yml"], ["finance", "hr", "platform", "sales"]),
         (["uv.lock"], ["finance", "hr", "platform", "sales"]),
     ],

@@ -6,7 +6,7 @@ import pytest
 from deltalake import DeltaTable
 
 from lakehouse.engine import GraphError, PipelineError
-from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF, MAX_PYTHON_BYTES_CONF
+from lakehouse.engine.storage.driver_writes import MAX_BATCH_BYTES_CONF, MAX_PYTHON_BYTES_CONF
 
 
 @pytest.fixture(autouse=True, params=["python", "delta-rs", "spark"])

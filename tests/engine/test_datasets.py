@@ -5,7 +5,7 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
 from tests.conftest import ORDERS
 
 STREAM_ORDERS = """

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from lakehouse.engine.driver_reads import read_delta
+from lakehouse.engine.storage.driver_reads import read_delta
 
 COLUMNS = (
     "id INT NOT NULL COMMENT 'the order', country STRING, amount DECIMAL(10,2), "

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from deltalake import DeltaTable
 
-from lakehouse.engine.driver_writes import MAX_BATCH_BYTES_CONF, MAX_VIEW_ROWS_CONF
+from lakehouse.engine.storage.driver_writes import MAX_BATCH_BYTES_CONF, MAX_VIEW_ROWS_CONF
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 

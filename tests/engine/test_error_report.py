@@ -3,9 +3,9 @@ values masked everywhere."""
 
 from __future__ import annotations
 
-from lakehouse.engine.error_report import error_summary, write_error_log
-from lakehouse.engine.masking import Masking
-from lakehouse.engine.row_errors import row_error_text
+from lakehouse.engine.observability.error_report import error_summary, write_error_log
+from lakehouse.engine.observability.masking import Masking
+from lakehouse.engine.quality.row_errors import row_error_text
 
 
 class _JavaCause:

@@ -6,8 +6,8 @@ import pytest
 from chispa import assert_df_equality
 
 from lakehouse.engine import ExpectationFailed, GraphError
-from lakehouse.engine.expectations import ExpectationCheck, apply_expectations
-from lakehouse.engine.graph import Expectation
+from lakehouse.engine.graph.elements import Expectation
+from lakehouse.engine.quality.expectations import ExpectationCheck, apply_expectations
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 

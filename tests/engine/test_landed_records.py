@@ -19,7 +19,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lakehouse.engine.landed_records import (
+from lakehouse.engine.sources.landed_records import (
     CORRUPT_RECORD,
     FILE_ERROR,
     REPEATED_KEYS,

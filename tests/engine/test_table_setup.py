@@ -9,8 +9,8 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql.types import StructType
 
-from lakehouse.engine.graph import Dataset, DatasetKind, SourceLocation
-from lakehouse.engine.table_setup import ensure_table, sync_properties
+from lakehouse.engine.graph.elements import Dataset, DatasetKind, SourceLocation
+from lakehouse.engine.storage.table_setup import ensure_table, sync_properties
 
 SCHEMA = (
     "id BIGINT NOT NULL COMMENT 'order id', amount DECIMAL(10,2), country STRING, "

@@ -7,11 +7,11 @@ from chispa import assert_df_equality
 
 from lakehouse.engine import ConfigurationError, GraphError
 from lakehouse.engine import api as dlt
-from lakehouse.engine.change_events import sequence_order
-from lakehouse.engine.graph import DatasetKind, Expectation
-from lakehouse.engine.names import TableName, split_identifier
-from lakehouse.engine.pipeline_session import bind_table_references
-from lakehouse.engine.registry import GraphRegistry, registering_into
+from lakehouse.engine.cdc.events import sequence_order
+from lakehouse.engine.graph.elements import DatasetKind, Expectation
+from lakehouse.engine.graph.names import TableName, split_identifier
+from lakehouse.engine.graph.registry import GraphRegistry, registering_into
+from lakehouse.engine.session import bind_table_references
 
 
 @pytest.mark.parametrize(

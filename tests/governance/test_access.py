@@ -14,8 +14,8 @@ from lakehouse.bundle.resources import build_target
 from lakehouse.bundle.targets import layer_catalogs
 from lakehouse.cli import app
 from lakehouse.contracts.model import Classification
-from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.governance.access import (
     EVERYBODY,
     TableAccess,

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from lakehouse.cli import app
 from lakehouse.contracts import load_contract
 from lakehouse.engine import UpdateResult, sql
-from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.driver_reads import read_delta
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.driver_reads import read_delta
 from lakehouse.ingestion import row_conservation
 from lakehouse.ingestion.landing_audit import Fate, audit_landing
 from tests.ingestion.bad_input import CORPUS, LATIN1_LINE, lines, order

@@ -10,8 +10,8 @@ from chispa import assert_df_equality
 from tests.domain_checks import run_gold, seed_table
 
 from lakehouse.engine import sql
-from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
 
 DOMAIN = Path(__file__).resolve().parents[1]
 EMPLOYEES = (

@@ -1,13 +1,24 @@
 """The local pipeline engine: runs Lakeflow / Delta Live Tables pipeline code unchanged on
 open-source Spark + Delta Lake.
 
-    graph.py, registry.py, api.py  definitions: what ``import dlt`` registers
-    loader.py                      runs pipeline source files into a graph
-    analysis.py                    checks and orders the graph before data moves
-    update.py, expectations.py     runs flows into Delta tables, counts data quality
-    event_log.py                   the event log table
-    catalog.py, names.py           where tables live under the storage folder
-    pipeline.py                    the Python API: run_pipeline, sql
+    api.py          what ``import dlt`` / ``from pyspark import pipelines as dp`` give
+    loader.py       runs pipeline source files into a graph
+    session.py      the ``spark`` object pipeline code sees
+    run.py          the Python API: run_pipeline, sql
+    local_spark.py  starts open-source Spark with Delta Lake
+    errors.py       errors users read
+
+    graph/          frozen definitions, table names, the registry decorators fill
+    analysis/       checks and orders the graph before data moves
+    execution/      one update: flows in dependency order, skipped when inputs are unchanged
+    sources/        Auto Loader: landed files found, read and tracked
+    quality/        expectations and the row errors they raise
+    cdc/            AUTO CDC: change events applied as SCD type 1 or 2
+    storage/        the catalog and every Delta read and write
+    observability/  the event log, failure reports, masking of classified values
+
+A row goes: sources/ -> execution/ (with quality/ and cdc/) -> storage/, reported by
+observability/.
 """
 
 from typing import TYPE_CHECKING
@@ -22,8 +33,8 @@ from lakehouse.engine.errors import (
 from lakehouse.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from lakehouse.engine.pipeline import UpdateResult, run_pipeline, sql
-    from lakehouse.engine.spark_session import get_spark
+    from lakehouse.engine.local_spark import get_spark
+    from lakehouse.engine.run import UpdateResult, run_pipeline, sql
 
 # Loaded on first use: code that runs on Databricks (generated ingestion, the grants job)
 # imports only errors, names and the like, and must not need the local engine's dependencies
@@ -31,10 +42,10 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(
     __name__,
     {
-        "UpdateResult": "lakehouse.engine.pipeline",
-        "run_pipeline": "lakehouse.engine.pipeline",
-        "sql": "lakehouse.engine.pipeline",
-        "get_spark": "lakehouse.engine.spark_session",
+        "UpdateResult": "lakehouse.engine.run",
+        "run_pipeline": "lakehouse.engine.run",
+        "sql": "lakehouse.engine.run",
+        "get_spark": "lakehouse.engine.local_spark",
     },
 )
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from lakehouse.engine.errors import GraphError
-from lakehouse.engine.graph import (
+from lakehouse.engine.graph.elements import (
     AutoCdc,
     Dataset,
     DatasetKind,
@@ -28,8 +28,8 @@ from lakehouse.engine.graph import (
     QueryFunction,
     SourceLocation,
 )
-from lakehouse.engine.registry import current_registry
-from lakehouse.engine.source_location import user_code_location
+from lakehouse.engine.graph.registry import current_registry
+from lakehouse.engine.graph.source_location import user_code_location
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -375,7 +375,7 @@ def read(name: str) -> Any:
     Example:
         >>> dlt.read("customers")  # doctest: +SKIP
     """
-    from lakehouse.engine.pipeline_session import current_reader
+    from lakehouse.engine.session import current_reader
 
     return current_reader().read(name, streaming=False, location=user_code_location())
 
@@ -386,7 +386,7 @@ def read_stream(name: str) -> Any:
     Example:
         >>> dlt.read_stream("orders")  # doctest: +SKIP
     """
-    from lakehouse.engine.pipeline_session import current_reader
+    from lakehouse.engine.session import current_reader
 
     return current_reader().read(name, streaming=True, location=user_code_location())
 
@@ -460,7 +460,7 @@ apply_changes = create_auto_cdc_flow
 
 
 def _read_source(source: str, location: SourceLocation, *, streaming: bool) -> Any:
-    from lakehouse.engine.pipeline_session import current_reader
+    from lakehouse.engine.session import current_reader
 
     return current_reader().read(source, streaming=streaming, location=location)
 

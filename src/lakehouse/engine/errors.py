@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lakehouse.engine.graph import SourceLocation
+from lakehouse.engine.graph.elements import SourceLocation
 
 
 class PipelineError(Exception):

@@ -17,9 +17,9 @@ import pyspark
 
 from lakehouse.engine import api
 from lakehouse.engine.errors import ConfigurationError, GraphError, PipelineError
-from lakehouse.engine.graph import PipelineGraph, SourceLocation
-from lakehouse.engine.pipeline_session import PipelineSparkSession
-from lakehouse.engine.registry import GraphRegistry, registering_into
+from lakehouse.engine.graph.elements import PipelineGraph, SourceLocation
+from lakehouse.engine.graph.registry import GraphRegistry, registering_into
+from lakehouse.engine.session import PipelineSparkSession
 
 _API_MODULES = ("dlt", "pyspark.pipelines")
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from lakehouse.bundle.registry import DomainSpec
 from lakehouse.contracts.model import Classification
-from lakehouse.engine.masking import CLASSIFICATION as CLASSIFICATION_PROPERTY
-from lakehouse.engine.masking import COLUMN_CLASSIFICATIONS as COLUMNS_PROPERTY
+from lakehouse.engine.observability.masking import CLASSIFICATION as CLASSIFICATION_PROPERTY
+from lakehouse.engine.observability.masking import COLUMN_CLASSIFICATIONS as COLUMNS_PROPERTY
 from lakehouse.sql_quoting import quote_identifier
 
 EVERYBODY = "account users"

@@ -60,7 +60,7 @@ def local_tables(storage: Path, env: str) -> dict[Table, dict[str, str]]:
         >>> local_tables(Path(".lakehouse"), "dev")[("dev_gold", "hr", "headcount_by_department")]  # doctest: +SKIP
         {'lakehouse.classification': 'general', ...}
     """
-    from lakehouse.engine.catalog import LocalCatalog
+    from lakehouse.engine.storage.catalog import LocalCatalog
 
     catalog = LocalCatalog(storage)
     return {

@@ -31,11 +31,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from lakehouse.contracts import DataContract
-from lakehouse.engine.catalog import LocalCatalog
-from lakehouse.engine.cloud_files_state import SeenFile, cloud_files_state, local_path
-from lakehouse.engine.landed_records import FILE_ERROR, file_records, is_hidden
-from lakehouse.engine.masking import CLASSIFICATION
-from lakehouse.engine.names import TableName
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.observability.masking import CLASSIFICATION
+from lakehouse.engine.sources.cloud_files_state import SeenFile, cloud_files_state, local_path
+from lakehouse.engine.sources.landed_records import FILE_ERROR, file_records, is_hidden
+from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
 from lakehouse.ingestion.settings import bronze_table
 from lakehouse.ingestion.table_metadata import RESCUED

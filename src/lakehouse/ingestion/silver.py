@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Action
-from lakehouse.engine.landed_records import CORRUPT_RECORD, FILE_ERROR, UNDECODABLE_BYTES
+from lakehouse.engine.sources.landed_records import CORRUPT_RECORD, FILE_ERROR, UNDECODABLE_BYTES
 from lakehouse.ingestion.bronze import INGESTED_AT, RECORD_ID, SOURCE_FILE
 from lakehouse.ingestion.settings import IngestionSettings
 from lakehouse.ingestion.table_metadata import RESCUED, column_metadata, contract_properties

@@ -16,7 +16,7 @@ import json
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Classification, Column
-from lakehouse.engine.masking import CLASSIFICATION, COLUMN_CLASSIFICATIONS
+from lakehouse.engine.observability.masking import CLASSIFICATION, COLUMN_CLASSIFICATIONS
 
 RESCUED = "_rescued_data"  # what Auto Loader keeps of a record that the contract does not know
 

@@ -1,0 +1,1 @@
+"""Checks a loaded graph and orders it before any data moves."""

@@ -1,0 +1,80 @@
+"""Runs an AUTO CDC flow: each micro-batch of its source becomes change events that SCD type
+1 (``scd1_merge.py``) or type 2 (``scd2_merge.py``) applies to the target.
+
+State beside the target lives under ``<pipeline state>/auto_cdc/<target>``, shared by every
+AUTO CDC flow into that target; a full refresh of the target removes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+
+from lakehouse.engine.cdc.events import ResolvedAutoCdc, change_events
+from lakehouse.engine.cdc.scd1_merge import scd1_apply
+from lakehouse.engine.cdc.scd2_merge import scd2_apply
+from lakehouse.engine.storage.driver_writes import Placement, delta_rs_writes, estimated_bytes
+
+
+@dataclass
+class AutoCdcWriter:
+    """The ``foreachBatch`` function of one AUTO CDC flow; it sums what each batch did.
+
+    Example:
+        >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users",
+        ...                        max_driver_bytes=128 * 1024 * 1024,
+        ...                        max_python_bytes=1024 * 1024)
+        >>> frame.writeStream.foreachBatch(writer).start()  # doctest: +SKIP
+    """
+
+    cdc: ResolvedAutoCdc
+    target: Path
+    state: Path
+    app_id: str  # state appends carry it, with the batch id
+    max_driver_bytes: int
+    max_python_bytes: int
+    metrics: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        session = batch.sparkSession
+        placement = self.placement(batch)
+        events = change_events(batch, self.cdc)
+        if placement is not Placement.PYTHON:  # Spark reads the events more than once
+            events = events.persist()
+        try:
+            if self.cdc.scd_type == 1:
+                done = scd1_apply(
+                    session,
+                    events,
+                    self.cdc,
+                    self.target,
+                    self.state / "keys",
+                    self.app_id,
+                    batch_id,
+                    placement,
+                )
+            else:
+                done = scd2_apply(
+                    session,
+                    events,
+                    self.cdc,
+                    self.target,
+                    self.state / "events",
+                    self.app_id,
+                    batch_id,
+                    placement,
+                )
+        finally:
+            events.unpersist()
+        for name, value in done.items():
+            self.metrics[name] = self.metrics.get(name, 0) + value
+
+    def placement(self, batch: DataFrame) -> Placement:
+        """Where ``batch`` is computed and written: by its estimated size and the target's
+        protocol (``driver_writes.py``)."""
+        size = estimated_bytes(batch)
+        if size > self.max_driver_bytes or not delta_rs_writes(self.target):
+            return Placement.SPARK
+        return Placement.PYTHON if size <= self.max_python_bytes else Placement.DELTA_RS

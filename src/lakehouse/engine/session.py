@@ -1,0 +1,283 @@
+"""The ``spark`` object pipeline code sees: a real SparkSession whose table reads, SQL and
+configuration go through the pipeline.
+
+``spark.read.table``, ``spark.readStream.table``, ``spark.table``, ``spark.sql`` and
+``dlt.read``/``dlt.read_stream`` all reach the current ``DatasetReader``: while the engine
+analyses the graph it records dependencies; while it runs it returns the stored tables.
+Everything else is the real session.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+import sqlglot
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+from sqlglot import exp
+
+from lakehouse.engine.errors import GraphError
+from lakehouse.engine.graph.elements import SourceLocation
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.graph.source_location import user_code_location
+from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.driver_reads import DEFAULT_MAX_ROWS, read_delta
+
+
+class DatasetReader(Protocol):
+    """Turns a table name read by pipeline code into a DataFrame."""
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame: ...
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        """``spark.readStream.format("cloudFiles")...load(path)`` inside a flow."""
+        ...
+
+
+class CatalogReader:
+    """Reads tables of the local catalog: used outside a flow (module level code, ``lakehouse sql``)."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        catalog: LocalCatalog,
+        default: tuple[str, str],
+        max_driver_rows: int = DEFAULT_MAX_ROWS,
+    ):
+        self.spark = spark
+        self.catalog = catalog
+        self.default = default
+        self.max_driver_rows = max_driver_rows  # see driver_reads.py
+
+    def read(
+        self,
+        name: str,
+        *,
+        streaming: bool,
+        location: SourceLocation | None,
+        options: Mapping[str, str] | None = None,
+    ) -> DataFrame:
+        table = TableName.parse(name, *self.default)
+        if not self.catalog.exists(table):
+            raise GraphError(f"table '{table}' does not exist", location)
+        return read_delta(
+            self.spark,
+            self.catalog.table_path(table),
+            streaming=streaming,
+            options=options,
+            max_driver_rows=self.max_driver_rows,
+        )
+
+    def auto_loader(
+        self,
+        path: str,
+        options: Mapping[str, str],
+        schema: StructType | None,
+        location: SourceLocation | None,
+    ) -> DataFrame:
+        raise GraphError(
+            "Auto Loader (cloudFiles) streams are read inside a flow's query function", location
+        )
+
+
+_reader: ContextVar[DatasetReader | None] = ContextVar("lakehouse_dataset_reader", default=None)
+
+
+def current_reader() -> DatasetReader:
+    reader = _reader.get()
+    if reader is None:
+        raise GraphError("datasets can only be read while the engine runs a pipeline")
+    return reader
+
+
+@contextmanager
+def reading_with(reader: DatasetReader) -> Iterator[None]:
+    token = _reader.set(reader)
+    try:
+        yield
+    finally:
+        _reader.reset(token)
+
+
+class PipelineConf:
+    """``spark.conf`` with the pipeline's configuration values in front of Spark's."""
+
+    def __init__(self, conf: Any, values: Mapping[str, str]) -> None:
+        self._conf = conf
+        self._values = dict(values)
+
+    def get(self, key: str, default: Any = ...) -> Any:
+        if key in self._values:
+            return self._values[key]
+        return self._conf.get(key) if default is ... else self._conf.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self._values[key] = str(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conf, name)
+
+
+class _PipelineReader:
+    """Wraps ``DataFrameReader``/``DataStreamReader``: remembers format and options so that
+    ``.table(name)`` reaches the pipeline, and passes everything else to Spark."""
+
+    def __init__(self, reader: Any, streaming: bool) -> None:
+        self._reader = reader
+        self._streaming = streaming
+        self._options: dict[str, str] = {}
+        self._format: str | None = None
+        self._schema: StructType | str | None = None
+
+    def format(self, source: str) -> _PipelineReader:
+        self._format = source
+        self._reader = self._reader.format(source)
+        return self
+
+    def option(self, key: str, value: Any) -> _PipelineReader:
+        self._options[key] = str(value)
+        self._reader = self._reader.option(key, value)
+        return self
+
+    def options(self, **options: Any) -> _PipelineReader:
+        for key, value in options.items():
+            self.option(key, value)
+        return self
+
+    def schema(self, schema: Any) -> _PipelineReader:
+        self._schema = schema
+        self._reader = self._reader.schema(schema)
+        return self
+
+    def load(self, path: Any = None, *args: Any, **kwargs: Any) -> DataFrame:
+        if self._streaming and (self._format or "").lower() == "cloudfiles":
+            schema = self._schema
+            if isinstance(schema, str):  # parsed only for Auto Loader; Spark parses its own
+                schema = StructType.fromDDL(schema)
+            return current_reader().auto_loader(
+                str(path), self._options, schema, user_code_location()
+            )
+        return self._reader.load(path, *args, **kwargs)
+
+    def table(self, name: str) -> DataFrame:
+        return current_reader().read(
+            name, streaming=self._streaming, location=user_code_location(), options=self._options
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+_view_ids = itertools.count()
+
+
+class PipelineSparkSession:
+    """The ``spark`` global of a pipeline source file.
+
+    Example:
+        >>> spark.conf.get("source_path")  # a value from the pipeline's configuration  # doctest: +SKIP
+        >>> spark.read.table("orders")      # a pipeline dataset or a catalog table  # doctest: +SKIP
+    """
+
+    def __init__(self, spark: SparkSession, configuration: Mapping[str, str]) -> None:
+        self._spark = spark
+        self._conf = PipelineConf(spark.conf, configuration)
+
+    @property
+    def conf(self) -> PipelineConf:
+        return self._conf
+
+    @property
+    def read(self) -> _PipelineReader:
+        return _PipelineReader(self._spark.read, streaming=False)
+
+    @property
+    def readStream(self) -> _PipelineReader:
+        return _PipelineReader(self._spark.readStream, streaming=True)
+
+    def table(self, name: str) -> DataFrame:
+        return self.read.table(name)
+
+    def sql(self, query: str, args: Any = None, **kwargs: Any) -> DataFrame:
+        """Run SQL whose table names resolve like ``spark.read.table``."""
+        return sql_over_tables(
+            self._spark,
+            query,
+            lambda name: current_reader().read(
+                name, streaming=False, location=user_code_location()
+            ),
+            args,
+            **kwargs,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spark, name)
+
+
+def sql_over_tables(
+    spark: SparkSession, query: str, read: Any, *args: Any, **kwargs: Any
+) -> DataFrame:
+    """Run SQL whose table names are resolved by ``read`` (name -> DataFrame).
+
+    Each table becomes a temporary view for the time Spark analyses the query; the analysed
+    plan keeps what it needs, so the views are dropped again and never pile up.
+
+    Example:
+        >>> sql_over_tables(spark, "SELECT count(*) FROM main.sales.orders", reader)  # doctest: +SKIP
+    """
+    views: list[str] = []
+    bound = bind_table_references(query, read, views)
+    try:
+        return spark.sql(bound, *args, **kwargs)
+    finally:
+        for view in views:
+            spark.catalog.dropTempView(view)
+
+
+def bind_table_references(query: str, read: Any, views: list[str] | None = None) -> str:
+    """Replace each table a SQL query reads by a temporary view over ``read(name)``; the
+    names of the views created are appended to ``views``.
+
+    Example:
+        >>> bind_table_references("SELECT * FROM main.sales.orders", reader)  # doctest: +SKIP
+        'SELECT * FROM __lakehouse_0'
+    """
+    try:
+        tree = sqlglot.parse_one(query, read="spark")
+    except sqlglot.errors.ParseError:
+        return query  # let Spark report the syntax error in its own words
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    bound: dict[str, str] = {}
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or not node.name or node.name.lower() in ctes:
+            return node
+        if isinstance(node.this, exp.Anonymous | exp.Func):
+            return node  # table-valued function
+        name = ".".join(f"`{p}`" for p in (node.catalog, node.db, node.name) if p)
+        if name not in bound:
+            view = f"__lakehouse_{next(_view_ids)}"
+            read(name).createOrReplaceTempView(view)
+            bound[name] = view
+            if views is not None:
+                views.append(view)
+        return exp.Table(this=exp.to_identifier(bound[name]), alias=node.args.get("alias"))
+
+    return tree.transform(bind).sql(dialect="spark")

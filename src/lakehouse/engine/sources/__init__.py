@@ -1,0 +1,1 @@
+"""Auto Loader: landed files found, read, tracked and read again when they change."""

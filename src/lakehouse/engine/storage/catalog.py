@@ -1,0 +1,58 @@
+"""The persistent local catalog: every published table is a Delta table at a fixed place
+under the storage folder, ``<storage>/catalog/<catalog>/<schema>/<table>``.
+
+The folder is the metastore: a table exists when its Delta log does, and its schema, comment
+and properties live in that log. Nothing is registered in Spark's session catalog, so one
+Spark session can serve several storage folders (and two catalogs with the same schema and
+table names never collide).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakehouse.engine.graph.names import TableName
+
+
+@dataclass(frozen=True)
+class LocalCatalog:
+    """Tables under one storage folder.
+
+    Example:
+        >>> catalog = LocalCatalog(Path("/tmp/lh"))
+        >>> catalog.table_path(TableName("main", "sales", "orders"))
+        PosixPath('/tmp/lh/catalog/main/sales/orders')
+    """
+
+    storage: Path
+
+    @property
+    def root(self) -> Path:
+        return self.storage / "catalog"
+
+    def table_path(self, name: TableName) -> Path:
+        return self.root / name.catalog / name.schema / name.table
+
+    def properties(self, name: TableName) -> dict[str, str]:
+        """The table's properties, from its Delta log.
+
+        Example:
+            >>> catalog.properties(TableName("dev_gold", "hr", "headcount_by_department"))  # doctest: +SKIP
+            {'lakehouse.classification': 'general'}
+        """
+        import deltalake  # only this reader needs delta-rs
+
+        return dict(deltalake.DeltaTable(str(self.table_path(name))).metadata().configuration)
+
+    def exists(self, name: TableName) -> bool:
+        return (self.table_path(name) / "_delta_log").is_dir()
+
+    def tables(self) -> list[TableName]:
+        """Every table in the catalog, sorted by name."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            TableName(log.parent.parent.parent.name, log.parent.parent.name, log.parent.name)
+            for log in self.root.glob("*/*/*/_delta_log")
+        )

@@ -1,0 +1,87 @@
+"""When a write goes through delta-rs in the driver instead of a Spark job.
+
+Spark's Delta writes cost about a second of fixed planning and job overhead each, whatever
+their size, and a Spark read of a table that changed since its last read rebuilds the table's
+snapshot. For the small writes of incremental and continuous updates (a micro-batch of a few
+files, a gold table of a few rows) that overhead is nearly all the time. So the engine collects
+the rows Spark computed as Arrow and commits them with delta-rs, in milliseconds, when:
+
+- the table's protocol is one delta-rs writes as Spark would (reader 1, writer up to 4: CHECK
+  constraints, generated columns and the change data feed included; not deletion vectors,
+  column mapping, clustering or other table features), and
+- the write is small: a micro-batch whose input Spark estimates at most
+  ``lakehouse.driverWrite.maxBatchBytes`` (default 128 MiB), or a materialized view holding at
+  most ``lakehouse.driverWrite.maxViewRows`` rows (default 100,000). Both are settings of the
+  pipeline's configuration. An AUTO CDC micro-batch of at most
+  ``lakehouse.driverWrite.maxPythonBytes`` (default 1 MiB) is also computed in Python
+  (``Placement``).
+
+Otherwise Spark writes. The commits are the same either way (actions, transaction ids, change
+data feed), so either writer can follow the other.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import deltalake
+from pyspark.sql import DataFrame
+
+from lakehouse.engine.storage.delta_log import delta_version
+
+MAX_BATCH_BYTES_CONF = "lakehouse.driverWrite.maxBatchBytes"
+DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024
+MAX_VIEW_ROWS_CONF = "lakehouse.driverWrite.maxViewRows"
+DEFAULT_MAX_VIEW_ROWS = 100_000
+MAX_PYTHON_BYTES_CONF = "lakehouse.driverWrite.maxPythonBytes"
+# About 70,000 change events read from Parquet, fewer from JSON or CSV: up to there Python
+# computes an AUTO CDC batch faster than Spark's window functions.
+DEFAULT_MAX_PYTHON_BYTES = 1024 * 1024
+_DELTA_RS_MAX_WRITER_VERSION = 4
+
+
+class Placement(Enum):
+    """Where an AUTO CDC micro-batch's rows are computed, and which writer commits them."""
+
+    PYTHON = "computed in Python in the driver, committed by delta-rs"
+    DELTA_RS = "computed by Spark, collected to the driver, committed by delta-rs"
+    SPARK = "computed and committed by Spark"
+
+
+def delta_rs_writes(table: Path) -> bool:
+    """Whether the Delta table at ``table`` exists and delta-rs writes it as Spark would.
+
+    Example:
+        >>> delta_rs_writes(Path("/lh/catalog/main/crm/users"))  # doctest: +SKIP
+        True
+    """
+    if delta_version(table) < 0:  # no table, or a first commit cut short
+        return False
+    protocol = deltalake.DeltaTable(str(table)).protocol()
+    return (
+        protocol.min_reader_version == 1
+        and protocol.min_writer_version <= _DELTA_RS_MAX_WRITER_VERSION
+    )
+
+
+def small_batch(batch: DataFrame, table: Path, max_bytes: int) -> bool:
+    """Whether micro-batch ``batch`` into ``table`` is written in the driver: its input is at
+    most ``max_bytes`` (``estimated_bytes``) and delta-rs writes the table.
+
+    Example:
+        >>> small_batch(batch, Path("/lh/catalog/main/sales/orders"), 128 * 1024 * 1024)  # doctest: +SKIP
+        True
+    """
+    return estimated_bytes(batch) <= max_bytes and delta_rs_writes(table)
+
+
+def estimated_bytes(batch: DataFrame) -> int:
+    """The size of ``batch``'s input as Spark estimates it without running a job: the size of
+    its files, scaled by the columns kept.
+
+    Example:
+        >>> estimated_bytes(batch)  # doctest: +SKIP
+        144485
+    """
+    return int(batch._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())

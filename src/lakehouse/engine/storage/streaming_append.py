@@ -1,0 +1,57 @@
+"""Appends a streaming table's micro-batches, each exactly once: small ones by delta-rs in the
+driver, the others by Spark (``driver_writes.py`` says which).
+
+Both commits carry a transaction id made from the stream's checkpoint id, and the batch id, as
+Spark's Delta sink does, so a micro-batch replayed after a crash is appended once, and a stream
+started over from a new checkpoint is not mistaken for a replay. New columns are added to the
+table, as streaming tables take them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+
+from lakehouse.engine.storage.driver_writes import small_batch
+from lakehouse.engine.storage.state_tables import append_once
+
+
+@dataclass(frozen=True)
+class StreamingAppend:
+    """The ``foreachBatch`` function that appends a streaming flow's micro-batches to its table.
+
+    Example:
+        >>> append = StreamingAppend(Path("/lh/catalog/main/sales/orders"),
+        ...                          Path("/lh/pipelines/p/checkpoints/orders/orders"),
+        ...                          max_driver_bytes=128 * 1024 * 1024)
+        >>> frame.writeStream.foreachBatch(append).start()  # doctest: +SKIP
+    """
+
+    table: Path
+    checkpoint: Path
+    max_driver_bytes: int
+    app_suffix: str = ""  # for batches of the same checkpoint numbered apart from the stream's
+
+    @property
+    def app_id(self) -> str:
+        # Written by Spark when the stream first starts, before its first micro-batch.
+        stream_id = json.loads((self.checkpoint / "metadata").read_text())["id"]
+        return f"lakehouse:{stream_id}{self.app_suffix}"
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        app_id = self.app_id
+        if small_batch(batch, self.table, self.max_driver_bytes):
+            # delta-rs keeps the table's partitioning when none is given.
+            append_once(self.table, batch.toArrow(), app_id, batch_id, schema_mode="merge")
+            return
+        (
+            batch.write.format("delta")
+            .mode("append")
+            .option("mergeSchema", "true")
+            .option("txnAppId", app_id)
+            .option("txnVersion", str(batch_id))
+            .save(str(self.table))
+        )
