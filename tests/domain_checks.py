@@ -15,13 +15,14 @@ from pyspark.sql.types import DataType
 
 from lakehouse.contracts import DataContract
 from lakehouse.contracts.model import Classification
-from lakehouse.domain_run import DomainRun, run_domain
-from lakehouse.domains import Domain
-from lakehouse.engine import run_pipeline, sql
+from lakehouse.domain_run import DomainRun, run_domain, run_spec
+from lakehouse.engine import sql
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion import row_conservation
 from lakehouse.ingestion.settings import bronze_table, silver_table
+from lakehouse.platform.domains import Domain
+from lakehouse.platform.pipelines import domain_pipelines
 from lakehouse.sample_data import Outcome, Record, SampleRecord, land_domain
 
 ENV = "dev"
@@ -59,16 +60,10 @@ def seed_table(
 
 
 def run_gold(domain_folder: Path, storage: Path, spark: SparkSession) -> None:
-    """Run the domain's gold pipeline over whatever silver tables ``storage`` holds."""
-    domain = Domain(domain_folder)
-    run_pipeline(
-        [domain.pipelines],
-        storage=storage,
-        name=f"{domain.name}_gold",
-        catalog=f"{ENV}_gold",
-        schema=domain.name,
-        spark=spark,
-    )
+    """Run the domain's own pipelines, as its bundle YAML declares them, over whatever silver
+    tables ``storage`` holds."""
+    for spec in domain_pipelines(Domain(domain_folder), ENV):
+        run_spec(spec, storage=storage, spark=spark)
 
 
 @dataclass
@@ -161,7 +156,8 @@ class DomainBatches:
                 if found != classified:
                     problems.append(f"{table}: {found}, expected {classified}")
         known = {c.value for c in Classification}
-        for table, kind in (self.runs[-1].gold.datasets if self.runs[-1].gold else {}).items():
+        gold = {t: k for u in self.runs[-1].pipelines.values() for t, k in u.datasets.items()}
+        for table, kind in gold.items():
             classification = catalog.properties(TableName.parse(table, "", "")).get(
                 "lakehouse.classification"
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-DEPLOYED = ["lakehouse.ingestion.pipeline", "lakehouse.governance.table_grants"]
+DEPLOYED = ["lakehouse.ingestion.source_system", "lakehouse.governance.table_grants"]
 
 
 def test_deployed_code_imports_without_the_local_engines_dependencies():

@@ -8,8 +8,8 @@ import re
 from typer.testing import CliRunner
 
 from lakehouse.cli import app
-from lakehouse.domains import find_domains
 from lakehouse.engine import sql
+from lakehouse.platform.domains import find_domains
 
 
 def _summary_rows(output: str) -> dict[tuple[str, str], list[str]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from lakehouse.contracts import load_contract
-from lakehouse.domains import DOMAINS, find_domains
 from lakehouse.engine.errors import ConfigurationError
+from lakehouse.platform.domains import DOMAINS, find_domains
 from lakehouse.sample_data import DatasetSample, Outcome, land_domain, sample_batch
 
 CUSTOMERS = load_contract(DOMAINS / "sales" / "contracts" / "crm_customers.yaml")

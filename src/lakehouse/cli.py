@@ -447,10 +447,10 @@ def bundle_sync_targets(
         typer.Option("--check", help="Only report whether the generated files are out of date."),
     ] = False,
 ) -> None:
-    """Regenerate databricks.yml's targets and .github/CODEOWNERS from platform.yml and
-    domains/*/domain.yml."""
-    from lakehouse.bundle.registry import RegistryError
+    """Regenerate the bundle's targets (resources/targets.yml) and .github/CODEOWNERS from
+    platform.yml and domains/*/domain.yml."""
     from lakehouse.bundle.targets import stale_files, sync_targets
+    from lakehouse.platform.registry import RegistryError
 
     try:
         if check:
@@ -458,7 +458,7 @@ def bundle_sync_targets(
             for file in stale:
                 console.print(f"{file.relative_to(root)}: out of date")
             if not stale:
-                console.print("databricks.yml and .github/CODEOWNERS: up to date")
+                console.print("resources/targets.yml and .github/CODEOWNERS: up to date")
             raise typer.Exit(1 if stale else 0)
         changed = sync_targets(root)
     except RegistryError as error:
@@ -467,7 +467,7 @@ def bundle_sync_targets(
     for file in changed:
         console.print(f"{file.relative_to(root)}: rewritten")
     if not changed:
-        console.print("databricks.yml and .github/CODEOWNERS: already up to date")
+        console.print("resources/targets.yml and .github/CODEOWNERS: already up to date")
 
 
 @bundle_app.command("validate")
@@ -552,9 +552,9 @@ def domain_new(
 ) -> None:
     """Scaffold domains/NAME (registry entry, example contract, gold pipeline, resource,
     sample data, test) and regenerate the targets."""
-    from lakehouse.bundle.registry import SelfService
     from lakehouse.bundle.scaffold import ScaffoldError, new_domain
     from lakehouse.contracts.problems import ConfigFileError
+    from lakehouse.platform.registry import SelfService
 
     level = SelfService(self_service)  # one of its values: the option's choices
     try:
@@ -575,8 +575,8 @@ def domain_new(
 @domain_app.command("list")
 def domain_list(root: BundleRoot = Path(".")) -> None:
     """The domains of the registry: owner, self-service level, source systems and targets."""
-    from lakehouse.bundle.registry import ENVS, RegistryError, load_registry
-    from lakehouse.domains import Domain
+    from lakehouse.platform.domains import Domain
+    from lakehouse.platform.registry import ENVS, RegistryError, load_registry
 
     try:
         _, domains = load_registry(root)
@@ -611,8 +611,8 @@ def landing_audit(
     append the result to <env>_bronze.monitoring.landing_audit, and exit 1 when a file is
     unaccounted for."""
     from lakehouse.contracts.problems import ConfigFileError
-    from lakehouse.domains import find_domains
     from lakehouse.ingestion.landing_audit import Fate, audit_landing, save_audit
+    from lakehouse.platform.domains import find_domains
 
     if not storage.is_dir():
         raise typer.BadParameter(f"{storage}: no such folder", param_hint="--storage")

@@ -16,11 +16,11 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakehouse.domain_run import DomainRun, ProgressCallback, run_domain
-from lakehouse.domains import DOMAINS, find_domains
 from lakehouse.engine import UpdateResult, get_spark, sql
 from lakehouse.ingestion import RowConservation, row_conservation
 from lakehouse.ingestion.landing_audit import DatasetAudit, audit_landing, save_audit
 from lakehouse.ingestion.settings import bronze_table, silver_table
+from lakehouse.platform.domains import DOMAINS, find_domains
 from lakehouse.sample_data import LandedDataset, land_domain
 
 ENV = "dev"
@@ -117,9 +117,10 @@ def _layer_tables(run: DomainRun) -> dict[str, tuple[list[str], list[UpdateResul
         "bronze": ([bronze_table(c, run.env) for c in contracts], ingestion),
         "silver": ([silver_table(c, run.env) for c in contracts], ingestion),
     }
-    if run.gold is not None:
-        tables = [name for name, kind in run.gold.datasets.items() if kind != "view"]
-        layers["gold"] = (tables, [run.gold])
+    if run.pipelines:
+        updates = list(run.pipelines.values())
+        tables = [n for u in updates for n, kind in u.datasets.items() if kind != "view"]
+        layers["gold"] = (tables, updates)
     return layers
 
 

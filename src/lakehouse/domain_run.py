@@ -12,26 +12,52 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from lakehouse.domains import Domain
 from lakehouse.engine import UpdateResult, run_pipeline
-from lakehouse.ingestion import settings as ingestion
-
-INGESTION_PIPELINE = (
-    Path(__file__).resolve().parent / "ingestion" / "pipelines" / "source_system.py"
-)
+from lakehouse.ingestion.pipeline_spec import ingestion_pipeline
+from lakehouse.platform.domains import Domain
+from lakehouse.platform.pipelines import PipelineSpec, domain_pipelines
 
 ProgressCallback = Callable[[str, str, Any], None]  # the engine's: (flow, status, FlowResult)
 
 
 @dataclass(frozen=True)
 class DomainRun:
-    """One update of each of a domain's pipelines: ingestion per source system, then gold."""
+    """One update of each of a domain's pipelines: ingestion per source system, then the
+    domain's own (gold)."""
 
     domain: Domain
     env: str
     ingestion: dict[str, UpdateResult]  # source system -> update
-    gold: UpdateResult | None
+    pipelines: dict[str, UpdateResult]  # the domain's own pipelines, by name
     seconds: float
+
+
+def run_spec(
+    spec: PipelineSpec,
+    *,
+    storage: Path,
+    full_refresh: bool = False,
+    spark: SparkSession | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> UpdateResult:
+    """One triggered update of the pipeline ``spec`` describes, as Databricks would run it.
+
+    Example:
+        >>> (gold,) = domain_pipelines(Domain(Path("domains/sales")), "dev")
+        >>> run_spec(gold, storage=Path(".lakehouse")).rows_written("revenue_by_day")  # doctest: +SKIP
+        12
+    """
+    return run_pipeline(
+        list(spec.sources),
+        storage=storage,
+        name=spec.name,
+        catalog=spec.catalog,
+        schema=spec.schema,
+        configuration=spec.configuration,
+        full_refresh=full_refresh,
+        spark=spark,
+        on_progress=on_progress,
+    )
 
 
 def run_domain(
@@ -52,35 +78,19 @@ def run_domain(
         ...            landing=Path(".lakehouse/landing"))  # doctest: +SKIP
     """
     started = time.perf_counter()
-    updates = {}
-    for source_system in domain.source_systems:
-        updates[source_system] = run_pipeline(
-            [INGESTION_PIPELINE],
-            storage=storage,
-            name=f"{source_system}_ingestion",
-            catalog=f"{env}_bronze",
-            schema=source_system,
-            configuration={
-                ingestion.SOURCE_SYSTEM: source_system,
-                ingestion.CONTRACTS: str(domain.folder / "contracts"),
-                ingestion.LANDING: str(landing),
-                ingestion.ENV: env,
-            },
-            full_refresh=full_refresh,
-            spark=spark,
-            on_progress=on_progress,
+
+    def run(spec: PipelineSpec) -> UpdateResult:
+        return run_spec(
+            spec, storage=storage, full_refresh=full_refresh, spark=spark, on_progress=on_progress
         )
-    gold = None
-    if domain.pipelines.is_dir():
-        gold = run_pipeline(
-            [domain.pipelines],
-            storage=storage,
-            name=f"{domain.name}_gold",
-            catalog=f"{env}_gold",
-            schema=domain.name,
-            configuration={ingestion.ENV: env},
-            full_refresh=full_refresh,
-            spark=spark,
-            on_progress=on_progress,
+
+    contracts, where = str(domain.folder / "contracts"), str(landing)
+    updates = {
+        source_system: run(
+            ingestion_pipeline(domain, source_system, env, contracts=contracts, landing=where)
         )
-    return DomainRun(domain, env, updates, gold, time.perf_counter() - started)
+        for source_system in domain.source_systems
+    }
+    # The domain's own pipelines as its bundle YAML declares them (its gold pipeline).
+    own = {spec.name: run(spec) for spec in domain_pipelines(domain, env)}
+    return DomainRun(domain, env, updates, own, time.perf_counter() - started)

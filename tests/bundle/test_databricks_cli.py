@@ -18,6 +18,7 @@ from lakehouse.bundle.databricks_cli import (
     find_cli,
 )
 from lakehouse.bundle.offline_workspace import OfflineWorkspace
+from lakehouse.bundle.targets import TARGETS_FILE
 from lakehouse.bundle.validate import validate_bundle
 from lakehouse.cli import app
 from tests.bundle.conftest import REPO, edit
@@ -36,7 +37,7 @@ def cli() -> DatabricksCli:
 def test_every_target_validates_strictly_and_plans_with_the_real_cli(cli):
     with OfflineWorkspace() as workspace:
         report = validate_bundle(REPO, plan=True, workspace=workspace)
-    targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
+    targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
     assert report.problems == {} and report.skipped == []
     assert sorted(report.plans) == sorted(targets)
     for name, planned in report.plans.items():

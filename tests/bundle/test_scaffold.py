@@ -27,7 +27,7 @@ def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_
     (contract,) = [load_contract(f) for f in find_contracts([folder / "contracts"])]
     assert (contract.domain, contract.source_system) == ("marketing", "marketing_app")
 
-    # databricks.yml was synced too; the real CLI checks it in test_databricks_cli
+    # the targets were synced too; the real CLI checks it in test_databricks_cli
     report = validate_bundle(bundle, ["marketing-prod"], use_cli=False)
     assert report.problems == {}
     codeowners = (bundle / ".github/CODEOWNERS").read_text()
@@ -40,7 +40,7 @@ def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_
 
     run = run_batches(folder, tmp_path / "run", [0], spark)
     assert run.conservation_problems() == [] and run.quarantine_problems(spark) == []
-    assert run.runs[0].gold.rows_written("daily_events") > 0
+    assert run.runs[0].pipelines["marketing_gold"].rows_written("daily_events") > 0
 
     listed = CliRunner().invoke(app, ["domain", "list", "--root", str(bundle)])
     assert "marketing" in listed.output and "marketing-prod" in listed.output
@@ -69,7 +69,8 @@ def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
 
 def test_a_domain_that_fails_half_way_leaves_nothing_behind(bundle):
     before = {
-        name: (bundle / name).read_text() for name in ("databricks.yml", ".github/CODEOWNERS")
+        name: (bundle / name).read_text()
+        for name in ("resources/targets.yml", ".github/CODEOWNERS")
     }
     failed = CliRunner().invoke(app, [
         "domain", "new", "marketing", "--owner", "not-an-email", "--cost-centre", "CC-130",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import yaml
 from typer.testing import CliRunner
 
-from lakehouse.bundle.registry import RegistryError, load_domain_spec, load_registry
-from lakehouse.bundle.targets import stale_files
+from lakehouse.bundle.targets import BUNDLE_FILE, TARGETS_FILE, stale_files
 from lakehouse.cli import app
+from lakehouse.platform.registry import RegistryError, load_domain_spec, load_registry
 from tests.bundle.conftest import REPO, edit
 
 
-def test_databricks_yml_and_codeowners_are_in_sync_with_the_registry():
+def test_the_generated_targets_and_codeowners_are_in_sync_with_the_registry():
     assert stale_files(REPO) == [], "out of date: run `uv run lakehouse bundle sync-targets`"
 
 
@@ -32,7 +32,7 @@ def test_codeowners_give_each_domain_folder_to_its_team_and_the_rest_to_the_plat
 
 
 def test_every_domain_and_the_platform_get_a_target_per_environment():
-    targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
+    targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
     platform, domains = load_registry(REPO)
     names = [spec.name for spec in [platform, *domains]]
     assert names == ["platform", "finance", "hr", "sales"]
@@ -40,7 +40,7 @@ def test_every_domain_and_the_platform_get_a_target_per_environment():
 
 
 def test_a_domains_dev_is_a_personal_copy_and_every_other_target_a_shared_one():
-    targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
+    targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
     sales = load_domain_spec(REPO / "domains/sales/domain.yml")
     dev = targets["sales-dev"]
     assert dev["mode"] == "development" and "run_as" not in dev
@@ -67,7 +67,7 @@ def test_a_domains_dev_is_a_personal_copy_and_every_other_target_a_shared_one():
 
 
 def test_a_managed_domain_is_changed_by_the_platform_team_and_run_by_its_engineers():
-    targets = yaml.safe_load((REPO / "databricks.yml").read_text())["targets"]
+    targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
     levels = {
         p["group_name"]: p["level"] for p in targets["hr-test"]["permissions"] if "group_name" in p
     }
@@ -85,16 +85,20 @@ def test_a_managed_domain_is_changed_by_the_platform_team_and_run_by_its_enginee
     assert levels["sales-data-engineers"] == "CAN_MANAGE" and "platform-engineers" not in levels
 
 
-def test_sync_targets_rewrites_databricks_yml_after_a_registry_change(bundle):
+def test_sync_targets_rewrites_the_targets_file_after_a_registry_change_and_leaves_databricks_yml(
+    bundle,
+):
     edit(bundle / "domains/hr/domain.yml", "cost_centre: CC-120", "cost_centre: CC-121")
     runner = CliRunner()
     stale = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle), "--check"])
-    assert stale.exit_code == 1 and "databricks.yml: out of date" in stale.output
+    assert stale.exit_code == 1 and "resources/targets.yml: out of date" in stale.output
+    hand_written = (bundle / BUNDLE_FILE).read_text()
     synced = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])
     assert synced.exit_code == 0, synced.output
-    targets = yaml.safe_load((bundle / "databricks.yml").read_text())["targets"]
+    targets = yaml.safe_load((bundle / TARGETS_FILE).read_text())["targets"]
     assert targets["hr-prod"]["presets"]["tags"]["cost_centre"] == "CC-121"
-    assert (bundle / "databricks.yml").read_text().startswith("# The lakehouse bundle")
+    assert (bundle / BUNDLE_FILE).read_text() == hand_written
+    assert "resources/targets.yml" in yaml.safe_load(hand_written)["include"]
     again = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle), "--check"])
     assert again.exit_code == 0
 

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from lakehouse.bundle.guardrails import Guardrails, ResolvedTarget
-from lakehouse.bundle.registry import load_domain_spec
 from lakehouse.bundle.resources import build_target
 from lakehouse.bundle.validate import deprecated_fields, target_rule_problems, validate_bundle
 from lakehouse.cli import app
+from lakehouse.platform.registry import load_domain_spec
 from tests.bundle.conftest import REPO, SHARED_SCHEMA, edit
 
 SALES_GOLD = "domains/sales/resources/sales_gold.pipeline.yml"
@@ -35,7 +35,7 @@ def test_python_resources_are_only_the_selected_domains_generated_ones():
     assert finance.schemas == {}  # the platform's foundation holds test and prod schemas
     ingestion = finance.pipelines["erp_ingestion"][0].as_dict()
     assert ingestion["schema"] == "${var.schema_prefix}erp"
-    assert ingestion["libraries"] == [{"file": {"path": "src/lakehouse/ingestion/pipelines/source_system.py"}}]  # fmt: skip
+    assert ingestion["libraries"] == [{"file": {"path": "src/lakehouse/ingestion/transformations/source_system.py"}}]  # fmt: skip
     assert ingestion["configuration"]["lakehouse.env"] == "prod"
     assert ingestion["configuration"]["lakehouse.schemaPrefix"] == "${var.schema_prefix}"
     assert ingestion["continuous"] is True  # the GL lines are near-real-time
@@ -170,7 +170,7 @@ def test_guardrails_refuse_clusters_overridden_tags_and_untagged_schemas():
                 "pipelines": {
                     "adhoc": {"clusters": [{"label": "default"}], "catalog": "dev_gold", "schema": "dev_first_last_sales"},
                     "crm_ingestion": {"serverless": True, "catalog": "dev_bronze", "schema": "dev_first_last_crm",
-                                      "libraries": [{"file": {"path": "/W/files/src/lakehouse/ingestion/pipelines/source_system.py"}}]},
+                                      "libraries": [{"file": {"path": "/W/files/src/lakehouse/ingestion/transformations/source_system.py"}}]},
                     "sneaky": {"serverless": True, "catalog": "dev_gold", "schema": "sales"},
                 },
                 "jobs": {"sales_refresh": {"tags": {"domain": "hr"}}},

@@ -106,7 +106,7 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         (["src/lakehouse/engine/errors.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/engine/graph/elements.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/schema_errors.py"], ["finance", "hr", "platform", "sales"]),
-        (["src/lakehouse/domains.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/platform/domains.py"], ["finance", "hr", "platform", "sales"]),
         (
             ["src/lakehouse/engine/storage/catalog.py"],
             ["platform"],

@@ -6,7 +6,7 @@ import pytest
 from deltalake import DeltaTable
 
 from lakehouse.engine import GraphError, PipelineError
-from lakehouse.engine.storage.driver_writes import MAX_BATCH_BYTES_CONF, MAX_PYTHON_BYTES_CONF
+from lakehouse.engine.settings import DRIVER_WRITE_MAX_BATCH_BYTES, DRIVER_WRITE_MAX_PYTHON_BYTES
 
 
 @pytest.fixture(autouse=True, params=["python", "delta-rs", "spark"])
@@ -16,8 +16,8 @@ def placement(request, workspace, monkeypatch) -> str:
     delta-rs, all in Spark (as bigger batches are)."""
     limits = {
         "python": {},
-        "delta-rs": {MAX_PYTHON_BYTES_CONF: "0"},
-        "spark": {MAX_BATCH_BYTES_CONF: "0"},
+        "delta-rs": {DRIVER_WRITE_MAX_PYTHON_BYTES: "0"},
+        "spark": {DRIVER_WRITE_MAX_BATCH_BYTES: "0"},
     }[request.param]
     run = workspace.run
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from deltalake import DeltaTable
 
-from lakehouse.engine.storage.driver_writes import MAX_BATCH_BYTES_CONF, MAX_VIEW_ROWS_CONF
+from lakehouse.engine.settings import DRIVER_WRITE_MAX_BATCH_BYTES, DRIVER_WRITE_MAX_VIEW_ROWS
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 
@@ -35,7 +35,7 @@ def _writer_of_last_commit(workspace, name: str = "totals") -> str:
 
 @pytest.mark.parametrize(
     ("configuration", "writer"),
-    [({}, "delta-rs"), ({MAX_BATCH_BYTES_CONF: "0"}, "Spark")],
+    [({}, "delta-rs"), ({DRIVER_WRITE_MAX_BATCH_BYTES: "0"}, "Spark")],
     ids=["small", "over-the-limit"],
 )
 def test_streaming_table_batches_are_appended_once_whichever_writer(
@@ -54,7 +54,7 @@ def test_streaming_table_batches_are_appended_once_whichever_writer(
 
 @pytest.mark.parametrize(
     ("configuration", "writer"),
-    [({}, "delta-rs"), ({MAX_VIEW_ROWS_CONF: "0"}, "Spark")],
+    [({}, "delta-rs"), ({DRIVER_WRITE_MAX_VIEW_ROWS: "0"}, "Spark")],
     ids=["small", "over-the-limit"],
 )
 def test_refresh_writes_the_same_table_whichever_writer(workspace, configuration, writer):

@@ -9,7 +9,6 @@ import deltalake
 import pyarrow as pa
 from typer.testing import CliRunner
 
-from lakehouse.bundle.registry import load_registry
 from lakehouse.bundle.resources import build_target
 from lakehouse.bundle.targets import layer_catalogs
 from lakehouse.cli import app
@@ -23,6 +22,7 @@ from lakehouse.governance.access import (
     table_grant_statements,
 )
 from lakehouse.governance.table_grants import apply_grants
+from lakehouse.platform.registry import load_registry
 from tests.bundle.conftest import REPO
 
 

@@ -17,7 +17,7 @@ from lakehouse.ingestion.landing_audit import Fate, audit_landing
 from lakehouse.ingestion.settings import CONTRACTS, ENV, LANDING, SOURCE_SYSTEM
 
 REPO = Path(__file__).resolve().parents[2]
-PIPELINE = REPO / "src/lakehouse/ingestion/pipelines/source_system.py"
+PIPELINE = REPO / "src/lakehouse/ingestion/transformations/source_system.py"
 CONTRACTS_DIR = REPO / "domains/sales/contracts"
 
 

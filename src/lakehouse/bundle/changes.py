@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from lakehouse.bundle.registry import PLATFORM, PLATFORM_FILE, REGISTRY_FILE, find_domain_specs
 from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, TABLE_GRANTS_FILE
+from lakehouse.platform.registry import PLATFORM, PLATFORM_FILE, REGISTRY_FILE, find_domain_specs
 
 BUILD_INPUTS = ("databricks.yml", "resources/", "pyproject.toml", "uv.lock")
 BUILD_ENTRY = "resources/__init__.py"
@@ -82,8 +82,8 @@ def import_closure(root: Path, entries: list[str]) -> list[str]:
     directly or not, as paths relative to ``root``.
 
     Example:
-        >>> import_closure(Path("."), ["src/lakehouse/ingestion/pipelines/source_system.py"])[:2]  # doctest: +SKIP
-        ['src/lakehouse/ingestion/pipelines/source_system.py', 'src/lakehouse/ingestion/__init__.py']
+        >>> import_closure(Path("."), ["src/lakehouse/ingestion/transformations/source_system.py"])[:2]  # doctest: +SKIP
+        ['src/lakehouse/ingestion/transformations/source_system.py', 'src/lakehouse/ingestion/__init__.py']
     """
     seen: dict[str, None] = {}
     pending = [root / entry for entry in entries]

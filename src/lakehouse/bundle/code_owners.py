@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lakehouse.bundle.registry import REGISTRY_FILE, SelfService, load_registry
+from lakehouse.platform.registry import REGISTRY_FILE, SelfService, load_registry
 
 CODE_OWNERS_FILE = ".github/CODEOWNERS"
 

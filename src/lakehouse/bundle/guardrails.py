@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lakehouse.bundle.registry import ENVS, PLATFORM, DomainSpec
 from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE
-from lakehouse.bundle.targets import BUNDLE_FILE, SCHEMA_PREFIX, tags
+from lakehouse.bundle.targets import BUNDLE_FILE, SCHEMA_PREFIX, TARGETS_FILE, tags
+from lakehouse.platform.registry import ENVS, PLATFORM, DomainSpec
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,9 @@ class ResolvedTarget:
         if best and not self.locations[best][0].startswith("__generated"):
             file, line = self.locations[best]
             return f"{file}:{line or 1}: {dotted}"
-        return dotted if dotted.startswith("resources.") else f"{BUNDLE_FILE}: {dotted}"
+        if dotted.startswith("resources."):
+            return dotted
+        return f"{TARGETS_FILE if dotted.startswith('targets.') else BUNDLE_FILE}: {dotted}"
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return (self.config.get("resources") or {}).get(kind) or {}

@@ -32,7 +32,13 @@ from databricks.bundles.pipelines import Pipeline
 from databricks.bundles.schemas import Schema
 from databricks.bundles.volumes import Volume
 
-from lakehouse.bundle.registry import (
+from lakehouse.bundle.targets import SCHEMA_PREFIX, tags, target_name
+from lakehouse.contracts.problems import ConfigFileError, Problem
+from lakehouse.contracts.yaml_source import YamlSource, field_name
+from lakehouse.governance import access
+from lakehouse.ingestion import pipeline_spec as ingestion
+from lakehouse.platform.domains import Domain
+from lakehouse.platform.registry import (
     ENVS,
     PLATFORM,
     REGISTRY_FILE,
@@ -40,14 +46,8 @@ from lakehouse.bundle.registry import (
     load_domain_spec,
     load_registry,
 )
-from lakehouse.bundle.targets import SCHEMA_PREFIX, tags, target_name
-from lakehouse.contracts.problems import ConfigFileError, Problem
-from lakehouse.contracts.yaml_source import YamlSource, field_name
-from lakehouse.domains import Domain
-from lakehouse.governance import access
-from lakehouse.ingestion import settings as ingestion
 
-INGESTION_PIPELINE_FILE = "src/lakehouse/ingestion/pipelines/source_system.py"
+INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
 TABLE_GRANTS_FILE = "src/lakehouse/governance/table_grants.py"
 PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
 # The serverless environment version the jobs and pipelines run on.
@@ -209,31 +209,30 @@ def foundation(root: Path, env: str) -> TargetResources:
 
 
 def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline:
-    """The serverless pipeline that ingests ``source_system``: the generated pipeline file,
-    with the configuration ``lakehouse.ingestion.settings`` reads. Continuous in test and prod
-    when a contract of the source system is near-real-time; triggered by the refresh job
-    otherwise."""
-    contracts = [c for c in domain.contracts if c.source_system == source_system]
-    near_real_time = any(c.ingestion_mode == "near-real-time" for c in contracts)
+    """The serverless pipeline that ingests ``source_system``, as ``ingestion.pipeline_spec``
+    describes it for both runtimes, with the workspace's paths: the synced contracts and the
+    landing volume."""
+    spec = ingestion.ingestion_pipeline(
+        domain,
+        source_system,
+        env,
+        # Configuration values are not paths to the CLI: this one names the synced copy.
+        contracts=f"${{workspace.file_path}}/domains/{domain.name}/contracts",
+        landing=f"/Volumes/{env}_landing",
+        schema_prefix=PREFIX,
+    )
     return Pipeline.from_dict(
         {
-            "name": f"{source_system}_ingestion",
-            "catalog": f"{env}_bronze",
-            "schema": f"{PREFIX}{source_system}",
+            "name": spec.name,
+            "catalog": spec.catalog,
+            "schema": spec.schema,
             "serverless": True,
             "channel": "CURRENT",
-            "continuous": near_real_time and env != "dev",
+            "continuous": spec.continuous,
             "root_path": "src",
             "libraries": [{"file": {"path": INGESTION_PIPELINE_FILE}}],
             "environment": {"dependencies": RUNTIME_DEPENDENCIES},
-            "configuration": {
-                ingestion.SOURCE_SYSTEM: source_system,
-                # Configuration values are not paths to the CLI: this one names the synced copy.
-                ingestion.CONTRACTS: f"${{workspace.file_path}}/domains/{domain.name}/contracts",
-                ingestion.LANDING: f"/Volumes/{env}_landing",
-                ingestion.ENV: env,
-                ingestion.SCHEMA_PREFIX: PREFIX,
-            },
+            "configuration": dict(spec.configuration),
         }
     )
 

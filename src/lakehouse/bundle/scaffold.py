@@ -12,8 +12,8 @@ import re
 import shutil
 from pathlib import Path
 
-from lakehouse.bundle.registry import SelfService, load_registry
 from lakehouse.bundle.targets import GENERATED_FILES, sync_targets
+from lakehouse.platform.registry import SelfService, load_registry
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
@@ -73,7 +73,7 @@ FILES = {
     "tests/__init__.py": "",
     "domain.yml": """\
 # The {title} domain in the registry: who owns it and where it deploys. After editing, run
-# `uv run lakehouse bundle sync-targets` to regenerate its targets in databricks.yml.
+# `uv run lakehouse bundle sync-targets` to regenerate its targets (resources/targets.yml).
 name: {name}
 description: The {title} domain (replace with what the domain is about).
 owner: {owner}

@@ -7,9 +7,10 @@ write the same tables. Every other target deploys one shared copy in production 
 platform's foundation is shared in dev too), run as the service principal of its environment,
 in that principal's home folder. Every target uploads only the lakehouse package and its own
 domain's folder, names its workspace host as a literal, grants the domain's groups, and tags
-every resource with the domain, environment, cost centre and data owner. ``databricks.yml``
-holds the result below a marker line; ``lakehouse bundle sync-targets`` rewrites it, and
-``.github/CODEOWNERS`` with it.
+every resource with the domain, environment, cost centre and data owner. The result is its own
+file, ``resources/targets.yml``, which ``databricks.yml`` includes, so that ``databricks.yml``
+is only hand-written; ``lakehouse bundle sync-targets`` rewrites it, and ``.github/CODEOWNERS``
+with it.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ from typing import Any
 import yaml
 
 from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
-from lakehouse.bundle.registry import ENVS, DomainSpec, SelfService, load_registry
 from lakehouse.governance import access
+from lakehouse.platform.registry import ENVS, DomainSpec, SelfService, load_registry
 
 BUNDLE_FILE = "databricks.yml"
+TARGETS_FILE = "resources/targets.yml"
 LAYERS = ("landing", "bronze", "silver", "gold")
 # Development schemas are the developer's own, named as development mode names the schemas a
 # bundle creates: dev_<short name>_<schema>.
 SCHEMA_PREFIX = "schema_prefix"
 DEV_SCHEMA_PREFIX = "dev_${workspace.current_user.short_name}_"
-MARKER = (
-    "# Targets below are generated from platform.yml and domains/*/domain.yml by\n"
-    "# `lakehouse bundle sync-targets`: edit those files, then run it. Do not edit by hand.\n"
+HEADER = (
+    "# The bundle's targets, included by databricks.yml. Generated from platform.yml and\n"
+    "# domains/*/domain.yml by `lakehouse bundle sync-targets`: edit those files, then run it.\n"
+    "# Do not edit by hand.\n"
 )
 
 
@@ -133,7 +136,8 @@ def synced_paths(spec: DomainSpec, platform: DomainSpec) -> list[str]:
 
 
 def render_targets(root: Path) -> str:
-    """The generated part of ``databricks.yml``: the marker and the ``targets`` mapping."""
+    """``resources/targets.yml``: a header saying where it comes from, and the ``targets``
+    mapping."""
     platform, domains = load_registry(root)
     # The default is a personal development copy, never a shared deployment.
     default = target_name(domains[0].name, "dev") if domains else None
@@ -143,22 +147,32 @@ def render_targets(root: Path) -> str:
         for env in ENVS
         for name in [target_name(spec.name, env)]
     }
-    return MARKER + yaml.safe_dump({"targets": targets}, sort_keys=False, width=100)
+    return HEADER + yaml.safe_dump({"targets": targets}, sort_keys=False, width=100)
 
 
-def synced_bundle(root: Path) -> str:
-    """``databricks.yml`` as it should be: its hand-written head, then the generated targets."""
-    text = (root / BUNDLE_FILE).read_text()
-    head = text.split(MARKER)[0].rstrip("\n") + "\n\n"
-    return head + render_targets(root)
+def bundle_config(root: Path) -> dict[str, Any]:
+    """``databricks.yml`` with the generated targets it includes, as the CLI merges them.
+
+    Example:
+        >>> sorted(bundle_config(Path(".")))["targets"]  # doctest: +SKIP
+        ['finance-dev', ...]
+    """
+    config = yaml.safe_load((root / BUNDLE_FILE).read_text()) or {}
+    targets_file = root / TARGETS_FILE
+    generated = yaml.safe_load(targets_file.read_text()) if targets_file.is_file() else None
+    config["targets"] = {
+        **(config.get("targets") or {}),
+        **((generated or {}).get("targets") or {}),
+    }
+    return config
 
 
-GENERATED_FILES = (BUNDLE_FILE, CODE_OWNERS_FILE)
+GENERATED_FILES = (TARGETS_FILE, CODE_OWNERS_FILE)
 
 
 def synced_files(root: Path) -> dict[Path, str]:
     """The files generated from the registry (``GENERATED_FILES``), as they should be."""
-    return {root / BUNDLE_FILE: synced_bundle(root), root / CODE_OWNERS_FILE: render_code_owners(root)}  # fmt: skip
+    return {root / TARGETS_FILE: render_targets(root), root / CODE_OWNERS_FILE: render_code_owners(root)}  # fmt: skip
 
 
 def stale_files(root: Path) -> list[Path]:
@@ -171,7 +185,7 @@ def stale_files(root: Path) -> list[Path]:
 
 
 def sync_targets(root: Path) -> list[Path]:
-    """Rewrite the targets of ``root/databricks.yml`` and ``root/.github/CODEOWNERS`` from the
+    """Rewrite ``root/resources/targets.yml`` and ``root/.github/CODEOWNERS`` from the
     registry; the files it changed.
 
     Example:

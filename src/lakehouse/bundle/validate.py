@@ -36,7 +36,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from lakehouse.bundle.databricks_cli import (
@@ -48,14 +47,14 @@ from lakehouse.bundle.databricks_cli import (
 )
 from lakehouse.bundle.guardrails import Guardrails, ResolvedTarget
 from lakehouse.bundle.offline_workspace import OfflineWorkspace
-from lakehouse.bundle.registry import PLATFORM, DomainSpec, RegistryError, load_registry
 from lakehouse.bundle.resources import (
     ResourceFileError,
     domain_resource_file,
     domain_resource_files,
 )
-from lakehouse.bundle.targets import BUNDLE_FILE, stale_files
-from lakehouse.domains import Domain
+from lakehouse.bundle.targets import BUNDLE_FILE, TARGETS_FILE, bundle_config, stale_files
+from lakehouse.platform.domains import Domain
+from lakehouse.platform.registry import PLATFORM, DomainSpec, RegistryError, load_registry
 from lakehouse.schema_errors import schema_errors
 
 SCHEMA_FILE = f"databricks-bundle-schema-cli-v{CLI_VERSION}.json"
@@ -118,10 +117,10 @@ def validate_bundle(
             except ResourceFileError as error:
                 for problem in error.problems:
                     report.add("domains", str(problem))
-    config = yaml.safe_load((root / BUNDLE_FILE).read_text())
-    defined = config.get("targets") or {}
+    config = bundle_config(root)
+    defined = config["targets"]
     for unknown in [t for t in targets if t not in defined]:
-        report.add(BUNDLE_FILE, f"no target '{unknown}'; targets: {', '.join(defined)}")
+        report.add(TARGETS_FILE, f"no target '{unknown}'; targets: {', '.join(defined)}")
     if not report.ok:
         return report  # the targets are built from what is broken
     cli: DatabricksCli | None = None

@@ -34,11 +34,14 @@ class Action(str, Enum):
     FAIL = "fail"  # stops the update
 
 
-class _Frozen(BaseModel):
+class FrozenModel(BaseModel):
+    """A configuration file's model: immutable once loaded, and an unknown field is an error
+    (a misspelt key must not be ignored)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Column(_Frozen):
+class Column(FrozenModel):
     """A column of the dataset; ``spark_type`` is the physical type as Spark DDL."""
 
     name: str
@@ -50,7 +53,7 @@ class Column(_Frozen):
     classification: Classification
 
 
-class QualityRule(_Frozen):
+class QualityRule(FrozenModel):
     """A named row-level rule: ``condition`` is the SQL a valid record satisfies."""
 
     name: str
@@ -60,7 +63,7 @@ class QualityRule(_Frozen):
     description: str | None = None
 
 
-class CdcSettings(_Frozen):
+class CdcSettings(FrozenModel):
     """How the source's records are change events (AUTO CDC in silver)."""
 
     sequence_column: str
@@ -72,7 +75,7 @@ class CdcSettings(_Frozen):
     track_history_except_columns: tuple[str, ...] | None = None
 
 
-class Sla(_Frozen):
+class Sla(FrozenModel):
     """Service levels, in seconds: landing to silver (latency), and age of the newest data
     (freshness)."""
 
@@ -80,7 +83,7 @@ class Sla(_Frozen):
     freshness_seconds: int | None = None
 
 
-class DataContract(_Frozen):
+class DataContract(FrozenModel):
     """A source dataset as its owning domain describes it.
 
     Example:

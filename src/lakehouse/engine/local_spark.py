@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from lakehouse.engine.settings import SparkSettings
+
 DELTA_VERSION = "4.4.0"
 _SPARK_CONF = Path(__file__).with_name("spark_conf")
 DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
@@ -48,9 +50,8 @@ _PROVIDED_BY_PYSPARK = [
 
 
 def jars_cache_dir() -> Path:
-    """Where the Delta jars are cached between runs."""
-    default = Path.home() / ".cache" / "lakehouse" / "ivy"
-    return Path(os.environ.get("LAKEHOUSE_JARS_CACHE", default))
+    """Where the Delta jars are cached between runs (``LAKEHOUSE_JARS_CACHE``)."""
+    return SparkSettings.from_environment().jars_cache
 
 
 def cached_delta_jars() -> list[Path]:
@@ -70,7 +71,8 @@ def get_spark(master: str | None = None) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    master = master or os.environ.get("LAKEHOUSE_SPARK_MASTER", "local[*]")
+    settings = SparkSettings.from_environment()
+    master = master or settings.master
     warehouse = Path(os.environ.get("TMPDIR", "/tmp")) / f"lakehouse-warehouse-{os.getpid()}"
     builder = SparkSession.builder.master(master).appName("lakehouse")
     if master.startswith("local"):  # Python workers use this interpreter and its packages
@@ -82,7 +84,7 @@ def get_spark(master: str | None = None) -> SparkSession:
         builder = (
             builder.config("spark.jars.packages", DELTA_PACKAGE)
             .config("spark.jars.excludes", ",".join(_PROVIDED_BY_PYSPARK))
-            .config("spark.jars.ivy", str(jars_cache_dir()))
+            .config("spark.jars.ivy", str(settings.jars_cache))
         )
     builder = (
         builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
@@ -90,27 +92,26 @@ def get_spark(master: str | None = None) -> SparkSession:
             "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
         )
         .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.driver.memory", os.environ.get("LAKEHOUSE_DRIVER_MEMORY", "4g"))
+        .config("spark.driver.memory", settings.driver_memory)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"))
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.streaming.numRecentProgressUpdates", "100000")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
         .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
     )
-    if "LAKEHOUSE_DRIVER_JAVA_OPTIONS" in os.environ:
-        builder = builder.config(
-            "spark.driver.extraJavaOptions", os.environ["LAKEHOUSE_DRIVER_JAVA_OPTIONS"]
-        )
+    if settings.driver_java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", settings.driver_java_options)
     # Spark's startup lines and task traces stay off the terminal (spark_conf/log4j2.properties
     # says why); Spark puts its configuration folder on the JVM's class path.
     os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
     spark = builder.getOrCreate()
-    level = os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL")
-    if level:  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL
+    if (
+        settings.log_level
+    ):  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL
         jvm = spark.sparkContext._jvm
         log4j = jvm.org.apache.logging.log4j  # type: ignore[union-attr]
-        log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(level))
+        log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(settings.log_level))
     return spark

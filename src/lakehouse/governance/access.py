@@ -18,10 +18,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from lakehouse.bundle.registry import DomainSpec
 from lakehouse.contracts.model import Classification
 from lakehouse.engine.observability.masking import CLASSIFICATION as CLASSIFICATION_PROPERTY
 from lakehouse.engine.observability.masking import COLUMN_CLASSIFICATIONS as COLUMNS_PROPERTY
+from lakehouse.platform.registry import DomainSpec
 from lakehouse.sql_quoting import quote_identifier
 
 EVERYBODY = "account users"

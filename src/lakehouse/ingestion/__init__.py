@@ -7,7 +7,7 @@ from lakehouse.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from lakehouse.ingestion.conservation import RowConservation, row_conservation
-    from lakehouse.ingestion.pipeline import define_source_system
+    from lakehouse.ingestion.source_system import define_source_system
 
 # Loaded on first use: the bundle's resources read the ingestion settings without Spark.
 __getattr__ = lazy_exports(
@@ -15,7 +15,7 @@ __getattr__ = lazy_exports(
     {
         "RowConservation": "lakehouse.ingestion.conservation",
         "row_conservation": "lakehouse.ingestion.conservation",
-        "define_source_system": "lakehouse.ingestion.pipeline",
+        "define_source_system": "lakehouse.ingestion.source_system",
     },
 )
 

@@ -8,8 +8,6 @@ Materialized views are recomputed and overwritten. Views are inlined where they 
 from __future__ import annotations
 
 import itertools
-import os
-import re
 import shutil
 import threading
 import time
@@ -34,8 +32,8 @@ from lakehouse.engine.execution.change_detection import (
     load_fingerprint,
     save_fingerprint,
 )
+from lakehouse.engine.execution.pipeline_settings import PipelineSettings
 from lakehouse.engine.graph.elements import DatasetKind, Flow, SourceLocation
-from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.observability.error_report import error_summary, write_error_log
 from lakehouse.engine.observability.event_log import EventLog
 from lakehouse.engine.observability.masking import Masking
@@ -46,21 +44,12 @@ from lakehouse.engine.quality.expectations import (
     expectation_failure,
     merged_expectations,
 )
-from lakehouse.engine.session import CatalogReader, reading_with
+from lakehouse.engine.session import reading_with
 from lakehouse.engine.sources.auto_loader import auto_loader_stream
 from lakehouse.engine.sources.cloud_files_state import RereadLog, files_taken, local_path
 from lakehouse.engine.sources.overwritten_files import allows_overwrites, changed_files
-from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.delta_log import delta_version, never_written
-from lakehouse.engine.storage.driver_reads import DEFAULT_MAX_ROWS, MAX_ROWS_CONF, read_delta
-from lakehouse.engine.storage.driver_writes import (
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_PYTHON_BYTES,
-    DEFAULT_MAX_VIEW_ROWS,
-    MAX_BATCH_BYTES_CONF,
-    MAX_PYTHON_BYTES_CONF,
-    MAX_VIEW_ROWS_CONF,
-)
+from lakehouse.engine.storage.driver_reads import read_delta
 from lakehouse.engine.storage.small_refresh import overwrite_small_result
 from lakehouse.engine.storage.streaming_append import StreamingAppend
 from lakehouse.engine.storage.table_setup import ensure_table, nullable, sync_properties
@@ -84,83 +73,7 @@ class FlowResult:
     cdc_metrics: dict[str, int] = field(default_factory=dict)  # AUTO CDC: upserted, deleted
 
 
-@dataclass(frozen=True)
-class PipelineSettings:
-    """Where a pipeline's state lives and what it publishes into."""
-
-    name: str
-    storage: Path
-    catalog: str = "main"
-    schema: str = "default"
-    configuration: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def default(self) -> tuple[str, str]:
-        return (self.catalog, self.schema)
-
-    @property
-    def state_dir(self) -> Path:
-        return self.storage / "pipelines" / self.name
-
-    @property
-    def local_catalog(self) -> LocalCatalog:
-        return LocalCatalog(self.storage)
-
-    def table_path(self, dataset: AnalyzedDataset) -> Path:
-        if dataset.dataset.private:
-            return self.state_dir / "private" / dataset.name
-        return self.local_catalog.table_path(TableName.parse(dataset.name, *self.default))
-
-    def checkpoint(self, flow: Flow) -> Path:
-        return self.state_dir / "checkpoints" / flow.target / flow.name
-
-    def auto_loader_state(self, flow: Flow) -> Path:
-        return self.state_dir / "auto_loader" / flow.name
-
-    def auto_cdc_state(self, target: str) -> Path:
-        return self.state_dir / "auto_cdc" / target
-
-    def event_log_path(self) -> Path:
-        return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
-
-    def catalog_reader(self, spark: SparkSession) -> CatalogReader:
-        """Reads of the local catalog's tables; small ones in the driver (``driver_reads.py``)."""
-        max_driver_rows = self.whole_number(MAX_ROWS_CONF, DEFAULT_MAX_ROWS)
-        return CatalogReader(spark, self.local_catalog, self.default, max_driver_rows)
-
-    def whole_number(self, key: str, default: int) -> int:
-        """An engine setting from the pipeline's configuration, such as
-        ``lakehouse.driverWrite.maxBatchBytes``."""
-        value = self.configuration.get(key, str(default))
-        if not value.isdigit():
-            raise ConfigurationError(
-                f"pipeline configuration '{key}': expected a whole number, got {value!r}"
-            )
-        return int(value)
-
-
 _observation_ids = itertools.count()
-
-TRIGGER_INTERVAL_CONF = "pipelines.trigger.interval"
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|minutes?|hours?)\s*\Z")
-_UNIT_SECONDS = {"ms": 0.001, "millisecond": 0.001, "s": 1, "second": 1, "minute": 60, "hour": 3600}
-_UNIT_SECONDS |= {f"{unit}s": seconds for unit, seconds in _UNIT_SECONDS.items() if len(unit) > 2}
-
-
-def interval_seconds(text: str, setting: str) -> float:
-    """Seconds in an interval such as ``"100 milliseconds"`` or ``"5 seconds"``.
-
-    Example:
-        >>> interval_seconds("250 milliseconds", "pipelines.trigger.interval")
-        0.25
-    """
-    match = _INTERVAL.match(text)
-    if match is None:
-        raise ConfigurationError(
-            f"pipeline configuration '{setting}': expected an interval such as "
-            f"'500 milliseconds' or '5 seconds', got {text!r}"
-        )
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def _observation_name(dataset: str) -> str:
@@ -317,7 +230,7 @@ class PipelineUpdate:
         self.full_refresh = full_refresh
         self.on_progress = on_progress or (lambda flow, status, result: None)
         self.catalog_reader = settings.catalog_reader(spark)
-        self.max_parallel = max_parallel or int(os.environ.get("LAKEHOUSE_MAX_PARALLEL_FLOWS", "4"))
+        self.max_parallel = max_parallel or settings.engine.max_parallel_flows
         self.trigger: dict[str, Any] = {"availableNow": True}
         self.streams: list[_RunningStream] = []  # continuous mode: queries left running
 
@@ -373,9 +286,7 @@ class PipelineUpdate:
             >>> update.run_continuously(seconds=60)  # doctest: +SKIP
         """
         stop = stop or threading.Event()
-        configured = self.settings.configuration.get(TRIGGER_INTERVAL_CONF)
-        if configured is not None:
-            interval = interval_seconds(configured, TRIGGER_INTERVAL_CONF)
+        interval = self.settings.engine.trigger_interval or interval
         self.trigger = {"processingTime": f"{int(interval * 1000)} milliseconds"}
         deadline = None if seconds is None else time.monotonic() + seconds
         results: dict[str, FlowResult] = {}
@@ -618,7 +529,7 @@ class PipelineUpdate:
         return StreamingAppend(
             self.settings.table_path(table),
             self.settings.checkpoint(flow),
-            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
+            self.settings.engine.driver_write_max_batch_bytes,
             app_suffix,
         )
 
@@ -673,8 +584,8 @@ class PipelineUpdate:
             self.settings.table_path(table),
             self.settings.auto_cdc_state(table.name),
             self._once_id(flow),
-            self.settings.whole_number(MAX_BATCH_BYTES_CONF, DEFAULT_MAX_BATCH_BYTES),
-            self.settings.whole_number(MAX_PYTHON_BYTES_CONF, DEFAULT_MAX_PYTHON_BYTES),
+            self.settings.engine.driver_write_max_batch_bytes,
+            self.settings.engine.driver_write_max_python_bytes,
         )
 
     def _write_batch(
@@ -717,7 +628,7 @@ class PipelineUpdate:
                 frame,
                 path,
                 list(table.dataset.partition_cols),
-                self.settings.whole_number(MAX_VIEW_ROWS_CONF, DEFAULT_MAX_VIEW_ROWS),
+                self.settings.engine.driver_write_max_view_rows,
             )
             if written is not None:
                 result.num_output_rows = written

@@ -28,10 +28,10 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
+from lakehouse.engine.settings import EngineSettings
 from lakehouse.engine.storage.delta_log import delta_version
 
-MAX_ROWS_CONF = "lakehouse.driverRead.maxRows"
-DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_ROWS = EngineSettings.driver_read_max_rows
 
 
 def read_delta(

@@ -30,14 +30,6 @@ from pyspark.sql import DataFrame
 
 from lakehouse.engine.storage.delta_log import delta_version
 
-MAX_BATCH_BYTES_CONF = "lakehouse.driverWrite.maxBatchBytes"
-DEFAULT_MAX_BATCH_BYTES = 128 * 1024 * 1024
-MAX_VIEW_ROWS_CONF = "lakehouse.driverWrite.maxViewRows"
-DEFAULT_MAX_VIEW_ROWS = 100_000
-MAX_PYTHON_BYTES_CONF = "lakehouse.driverWrite.maxPythonBytes"
-# About 70,000 change events read from Parquet, fewer from JSON or CSV: up to there Python
-# computes an AUTO CDC batch faster than Spark's window functions.
-DEFAULT_MAX_PYTHON_BYTES = 1024 * 1024
 _DELTA_RS_MAX_WRITER_VERSION = 4
 
 

@@ -10,8 +10,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from lakehouse.contracts.model import FrozenModel
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 
@@ -36,11 +37,7 @@ class SelfService(str, Enum):
     SELF_SERVE = "self-serve"  # the domain's engineers
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Groups(_Frozen):
+class Groups(FrozenModel):
     """The account groups of a domain's three roles."""
 
     admins: str
@@ -48,7 +45,7 @@ class Groups(_Frozen):
     readers: str
 
 
-class Workspaces(_Frozen):
+class Workspaces(FrozenModel):
     """A workspace URL per environment: literals, so that no variable decides where a bundle
     deploys."""
 
@@ -66,7 +63,7 @@ class Workspaces(_Frozen):
         return value.rstrip("/")
 
 
-class ServicePrincipals(_Frozen):
+class ServicePrincipals(FrozenModel):
     """The service principal (application id) each shared deployment runs as: test and prod
     for a domain (its dev deployments are personal), and dev too for the platform, whose
     foundation is shared in every environment."""
@@ -89,7 +86,7 @@ class ServicePrincipals(_Frozen):
         return str(principal)
 
 
-class DomainSpec(_Frozen):
+class DomainSpec(FrozenModel):
     """One entry of the registry.
 
     Example:

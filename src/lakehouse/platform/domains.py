@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lakehouse.contracts import DataContract, find_contracts, load_contract
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DOMAINS = REPO_ROOT / "domains"
 
 

@@ -15,7 +15,7 @@ def define_source_system(spark: Any) -> IngestionSettings:
     ``lakehouse.env``); called from the pipeline's source file.
 
     Example:
-        >>> define_source_system(spark)  # in src/lakehouse/ingestion/pipelines/source_system.py  # doctest: +SKIP
+        >>> define_source_system(spark)  # in src/lakehouse/ingestion/transformations/source_system.py  # doctest: +SKIP
     """
     settings = IngestionSettings.from_conf(spark.conf)
     for contract in settings.contracts:

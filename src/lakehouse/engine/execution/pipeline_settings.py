@@ -1,0 +1,69 @@
+"""Where a pipeline's state lives under the storage folder, what it publishes into, and the
+engine settings its configuration gives (``settings.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from lakehouse.engine.analysis.analyzer import AnalyzedDataset
+from lakehouse.engine.graph.elements import Flow
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.session import CatalogReader
+from lakehouse.engine.settings import EngineSettings
+from lakehouse.engine.storage.catalog import LocalCatalog
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Where a pipeline's state lives and what it publishes into."""
+
+    name: str
+    storage: Path
+    catalog: str = "main"
+    schema: str = "default"
+    configuration: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def default(self) -> tuple[str, str]:
+        return (self.catalog, self.schema)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.storage / "pipelines" / self.name
+
+    @property
+    def local_catalog(self) -> LocalCatalog:
+        return LocalCatalog(self.storage)
+
+    def table_path(self, dataset: AnalyzedDataset) -> Path:
+        if dataset.dataset.private:
+            return self.state_dir / "private" / dataset.name
+        return self.local_catalog.table_path(TableName.parse(dataset.name, *self.default))
+
+    def checkpoint(self, flow: Flow) -> Path:
+        return self.state_dir / "checkpoints" / flow.target / flow.name
+
+    def auto_loader_state(self, flow: Flow) -> Path:
+        return self.state_dir / "auto_loader" / flow.name
+
+    def auto_cdc_state(self, target: str) -> Path:
+        return self.state_dir / "auto_cdc" / target
+
+    def event_log_path(self) -> Path:
+        return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
+
+    @cached_property
+    def engine(self) -> EngineSettings:
+        """The engine's settings from ``configuration`` and the environment, parsed once."""
+        return EngineSettings.of(self.configuration)
+
+    def catalog_reader(self, spark: SparkSession) -> CatalogReader:
+        """Reads of the local catalog's tables; small ones in the driver (``driver_reads.py``)."""
+        return CatalogReader(
+            spark, self.local_catalog, self.default, self.engine.driver_read_max_rows
+        )
