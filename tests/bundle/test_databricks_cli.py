@@ -129,7 +129,7 @@ def test_without_the_cli_validate_says_what_it_skipped_and_strict_fails(bundle, 
 def test_the_stand_in_workspace_makes_the_cli_warn_where_a_real_one_would(cli, bundle):
     """Its folders and permissions are a new workspace's: a shared root path is writable by
     all users, and a developer's home folder is theirs, which the bundle must grant."""
-    config = bundle / "databricks.yml"
+    config = bundle / TARGETS_FILE
     principal = "00000000-0000-4000-8000-000000000902"
     edit(config, f"root_path: /Workspace/Users/{principal}/", "root_path: /Workspace/Shared/")
     edit(

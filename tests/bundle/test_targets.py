@@ -59,10 +59,10 @@ def test_a_domains_dev_is_a_personal_copy_and_every_other_target_a_shared_one():
         "domain": "sales", "env": "prod", "cost_centre": sales.cost_centre, "data_owner": sales.owner,
     }  # fmt: skip
     assert prod["variables"] == {"domain": "sales", "env": "prod"}
-    assert prod["sync"] == {"paths": ["src", "domains/sales"]}  # never another domain's files
+    assert prod["sync"] == {"paths": ["../src", "../domains/sales"]}  # never another domain's files
     # The platform's foundation is shared in dev too.
     assert targets["platform-dev"]["mode"] == "production"
-    assert targets["platform-dev"]["sync"] == {"paths": ["src"]}
+    assert targets["platform-dev"]["sync"] == {"paths": ["../src"]}
     assert [name for name, t in targets.items() if t.get("default")] == ["finance-dev"]
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from lakehouse.bundle.guardrails import Guardrails, ResolvedTarget
 from lakehouse.bundle.resources import build_target
+from lakehouse.bundle.targets import TARGETS_FILE
 from lakehouse.bundle.validate import deprecated_fields, target_rule_problems, validate_bundle
 from lakehouse.cli import app
 from lakehouse.platform.registry import load_domain_spec
@@ -92,12 +93,12 @@ def test_offline_what_only_the_cli_schema_knows_is_refused_with_its_place(bundle
     ]
 
 
-def test_a_stale_databricks_yml_or_codeowners_and_a_hand_edited_target_are_reported(bundle):
-    edit(bundle / "databricks.yml", "    mode: production", "    mode: prod")
+def test_a_stale_targets_file_or_codeowners_and_a_hand_edited_target_are_reported(bundle):
+    edit(bundle / TARGETS_FILE, "    mode: production", "    mode: prod")
     (bundle / ".github/CODEOWNERS").write_text("* @someone\n")
     report = validate_bundle(bundle, use_cli=False)
     stale = "out of date with the registry: run `lakehouse bundle sync-targets`"
-    assert report.problems["databricks.yml"] == [stale]
+    assert report.problems[TARGETS_FILE] == [stale]
     assert report.problems[".github/CODEOWNERS"] == [stale]
 
 
