@@ -3,14 +3,12 @@ once; `lakehouse domain list` shows it."""
 
 from __future__ import annotations
 
-import importlib.util
-
 from typer.testing import CliRunner
 
 from lakehouse.bundle.validate import validate_bundle
 from lakehouse.cli import app
 from lakehouse.contracts import find_contracts, load_contract
-from tests.domain_checks import run_batches
+from lakehouse.platform.domains import Domain
 
 
 def _new(bundle, *extra: str):
@@ -20,7 +18,7 @@ def _new(bundle, *extra: str):
     ])  # fmt: skip
 
 
-def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_path):
+def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, lakehouse, pytester):
     created = _new(bundle)
     assert created.exit_code == 0, created.output
     folder = bundle / "domains" / "marketing"
@@ -33,13 +31,12 @@ def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, spark, tmp_
     codeowners = (bundle / ".github/CODEOWNERS").read_text()
     assert "/domains/marketing/ @example-org/marketing-data-engineers\n" in codeowners
 
-    spec = importlib.util.spec_from_file_location("marketing_gold_test", folder / "tests/test_gold.py")  # fmt: skip
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.test_daily_events_counts_events_per_day_and_kind(spark, tmp_path / "gold")
+    # its own test, run by pytest as the domain's team would, with the kit's plugin alone
+    own_test = pytester.runpytest_inprocess(folder / "tests", "--import-mode=importlib")
+    own_test.assert_outcomes(passed=1)
 
-    run = run_batches(folder, tmp_path / "run", [0], spark)
-    assert run.conservation_problems() == [] and run.quarantine_problems(spark) == []
+    run = lakehouse.run_batches(Domain(folder), [0])
+    assert run.conservation_problems() == [] and run.quarantine_problems() == []
     assert run.runs[0].pipelines["marketing_gold"].rows_written("daily_events") > 0
 
     listed = CliRunner().invoke(app, ["domain", "list", "--root", str(bundle)])

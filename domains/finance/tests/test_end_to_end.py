@@ -6,30 +6,26 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
-from tests.domain_checks import DomainBatches, run_batches, scd2_versions
 
-from lakehouse.engine import sql
+from lakehouse.testing import DomainBatches, LocalLakehouse, assert_table_equals, scd2_versions
 
-DOMAIN = Path(__file__).resolve().parents[1]
 ACCOUNT_CLASSES = {"1": "asset", "2": "liability", "3": "equity", "4": "revenue"}
 
 
 @pytest.fixture(scope="module")
-def finance(tmp_path_factory, spark) -> DomainBatches:
-    return run_batches(DOMAIN, tmp_path_factory.mktemp("finance"), [0, 1], spark)
+def finance(tmp_path_factory, spark, domain) -> DomainBatches:
+    return LocalLakehouse(tmp_path_factory.mktemp("finance"), spark).run_batches(domain, [0, 1])
 
 
-def test_bronze_and_silver_follow_each_contract(finance, spark):
-    assert finance.table_problems(spark) == []
+def test_bronze_and_silver_follow_each_contract(finance):
+    assert finance.table_problems() == []
 
 
-def test_every_landed_record_reaches_silver_or_is_quarantined_or_dropped(finance, spark):
+def test_every_landed_record_reaches_silver_or_is_quarantined_or_dropped(finance):
     assert finance.conservation_problems() == []
-    assert finance.quarantine_problems(spark) == []
+    assert finance.quarantine_problems() == []
 
 
 def test_trial_balance_adds_up_every_line_that_reached_silver(finance, spark):
@@ -54,10 +50,8 @@ def test_trial_balance_adds_up_every_line_that_reached_silver(finance, spark):
         "account STRING, account_class STRING, debit DECIMAL(24,2), credit DECIMAL(24,2), "
         "lines BIGINT, balance DECIMAL(25,2)",
     )
-    actual = sql(finance.storage, "SELECT * FROM dev_gold.finance.trial_balance", spark=spark)
-    assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True
-    )
+    actual = finance.lakehouse.table("dev_gold.finance.trial_balance")
+    assert_table_equals(actual, expected)
 
 
 def test_monthly_spend_names_each_cost_centre_as_it_was_when_the_spend_was_posted(finance, spark):
@@ -87,9 +81,5 @@ def test_monthly_spend_names_each_cost_centre_as_it_was_when_the_spend_was_poste
         "month DATE, cost_centre_id STRING, cost_centre_name STRING, department STRING, "
         "spend DECIMAL(25,2), lines BIGINT",
     )
-    actual = sql(
-        finance.storage, "SELECT * FROM dev_gold.finance.monthly_spend_by_cost_centre", spark=spark
-    )
-    assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True
-    )
+    actual = finance.lakehouse.table("dev_gold.finance.monthly_spend_by_cost_centre")
+    assert_table_equals(actual, expected)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-from chispa import assert_df_equality
-from tests.domain_checks import run_gold, seed_table
+from lakehouse.testing import assert_table_equals
 
-from lakehouse.engine import sql
-
-DOMAIN = Path(__file__).resolve().parents[1]
 LINES = (
     "journal_id STRING, line_no INT, posted_on DATE, account STRING, cost_centre_id STRING, "
     "debit DECIMAL(14,2), credit DECIMAL(14,2), description STRING"
@@ -26,8 +21,8 @@ def _line(journal: str, line_no: int, day: date, account: str, cost_centre, debi
     return (journal, line_no, day, account, cost_centre, Decimal(debit), Decimal(credit), None)
 
 
-def _seed(spark, storage: Path) -> None:
-    seed_table(spark, storage, "dev_silver.erp.gl_journal_lines", [
+def _seed(lakehouse) -> None:
+    lakehouse.seed("dev_silver.erp.gl_journal_lines", [
         _line("J1", 1, date(2026, 3, 2), "6100", "CC-110", "100.00", "0"),
         _line("J1", 2, date(2026, 3, 2), "2400", None, "0", "100.00"),
         _line("J2", 1, date(2026, 3, 20), "6200", "CC-110", "40.00", "0"),  # after the rename
@@ -38,7 +33,7 @@ def _seed(spark, storage: Path) -> None:
         _line("J4", 1, date(2026, 4, 3), "6100", "CC-110", "0", "30.00"),  # a refund
         _line("J4", 2, date(2026, 4, 3), "1900", None, "30.00", "0"),
     ], LINES)  # fmt: skip
-    seed_table(spark, storage, "dev_silver.erp.cost_centres", [
+    lakehouse.seed("dev_silver.erp.cost_centres", [
         ("CC-110", "Field sales", "Sales", "kari@x.no", None,
          datetime(2026, 1, 1), datetime(2026, 3, 10, 9)),
         ("CC-110", "Key accounts", "Sales", "kari@x.no", None,
@@ -46,9 +41,9 @@ def _seed(spark, storage: Path) -> None:
     ], COST_CENTRES)  # fmt: skip
 
 
-def test_trial_balance_totals_debits_and_credits_per_account(spark, tmp_path):
-    _seed(spark, tmp_path)
-    run_gold(DOMAIN, tmp_path, spark)
+def test_trial_balance_totals_debits_and_credits_per_account(lakehouse, domain, spark):
+    _seed(lakehouse)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [
             ("1500", "asset", Decimal("70.00"), Decimal("0.00"), 1, Decimal("70.00")),
@@ -62,14 +57,16 @@ def test_trial_balance_totals_debits_and_credits_per_account(spark, tmp_path):
         "account STRING, account_class STRING, debit DECIMAL(24,2), credit DECIMAL(24,2), "
         "lines BIGINT, balance DECIMAL(25,2)",
     )
-    actual = sql(tmp_path, "SELECT * FROM dev_gold.finance.trial_balance", spark=spark)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    actual = lakehouse.table("dev_gold.finance.trial_balance")
+    assert_table_equals(actual, expected)
     assert sum(r["balance"] for r in actual.collect()) == 0  # balanced journals balance
 
 
-def test_monthly_spend_uses_the_cost_centre_name_in_force_on_the_posting_day(spark, tmp_path):
-    _seed(spark, tmp_path)
-    run_gold(DOMAIN, tmp_path, spark)
+def test_monthly_spend_uses_the_cost_centre_name_in_force_on_the_posting_day(
+    lakehouse, domain, spark
+):
+    _seed(lakehouse)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [
             (date(2026, 3, 1), "CC-110", "Field sales", "Sales", Decimal("100.00"), 1),
@@ -80,7 +77,5 @@ def test_monthly_spend_uses_the_cost_centre_name_in_force_on_the_posting_day(spa
         "month DATE, cost_centre_id STRING, cost_centre_name STRING, department STRING, "
         "spend DECIMAL(25,2), lines BIGINT",
     )
-    actual = sql(
-        tmp_path, "SELECT * FROM dev_gold.finance.monthly_spend_by_cost_centre", spark=spark
-    )
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    actual = lakehouse.table("dev_gold.finance.monthly_spend_by_cost_centre")
+    assert_table_equals(actual, expected)

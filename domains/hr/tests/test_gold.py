@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-from chispa import assert_df_equality
-from tests.domain_checks import run_gold, seed_table
+from lakehouse.testing import assert_table_equals
 
-from lakehouse.engine import sql
-from lakehouse.engine.graph.names import TableName
-from lakehouse.engine.storage.catalog import LocalCatalog
-
-DOMAIN = Path(__file__).resolve().parents[1]
 EMPLOYEES = (
     "employee_id BIGINT, full_name STRING, department STRING, job_title STRING, "
     "salary DECIMAL(12,2), hired_on DATE, changed_at TIMESTAMP, __START_AT TIMESTAMP, "
@@ -27,21 +20,19 @@ def _version(employee_id: int, department: str, start: int, end: int | None = No
             datetime(2026, 3, end) if end else None)  # fmt: skip
 
 
-def test_headcount_counts_current_employees_in_their_current_department(spark, tmp_path):
-    seed_table(spark, tmp_path, "dev_silver.hris.employees", [
+def test_headcount_counts_current_employees_in_their_current_department(lakehouse, domain, spark):
+    lakehouse.seed("dev_silver.hris.employees", [
         _version(1, "Sales", 1, 5),
         _version(1, "Finance", 5),  # moved
         _version(2, "Sales", 1),
         _version(3, "Sales", 1, 9),  # left
         _version(4, "HR", 2),
     ], EMPLOYEES)  # fmt: skip
-    run_gold(DOMAIN, tmp_path, spark)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [("Finance", 1), ("Sales", 1), ("HR", 1)], "department STRING, headcount BIGINT"
     )
-    actual = sql(tmp_path, "SELECT * FROM dev_gold.hr.headcount_by_department", spark=spark)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
-    properties = LocalCatalog(tmp_path).properties(
-        TableName("dev_gold", "hr", "headcount_by_department")
-    )
+    actual = lakehouse.table("dev_gold.hr.headcount_by_department")
+    assert_table_equals(actual, expected)
+    properties = lakehouse.properties("dev_gold.hr.headcount_by_department")
     assert properties["lakehouse.classification"] == "general"  # aggregated: others may read it

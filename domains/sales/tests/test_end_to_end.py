@@ -5,29 +5,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
-from tests.domain_checks import DomainBatches, current, run_batches, scd2_versions
 
-from lakehouse.engine import sql
-
-DOMAIN = Path(__file__).resolve().parents[1]
+from lakehouse.testing import (
+    DomainBatches,
+    LocalLakehouse,
+    assert_table_equals,
+    current_versions,
+    scd2_versions,
+)
 
 
 @pytest.fixture(scope="module")
-def sales(tmp_path_factory, spark) -> DomainBatches:
-    return run_batches(DOMAIN, tmp_path_factory.mktemp("sales"), [0, 1], spark)
+def sales(tmp_path_factory, spark, domain) -> DomainBatches:
+    return LocalLakehouse(tmp_path_factory.mktemp("sales"), spark).run_batches(domain, [0, 1])
 
 
-def test_bronze_and_silver_follow_each_contract(sales, spark):
-    assert sales.table_problems(spark) == []
+def test_bronze_and_silver_follow_each_contract(sales):
+    assert sales.table_problems() == []
 
 
-def test_every_landed_record_reaches_silver_or_is_quarantined_or_dropped(sales, spark):
+def test_every_landed_record_reaches_silver_or_is_quarantined_or_dropped(sales):
     assert sales.conservation_problems() == []
-    assert sales.quarantine_problems(spark) == []
+    assert sales.quarantine_problems() == []
 
 
 def test_daily_revenue_adds_up_every_order_that_reached_silver(sales, spark):
@@ -40,10 +41,8 @@ def test_daily_revenue_adds_up_every_order_that_reached_silver(sales, spark):
         [(*key, revenue, orders) for key, (revenue, orders) in totals.items()],
         "order_date DATE, currency STRING, revenue DECIMAL(22,2), orders BIGINT",
     )
-    actual = sql(sales.storage, "SELECT * FROM dev_gold.sales.daily_revenue", spark=spark)
-    assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True
-    )
+    actual = sales.lakehouse.table("dev_gold.sales.daily_revenue")
+    assert_table_equals(actual, expected)
 
 
 def test_customer_360_has_each_current_customer_with_their_orders(sales, spark):
@@ -63,16 +62,14 @@ def test_customer_360_has_each_current_customer_with_their_orders(sales, spark):
                 min(orders[key], default=None),
                 max(orders[key], default=None),
             )
-            for key, version in current(versions).items()
+            for key, version in current_versions(versions).items()
         ],
         "customer_id BIGINT, name STRING, email STRING, country STRING, segment STRING, "
         "customer_since TIMESTAMP, orders BIGINT, first_ordered_at TIMESTAMP, "
         "last_ordered_at TIMESTAMP",
     )
-    actual = sql(sales.storage, "SELECT * FROM dev_gold.sales.customer_360", spark=spark)
-    assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True
-    )
+    actual = sales.lakehouse.table("dev_gold.sales.customer_360")
+    assert_table_equals(actual, expected)
 
 
 def test_each_day_is_taken_incrementally(sales):

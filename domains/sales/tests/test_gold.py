@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-from chispa import assert_df_equality
-from tests.domain_checks import run_gold, seed_table
+from lakehouse.testing import assert_table_equals
 
-from lakehouse.engine import sql
-
-DOMAIN = Path(__file__).resolve().parents[1]
 ORDERS = "order_id STRING, customer_id BIGINT, ordered_at TIMESTAMP, amount DECIMAL(12,2), currency STRING"
 CUSTOMERS = (
     "customer_id BIGINT, name STRING, email STRING, country STRING, segment STRING, "
@@ -23,14 +18,14 @@ def _t(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 3, day, hour)
 
 
-def _seed(spark, storage: Path) -> None:
-    seed_table(spark, storage, "dev_silver.crm.orders", [
+def _seed(lakehouse) -> None:
+    lakehouse.seed("dev_silver.crm.orders", [
         ("A", 1, _t(1, 9), Decimal("10.50"), "EUR"),
         ("B", 2, _t(1, 23), Decimal("4.50"), "EUR"),
         ("C", 1, _t(2, 8), Decimal("7.00"), "USD"),
         ("D", 9, _t(2, 9), Decimal("1.00"), "USD"),  # a customer the CRM deleted
     ], ORDERS)  # fmt: skip
-    seed_table(spark, storage, "dev_silver.crm.customers", [
+    lakehouse.seed("dev_silver.crm.customers", [
         (1, "Ann", "ann@x.no", "NO", "consumer", _t(1), _t(1, 8), _t(2, 8)),
         (1, "Ann", "ann@x.no", "SE", "business", _t(2), _t(2, 8), None),  # moved
         (2, "Bo", "bo@x.no", "DK", "consumer", _t(1), _t(1, 7), None),
@@ -39,9 +34,9 @@ def _seed(spark, storage: Path) -> None:
     ], CUSTOMERS)  # fmt: skip
 
 
-def test_daily_revenue_sums_orders_per_order_day_and_currency(spark, tmp_path):
-    _seed(spark, tmp_path)
-    run_gold(DOMAIN, tmp_path, spark)
+def test_daily_revenue_sums_orders_per_order_day_and_currency(lakehouse, domain, spark):
+    _seed(lakehouse)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [
             (date(2026, 3, 1), "EUR", Decimal("15.00"), 2),
@@ -49,13 +44,13 @@ def test_daily_revenue_sums_orders_per_order_day_and_currency(spark, tmp_path):
         ],
         "order_date DATE, currency STRING, revenue DECIMAL(22,2), orders BIGINT",
     )
-    actual = sql(tmp_path, "SELECT * FROM dev_gold.sales.daily_revenue", spark=spark)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    actual = lakehouse.table("dev_gold.sales.daily_revenue")
+    assert_table_equals(actual, expected)
 
 
-def test_customer_360_shows_current_customers_since_their_first_version(spark, tmp_path):
-    _seed(spark, tmp_path)
-    run_gold(DOMAIN, tmp_path, spark)
+def test_customer_360_shows_current_customers_since_their_first_version(lakehouse, domain, spark):
+    _seed(lakehouse)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [
             (1, "Ann", "ann@x.no", "SE", "business", _t(1, 8), 2, _t(1, 9), _t(2, 8)),
@@ -66,5 +61,5 @@ def test_customer_360_shows_current_customers_since_their_first_version(spark, t
         "customer_since TIMESTAMP, orders BIGINT, first_ordered_at TIMESTAMP, "
         "last_ordered_at TIMESTAMP",
     )
-    actual = sql(tmp_path, "SELECT * FROM dev_gold.sales.customer_360", spark=spark)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    actual = lakehouse.table("dev_gold.sales.customer_360")
+    assert_table_equals(actual, expected)

@@ -2,7 +2,7 @@
 
 It holds a registry entry, one example contract (a source system ``<name>_app`` sending
 ``events``), a gold pipeline over that contract's silver table, its bundle resource, a sample
-data generator and a chispa test of the gold logic. The domain's team then replaces the
+data generator and a test of the gold logic written with ``lakehouse.testing``. The domain's team then replaces the
 example with their own sources, keeping the shape.
 """
 
@@ -235,28 +235,21 @@ SAMPLES = {{
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
-from chispa import assert_df_equality
-
-from lakehouse.engine import sql
-from tests.domain_checks import run_gold, seed_table
-
-DOMAIN = Path(__file__).resolve().parents[1]
+from lakehouse.testing import assert_table_equals
 
 
-def test_daily_events_counts_events_per_day_and_kind(spark, tmp_path):
-    seed_table(spark, tmp_path, "dev_silver.{source_system}.events", [
+def test_daily_events_counts_events_per_day_and_kind(lakehouse, domain, spark):
+    lakehouse.seed("dev_silver.{source_system}.events", [
         ("E1", datetime(2026, 3, 2, 9), "created"),
         ("E2", datetime(2026, 3, 2, 17), "created"),
         ("E3", datetime(2026, 3, 3, 8), "closed"),
     ], "event_id STRING, happened_at TIMESTAMP, kind STRING")  # fmt: skip
-    run_gold(DOMAIN, tmp_path, spark)
+    lakehouse.run_pipelines(domain)
     expected = spark.createDataFrame(
         [(date(2026, 3, 2), "created", 2), (date(2026, 3, 3), "closed", 1)],
         "day DATE, kind STRING, events BIGINT",
     )
-    actual = sql(tmp_path, "SELECT * FROM dev_gold.{name}.daily_events", spark=spark)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert_table_equals(lakehouse.table("dev_gold.{name}.daily_events"), expected)
 ''',
 }
