@@ -1,0 +1,123 @@
+"""``lakehouse pipeline run``: one update of any pipeline's source files with the local engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from lakehouse.cli.options import DEFAULT_STORAGE, Storage
+from lakehouse.cli.terminal import console, fail, out, print_progress, start_spark
+
+if TYPE_CHECKING:
+    from lakehouse.engine import UpdateResult
+
+app = typer.Typer(
+    no_args_is_help=True, help="Run pipelines with the local engine.", rich_markup_mode=None
+)
+
+
+@app.command("run")
+def pipeline_run(
+    paths: Annotated[list[Path], typer.Argument(help="Pipeline .py files or folders.")],
+    storage: Storage = DEFAULT_STORAGE,
+    name: Annotated[
+        str | None, typer.Option(help="Pipeline name (default: first path's name).")
+    ] = None,
+    catalog: Annotated[str, typer.Option(help="Target catalog.")] = "main",
+    schema: Annotated[str, typer.Option(help="Target schema.")] = "default",
+    conf: Annotated[
+        list[str], typer.Option("--conf", metavar="KEY=VALUE", help="Pipeline configuration.")
+    ] = [],  # noqa: B006
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every table.")
+    ] = False,
+    refresh: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh", metavar="TABLES", help="Rebuild only these tables (comma-separated)."
+        ),
+    ] = None,
+    continuous: Annotated[
+        bool,
+        typer.Option(
+            "--continuous", help="Keep streams running and views fresh until Ctrl-C or --for."
+        ),
+    ] = False,
+    run_for: Annotated[
+        float | None,
+        typer.Option(
+            "--for", min=0, metavar="SECONDS", help="With --continuous: stop after SECONDS."
+        ),
+    ] = None,
+) -> None:
+    """Run one update of the pipeline made of PATHS."""
+    from lakehouse.engine import PipelineError, run_pipeline
+
+    if run_for is not None and not continuous:
+        raise typer.BadParameter("--for applies to --continuous updates", param_hint="--for")
+    configuration = _parse_conf(conf)
+    selection = [t.strip() for t in refresh.split(",") if t.strip()] if refresh else []
+
+    console.print(f"[bold]pipeline[/bold] {name or paths[0].name}: starting update")
+    start_spark()
+    try:
+        result = run_pipeline(
+            paths,
+            storage=storage,
+            name=name,
+            catalog=catalog,
+            schema=schema,
+            configuration=configuration,
+            full_refresh=full_refresh,
+            refresh=selection,
+            on_progress=print_progress,
+            continuous=continuous,
+            run_for=run_for,
+        )
+    except PipelineError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        console.print("[bold yellow]canceled[/bold yellow]: the update stopped (Ctrl-C)")
+        raise typer.Exit(130) from None
+    out.print(_summary(result))
+    console.print(f"update {result.update_id} completed in {result.seconds:.1f}s")
+
+
+def _parse_conf(values: list[str]) -> dict[str, str]:
+    conf: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"'{value}': expected KEY=VALUE", param_hint="--conf")
+        conf[key] = val
+    return conf
+
+
+SUMMARY_COLUMNS = (
+    "dataset",
+    "type",
+    "rows written",
+    "expectations passed",
+    "expectations failed",
+    "dropped",
+)
+
+
+def _summary(result: UpdateResult) -> Table:
+    """One row per dataset: its flows' rows written, expectation records and dropped rows."""
+    table = Table(title="Update summary")
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column, justify="left" if column in ("dataset", "type") else "right")
+    by_dataset: dict[str, list[int]] = {}
+    for flow in result.flows:
+        totals = by_dataset.setdefault(flow.dataset, [0, 0, 0, 0])
+        totals[0] += flow.num_output_rows
+        totals[1] += sum(int(e["passed_records"]) for e in flow.expectations)
+        totals[2] += sum(int(e["failed_records"]) for e in flow.expectations)
+        totals[3] += flow.dropped_records
+    for dataset, totals in by_dataset.items():
+        table.add_row(dataset, result.datasets.get(dataset, ""), *(str(t) for t in totals))
+    return table

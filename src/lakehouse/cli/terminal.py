@@ -1,0 +1,51 @@
+"""What the ``lakehouse`` command prints, and where: progress and verdicts on stderr, results
+(tables, JSON, statements) on stdout so that they can be piped."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from lakehouse.contracts.problems import ConfigFileError
+
+console = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` and exit 1: an expected error is one paragraph, no traceback."""
+    console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def print_problems(error: ConfigFileError) -> None:
+    """Every problem of a configuration file, one per line, with its file, line and field."""
+    for problem in error.problems:
+        out.print(str(problem), soft_wrap=True, markup=False, highlight=False)
+
+
+def print_verdict(holds: bool, check: object) -> None:
+    """One conservation line: ``ok`` or ``LOST``, then what was checked."""
+    mark = "[green]ok[/green]" if holds else "[bold red]LOST[/bold red]"
+    console.print(f"  {mark}  {escape(str(check))}", soft_wrap=True, highlight=False)
+
+
+def print_progress(flow: str, status: str, result: Any) -> None:
+    """A flow's progress, named by its table (and the flow, when it has a name of its own)."""
+    table = getattr(result, "dataset", flow)
+    named = table if flow == table else f"{table} [dim]({escape(flow)})[/dim]"
+    console.print(f"  [dim]{status.lower():>9}[/dim]  {named}", soft_wrap=True, highlight=False)
+
+
+def start_spark() -> None:
+    """Start the local Spark session behind a progress line: it takes seconds, and a silent
+    terminal looks stuck."""
+    from lakehouse.engine import get_spark
+
+    with console.status("starting Spark (local, with Delta Lake)..."):
+        get_spark()
