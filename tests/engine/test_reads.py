@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from lakehouse.engine import PipelineError
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 
@@ -137,4 +140,6 @@ def test_sql_leaves_no_temporary_views_behind(workspace, spark):
     workspace.land("a.json", ORDERS)
     workspace.run()
     assert workspace.sql("SELECT count(*) AS n FROM dutch").collect()[0]["n"] == 2
+    with pytest.raises(PipelineError):  # bound to a view before the unknown table fails
+        workspace.sql("SELECT * FROM dutch JOIN no_such_table USING (id)")
     assert not [t for t in spark.catalog.listTables() if t.name.startswith("__lakehouse")]

@@ -3,7 +3,8 @@
 Delta's JVM jars are not on PyPI. Spark's own dependency resolver (``spark.jars.packages``)
 fetches them from Maven Central on first use into a cache folder that survives between runs
 (``$LAKEHOUSE_JARS_CACHE``, default ``~/.cache/lakehouse/ivy``), so a fresh machine needs
-nothing but Python and Java.
+nothing but Python and Java. Processes that start Spark at once (the test suite's workers, two
+terminals) take turns at that first resolution: Ivy's cache is not safe to fill concurrently.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from filelock import FileLock
 from pyspark.sql import SparkSession
 
 from lakehouse.engine.settings import SparkSettings
@@ -61,6 +63,19 @@ def cached_delta_jars() -> list[Path]:
     return sorted(jars.glob("*.jar")) if delta_jar.is_file() else []
 
 
+def _with_jars(builder: SparkSession.Builder, settings: SparkSettings) -> SparkSession.Builder:
+    """``builder`` with Delta's jars: from the cache when a previous run resolved them
+    (without resolution and its console noise), else resolved from Maven Central into it."""
+    cached = cached_delta_jars()
+    if cached:
+        return builder.config("spark.jars", ",".join(str(jar) for jar in cached))
+    return (
+        builder.config("spark.jars.packages", DELTA_PACKAGE)
+        .config("spark.jars.excludes", ",".join(_PROVIDED_BY_PYSPARK))
+        .config("spark.jars.ivy", str(settings.jars_cache))
+    )
+
+
 def get_spark(master: str | None = None) -> SparkSession:
     """Return the process's Spark session with Delta Lake enabled, creating it on first use.
 
@@ -77,15 +92,6 @@ def get_spark(master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.master(master).appName("lakehouse")
     if master.startswith("local"):  # Python workers use this interpreter and its packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    cached = cached_delta_jars()
-    if cached:  # skip dependency resolution (and its console noise) once the jars are here
-        builder = builder.config("spark.jars", ",".join(str(jar) for jar in cached))
-    else:
-        builder = (
-            builder.config("spark.jars.packages", DELTA_PACKAGE)
-            .config("spark.jars.excludes", ",".join(_PROVIDED_BY_PYSPARK))
-            .config("spark.jars.ivy", str(settings.jars_cache))
-        )
     builder = (
         builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config(
@@ -107,7 +113,12 @@ def get_spark(master: str | None = None) -> SparkSession:
     # Spark's startup lines and task traces stay off the terminal (spark_conf/log4j2.properties
     # says why); Spark puts its configuration folder on the JVM's class path.
     os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
-    spark = builder.getOrCreate()
+    if cached_delta_jars():
+        spark = _with_jars(builder, settings).getOrCreate()
+    else:
+        settings.jars_cache.mkdir(parents=True, exist_ok=True)
+        with FileLock(settings.jars_cache / "resolve.lock"):  # the jars may be here by now
+            spark = _with_jars(builder, settings).getOrCreate()
     if (
         settings.log_level
     ):  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL

@@ -243,9 +243,8 @@ def sql_over_tables(
         >>> sql_over_tables(spark, "SELECT count(*) FROM main.sales.orders", reader)  # doctest: +SKIP
     """
     views: list[str] = []
-    bound = bind_table_references(query, read, views)
-    try:
-        return spark.sql(bound, *args, **kwargs)
+    try:  # a table that cannot be read drops the views bound before it, too
+        return spark.sql(bind_table_references(query, read, views), *args, **kwargs)
     finally:
         for view in views:
             spark.catalog.dropTempView(view)
