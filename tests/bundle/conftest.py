@@ -1,5 +1,6 @@
 """A copy of the repository's bundle per test, to break on purpose: the bundle files, the
-lakehouse package (which the targets sync) and the environment the CLI builds with."""
+lakehouse package (which the targets sync, and the bundle builds into a wheel with ./dev) and
+the environment the CLI builds with."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repository (the copy has no ../shared of its own)."""
     root = tmp_path / "bundle"
     root.mkdir()
-    for name in ("databricks.yml", "platform.yml", ".gitignore", ".github/CODEOWNERS"):
+    for name in ("databricks.yml", "platform.yml", ".gitignore", ".github/CODEOWNERS",
+                 "dev", "pyproject.toml", "README.md"):  # fmt: skip
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
     for name in ("resources", "src"):

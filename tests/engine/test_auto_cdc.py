@@ -8,12 +8,22 @@ from deltalake import DeltaTable
 from lakehouse.engine import GraphError, PipelineError
 from lakehouse.engine.settings import DRIVER_WRITE_MAX_BATCH_BYTES, DRIVER_WRITE_MAX_PYTHON_BYTES
 
+PLACEMENTS = ("python", "delta-rs", "spark")
 
-@pytest.fixture(autouse=True, params=["python", "delta-rs", "spark"])
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test runs once per placement of a micro-batch: computed in Python and written by
+    delta-rs (the default for small ones), computed by Spark and written by delta-rs, all in
+    Spark (as bigger batches are). ``@pytest.mark.placements(...)`` narrows that for a test
+    whose subject does not depend on where the batch is applied."""
+    marker = metafunc.definition.get_closest_marker("placements")
+    placements = marker.args if marker else PLACEMENTS
+    metafunc.parametrize("placement", placements, indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def placement(request, workspace, monkeypatch) -> str:
-    """Every test runs three times, once per placement of a micro-batch: computed in Python
-    and written by delta-rs (the default for small ones), computed by Spark and written by
-    delta-rs, all in Spark (as bigger batches are)."""
+    """Runs the test's updates with its micro-batches applied where ``request.param`` says."""
     limits = {
         "python": {},
         "delta-rs": {DRIVER_WRITE_MAX_PYTHON_BYTES: "0"},
@@ -149,17 +159,15 @@ def _assert_documented_results(workspace) -> None:
     )
 
 
-@pytest.mark.parametrize("code", [USERS_WITH_DLT, USERS_WITH_DP], ids=["dlt", "dp"])
-def test_documented_users_example_in_one_run(workspace, code):
-    workspace.source(code)
+def test_documented_users_example_in_one_run(workspace):
+    workspace.source(USERS_WITH_DLT)
     workspace.land("events.json", USER_EVENTS)
     workspace.run()
     _assert_documented_results(workspace)
 
 
-@pytest.mark.parametrize("code", [USERS_WITH_DLT, USERS_WITH_DP], ids=["dlt", "dp"])
-def test_documented_users_example_split_across_two_runs(workspace, code):
-    workspace.source(code)
+def test_documented_users_example_split_across_two_runs(workspace):
+    workspace.source(USERS_WITH_DLT)
     workspace.land("1.json", USER_EVENTS[:6])
     first = workspace.run()
     assert first.rows_written("users_scd1") == 3  # 124, 125 (at 6), 126; 123 deleted
@@ -168,6 +176,17 @@ def test_documented_users_example_split_across_two_runs(workspace, code):
     _assert_documented_results(workspace)
 
 
+@pytest.mark.placements("python")  # the spelling is read before any batch is applied
+def test_the_pyspark_pipelines_spelling_gives_the_documented_results(workspace):
+    workspace.source(USERS_WITH_DP)
+    workspace.land("1.json", USER_EVENTS[:6])
+    workspace.run()
+    workspace.land("2.json", USER_EVENTS[6:])
+    workspace.run()
+    _assert_documented_results(workspace)
+
+
+@pytest.mark.placements("python", "delta-rs")  # the placements that would use delta-rs
 def test_targets_with_table_features_delta_rs_does_not_write_are_merged_by_spark(workspace):
     deletion_vectors = "{'delta.enableDeletionVectors': 'true'}"
     workspace.source(
@@ -479,6 +498,7 @@ def test_identical_duplicate_events_count_once(workspace):
         ({"stored_as_scd_type": "3"}, "must be 1 or 2"),
     ],
 )
+@pytest.mark.placements("python")  # refused when the graph is built, before any batch
 def test_bad_auto_cdc_declarations_are_graph_errors_at_the_call(workspace, options, message):
     path = workspace.source(_cdc_pipeline(PEOPLE, _apply(**options)))
     with pytest.raises(GraphError, match=message) as error:

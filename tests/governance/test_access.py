@@ -141,6 +141,8 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     assert not any(group.startswith(("hr-", "finance-")) for group in grants)
     volume = foundation.volumes["prod_landing_crm_customers"][0].as_dict()
     assert (volume["catalog_name"], volume["schema_name"], volume["name"]) == ("prod_landing", "crm", "customers")  # fmt: skip
-    task = foundation.jobs["platform_table_grants"][0].as_dict()["tasks"][0]
-    assert task["spark_python_task"]["parameters"] == ["--env", "prod"]
+    job = foundation.jobs["platform_table_grants"][0].as_dict()
+    task = job["tasks"][0]["python_wheel_task"]
+    assert (task["package_name"], task["parameters"]) == ("lakehouse", ["--env", "prod"])
+    assert job["environments"][0]["spec"]["dependencies"] == ["dist/*.whl"]
     assert foundation.pipelines == {}

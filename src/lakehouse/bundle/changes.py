@@ -6,7 +6,8 @@ the workflows validate, plan and deploy only those.
 - A domain's targets ship ``domains/<domain>/`` and the code its pipelines run: the
   generated ingestion pipeline (when the domain has contracts) and the domain's pipeline
   files, each with its import closure within the repository.
-- The platform's targets ship the grants job and its import closure; their foundation
+- The platform's targets ship the grants job (the module of its wheel entry point, as
+  ``pyproject.toml`` names it) and its import closure; their foundation
   (schemas, volumes) is built from ``platform.yml`` and every domain's registry entry and
   contracts.
 
@@ -19,11 +20,17 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, TABLE_GRANTS_FILE
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the same parser, from PyPI
+    import tomli as tomllib
+
+from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, TABLE_GRANTS_ENTRY_POINT
 from lakehouse.platform.registry import PLATFORM, PLATFORM_FILE, REGISTRY_FILE, find_domain_specs
 
 BUILD_INPUTS = ("databricks.yml", "resources/", "pyproject.toml", "uv.lock")
@@ -61,7 +68,7 @@ def shipped_files(root: Path) -> dict[str, list[str]]:
             PLATFORM_FILE,
             *(f"domains/{spec.parent.name}/{REGISTRY_FILE}" for spec in specs),
             *(f"domains/{spec.parent.name}/contracts/" for spec in specs),
-            *import_closure(root, [TABLE_GRANTS_FILE]),
+            *import_closure(root, _entry_point_files(root, TABLE_GRANTS_ENTRY_POINT)),
         ]
     }
     for spec in specs:
@@ -71,6 +78,12 @@ def shipped_files(root: Path) -> dict[str, list[str]]:
             entries.append(INGESTION_PIPELINE_FILE)
         shipped[folder.name] = [*build, f"domains/{folder.name}/", *import_closure(root, entries)]
     return shipped
+
+
+def _entry_point_files(root: Path, script: str) -> list[str]:
+    """The files that running the wheel's entry point ``script`` imports first."""
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    return _module_files(root, scripts[script].partition(":")[0])
 
 
 def _matches(file: str, shipped: list[str]) -> bool:

@@ -48,13 +48,14 @@ from lakehouse.platform.registry import (
 )
 
 INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
-TABLE_GRANTS_FILE = "src/lakehouse/governance/table_grants.py"
+# The project's wheel, built by the bundle's `lakehouse` artifact (databricks.yml) and uploaded
+# by the CLI: deployed jobs and pipelines import lakehouse, and get its dependencies
+# (pyproject.toml's, listed once), from it rather than from the synced sources.
+PROJECT_WHEEL = "dist/*.whl"
+TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
 PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
 # The serverless environment version the jobs and pipelines run on.
 ENVIRONMENT_VERSION = "2"
-# The packages the lakehouse code (from the bundle's synced src/) needs beyond the serverless
-# runtime.
-RUNTIME_DEPENDENCIES = ["open-data-contract-standard>=3.2", "jsonschema>=4.23", "sqlglot>=25"]
 DOMAIN_RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pipelines": Pipeline.from_dict,
     "jobs": Job.from_dict,
@@ -152,7 +153,7 @@ def foundation(root: Path, env: str) -> TargetResources:
     databricks.yml, as the pinned databricks-bundles cannot declare catalogs): a bronze, silver and
     landing schema per source system and a gold schema per domain, granted to the owning
     domain's roles; a landing volume per dataset; and the daily job that grants each table as
-    its classification says (``governance/table_grants.py``)."""
+    its classification says (``governance/table_grants.py``, from the project's wheel)."""
     platform, specs = load_registry(root)
     here = Location(file=str(Path(__file__).resolve()))
     schemas: dict[str, tuple[Schema, Location]] = {}
@@ -195,14 +196,15 @@ def foundation(root: Path, env: str) -> TargetResources:
         "tasks": [{
             "task_key": "table_grants",
             "environment_key": "default",
-            "spark_python_task": {
-                "python_file": TABLE_GRANTS_FILE,
+            "python_wheel_task": {
+                "package_name": "lakehouse",
+                "entry_point": TABLE_GRANTS_ENTRY_POINT,
                 "parameters": ["--env", env],
             },
         }],
         "environments": [{
             "environment_key": "default",
-            "spec": {"environment_version": ENVIRONMENT_VERSION, "dependencies": RUNTIME_DEPENDENCIES},
+            "spec": {"environment_version": ENVIRONMENT_VERSION, "dependencies": [PROJECT_WHEEL]},
         }],
     })  # fmt: skip
     return TargetResources({}, {"platform_table_grants": (grants, here)}, schemas, volumes)
@@ -229,9 +231,11 @@ def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline
             "serverless": True,
             "channel": "CURRENT",
             "continuous": spec.continuous,
-            "root_path": "src",
+            # The source file's folder, as in the bundle templates: lakehouse itself is imported
+            # from the wheel, not from the synced src/.
+            "root_path": INGESTION_PIPELINE_FILE.rpartition("/")[0],
             "libraries": [{"file": {"path": INGESTION_PIPELINE_FILE}}],
-            "environment": {"dependencies": RUNTIME_DEPENDENCIES},
+            "environment": {"dependencies": [PROJECT_WHEEL]},
             "configuration": dict(spec.configuration),
         }
     )

@@ -5,8 +5,8 @@ The job applies them table by table and goes on past a failure: a table whose pr
 cannot be read counts as unclassified (its grant is revoked), and no REVOKE is skipped because
 something before it failed. It exits non-zero at the end, listing what failed.
 
-On Databricks the job runs this file (``spark_python_task``, ``--env <env>``) over Unity
-Catalog; locally ``lakehouse governance grants --storage DIR`` prints what it would run over a
+On Databricks the job runs the project's wheel (``python_wheel_task``, entry point
+``lakehouse-table-grants --env <env>``) over Unity Catalog; locally ``lakehouse governance grants --storage DIR`` prints what it would run over a
 local catalog.
 """
 
@@ -18,9 +18,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if __name__ == "__main__":  # run as the job's file: the bundle's synced src/ is the package root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lakehouse.governance.access import (
     Table,
@@ -116,7 +113,3 @@ def main(argv: list[str] | None = None) -> None:
         for failure in failures:
             print(f"  {failure.statement}: {failure.error}")
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
