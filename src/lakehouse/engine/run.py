@@ -122,7 +122,8 @@ def run_pipeline(
                 settings,
                 analyzed,
                 event_log,
-                full_refresh=selection if refresh else full_refresh,
+                full_refresh=full_refresh,
+                full_refresh_selection=selection,
                 on_progress=on_progress,
             )
             flows = update.run_continuously(run_for, stop=stop) if continuous else update.run()

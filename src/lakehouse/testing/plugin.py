@@ -21,13 +21,26 @@ if TYPE_CHECKING:
 DOMAIN_FILE = "domain.yml"
 
 
+# Test tables hold a handful of rows: compiling each query to Java (whole-stage codegen) and
+# re-planning it at run time (adaptive execution) cost more than they save, about a sixth of
+# a domain's end-to-end test. Results are the same either way.
+TEST_SESSION_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
+
+
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
     """One local Spark session with Delta Lake for the whole test process: starting one costs
-    seconds, so every test shares it."""
+    seconds, so every test shares it. It is set for tiny tables (``TEST_SESSION_CONF``)."""
     from lakehouse.engine import get_spark
 
-    return get_spark("local[2]")
+    session = get_spark("local[2]")
+    for key, value in TEST_SESSION_CONF.items():
+        session.conf.set(key, value)
+    return session
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 from pyspark.errors import AnalysisException
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, MapType, StructField, StructType
 
@@ -24,6 +24,7 @@ from lakehouse.engine.errors import ChangeEventRejected, GraphError, landed_in
 from lakehouse.engine.graph.elements import AutoCdc
 from lakehouse.engine.observability.masking import Masking
 from lakehouse.engine.quality.row_errors import any_of, row_error, row_error_text, stop_at_row
+from lakehouse.engine.storage.driver_writes import Placement
 
 SEQUENCE = "__seq"
 DELETE = "__delete"
@@ -148,6 +149,26 @@ def _expression_type(source: DataFrame, expression: Any, argument: str, where: s
     except Exception as error:  # a parse or analysis error, reworded with the argument
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise GraphError(f"{where}: {argument} {expression!r} is not valid: {first_line}") from None
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """One micro-batch of change events (``change_events``'s columns) and where to apply it.
+    ``app_id`` and ``batch_id`` name the batch in the state tables' appends, which makes a
+    replayed batch's append a no-op.
+
+    Example:
+        >>> ChangeBatch(change_events(batch, cdc), batch_id, "lakehouse:crm:users", Placement.PYTHON)  # doctest: +SKIP
+    """
+
+    events: DataFrame
+    batch_id: int
+    app_id: str
+    placement: Placement
+
+    @property
+    def session(self) -> SparkSession:
+        return self.events.sparkSession
 
 
 def change_events(batch: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:

@@ -26,6 +26,7 @@ from lakehouse.engine.cdc.events import (
     DIFFERENT_COPIES,
     SEQUENCE,
     TRUNCATE,
+    ChangeBatch,
     ResolvedAutoCdc,
     reject,
     sequence_order,
@@ -50,31 +51,26 @@ TRUNCATED_AT = "__truncated_at"
 
 
 def scd1_apply(
-    session: SparkSession,
-    events: DataFrame,
-    cdc: ResolvedAutoCdc,
-    target: Path,
-    state: Path,
-    app_id: str,
-    batch_id: int,
-    placement: Placement,
+    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: Path, state: Path
 ) -> dict[str, int]:
-    """Apply micro-batch ``batch_id`` of change events where ``placement`` says (see
-    ``delta_merge.py``); returns the rows upserted and deleted.
+    """Apply ``batch`` where its placement says (see ``delta_merge.py``) to the table at
+    ``target``, with the applied keys' state at ``state``; returns the rows upserted and
+    deleted.
 
     Example:
-        >>> scd1_apply(spark, change_events(batch, cdc), cdc, target_path, state_path,
-        ...            "lakehouse:crm:users", batch_id, Placement.PYTHON)  # doctest: +SKIP
+        >>> scd1_apply(ChangeBatch(events, 7, "lakehouse:crm:users", Placement.PYTHON), cdc,
+        ...            target_path, state_path)  # doctest: +SKIP
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
+    session, events = batch.session, batch.events
     _ensure_state(session, cdc, state)
-    if placement is Placement.PYTHON:
+    if batch.placement is Placement.PYTHON:
         done, applied = _apply_in_python(events.toArrow(), cdc, target, state)
     else:
         done, applied = _apply_with_spark(
-            session, events, cdc, target, state, placement is Placement.DELTA_RS
+            session, events, cdc, target, state, batch.placement is Placement.DELTA_RS
         )
-    append_once(state, applied, f"{app_id}:keys", batch_id)
+    append_once(state, applied, f"{batch.app_id}:keys", batch.batch_id)
     return done
 
 

@@ -27,6 +27,7 @@ from lakehouse.engine.cdc.events import (
     END_AT,
     SEQUENCE,
     START_AT,
+    ChangeBatch,
     ResolvedAutoCdc,
     reject,
 )
@@ -49,31 +50,25 @@ ACTION = "__action"
 
 
 def scd2_apply(
-    session: SparkSession,
-    events: DataFrame,
-    cdc: ResolvedAutoCdc,
-    target: Path,
-    store: Path,
-    app_id: str,
-    batch_id: int,
-    placement: Placement,
+    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: Path, store: Path
 ) -> dict[str, int]:
-    """Apply micro-batch ``batch_id`` of change events where ``placement`` says (see
-    ``delta_merge.py``); returns the version rows written and removed.
+    """Apply ``batch`` where its placement says (see ``delta_merge.py``) to the table at
+    ``target``, with every event applied so far at ``store``; returns the version rows
+    written and removed.
 
     Example:
-        >>> scd2_apply(spark, change_events(batch, cdc), cdc, target_path,
-        ...            store_path, "lakehouse:crm:users", batch_id, Placement.PYTHON)  # doctest: +SKIP
+        >>> scd2_apply(ChangeBatch(events, 7, "lakehouse:crm:users", Placement.PYTHON), cdc,
+        ...            target_path, store_path)  # doctest: +SKIP
         {'num_upserted_rows': 4, 'num_deleted_rows': 0}
     """
-    events = events.select(*cdc.columns, SEQUENCE, DELETE)
+    events = batch.events.select(*cdc.columns, SEQUENCE, DELETE)
     rows = events.toArrow()
-    if placement is Placement.PYTHON:
+    if batch.placement is Placement.PYTHON:
         done = _apply_in_python(rows, cdc, target, store)
     else:
-        in_driver = placement is Placement.DELTA_RS
-        done = _apply_with_spark(session, events, cdc, target, store, in_driver)
-    append_once(store, rows, f"{app_id}:events", batch_id)
+        in_driver = batch.placement is Placement.DELTA_RS
+        done = _apply_with_spark(batch.session, events, cdc, target, store, in_driver)
+    append_once(store, rows, f"{batch.app_id}:events", batch.batch_id)
     return done
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame
 
-from lakehouse.engine.cdc.events import ResolvedAutoCdc, change_events
+from lakehouse.engine.cdc.events import ChangeBatch, ResolvedAutoCdc, change_events
 from lakehouse.engine.cdc.scd1_merge import scd1_apply
 from lakehouse.engine.cdc.scd2_merge import scd2_apply
 from lakehouse.engine.storage.driver_writes import Placement, delta_rs_writes, estimated_bytes
@@ -38,34 +38,16 @@ class AutoCdcWriter:
     metrics: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
-        session = batch.sparkSession
         placement = self.placement(batch)
         events = change_events(batch, self.cdc)
         if placement is not Placement.PYTHON:  # Spark reads the events more than once
             events = events.persist()
+        changes = ChangeBatch(events, batch_id, self.app_id, placement)
         try:
             if self.cdc.scd_type == 1:
-                done = scd1_apply(
-                    session,
-                    events,
-                    self.cdc,
-                    self.target,
-                    self.state / "keys",
-                    self.app_id,
-                    batch_id,
-                    placement,
-                )
+                done = scd1_apply(changes, self.cdc, self.target, self.state / "keys")
             else:
-                done = scd2_apply(
-                    session,
-                    events,
-                    self.cdc,
-                    self.target,
-                    self.state / "events",
-                    self.app_id,
-                    batch_id,
-                    placement,
-                )
+                done = scd2_apply(changes, self.cdc, self.target, self.state / "events")
         finally:
             events.unpersist()
         for name, value in done.items():

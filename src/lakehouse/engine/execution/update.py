@@ -210,7 +210,9 @@ class _RunningStream:
 
 
 class PipelineUpdate:
-    """One update of a pipeline: runs every flow of the selected tables."""
+    """One update of a pipeline: runs every flow of the selected tables. As in the Databricks
+    update API, ``full_refresh`` rebuilds every table, and ``full_refresh_selection`` names the
+    only tables the update rebuilds and runs."""
 
     def __init__(
         self,
@@ -219,7 +221,8 @@ class PipelineUpdate:
         analyzed: AnalyzedGraph,
         event_log: EventLog,
         *,
-        full_refresh: bool | tuple[str, ...] = False,
+        full_refresh: bool = False,
+        full_refresh_selection: tuple[str, ...] = (),
         on_progress: ProgressCallback | None = None,
         max_parallel: int | None = None,
     ) -> None:
@@ -228,6 +231,7 @@ class PipelineUpdate:
         self.analyzed = analyzed
         self.event_log = event_log
         self.full_refresh = full_refresh
+        self.full_refresh_selection = full_refresh_selection
         self.on_progress = on_progress or (lambda flow, status, result: None)
         self.catalog_reader = settings.catalog_reader(spark)
         self.max_parallel = max_parallel or settings.engine.max_parallel_flows
@@ -240,8 +244,8 @@ class PipelineUpdate:
 
     def selected_tables(self) -> list[AnalyzedDataset]:
         tables = self.analyzed.tables()
-        if isinstance(self.full_refresh, tuple):
-            return [t for t in tables if t.name in self.full_refresh]
+        if self.full_refresh_selection:
+            return [t for t in tables if t.name in self.full_refresh_selection]
         return tables
 
     def run(self) -> list[FlowResult]:
@@ -346,7 +350,7 @@ class PipelineUpdate:
                 raise self._flow_failure(error, stream.flow, stream.table) from None
 
     def _run_table(self, table: AnalyzedDataset) -> list[FlowResult]:
-        if self.full_refresh:
+        if self.full_refresh or table.name in self.full_refresh_selection:
             self._reset(table)
         flows = self.analyzed.graph.flows_into(table.name)
         # A long-running stream must start over a table that exists: created by its own first
