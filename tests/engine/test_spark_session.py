@@ -21,6 +21,4 @@ def test_spark_starts_and_writes_without_log_lines_on_the_terminal(tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "written"
-    # The JVM's own notice about incubator modules is all that may remain.
-    noise = [line for line in run.stderr.splitlines() if "incubator modules" not in line]
-    assert noise == [], noise
+    assert run.stderr.splitlines() == []  # not even the JVM's notice about incubator modules

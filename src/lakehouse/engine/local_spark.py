@@ -10,10 +10,15 @@ terminals) take turns at that first resolution: Ivy's cache is not safe to fill 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import IO
 
 from filelock import FileLock
+from pyspark import SparkConf, SparkContext
+from pyspark.java_gateway import launch_gateway
 from pyspark.sql import SparkSession
 
 from lakehouse.engine.settings import SparkSettings
@@ -21,6 +26,7 @@ from lakehouse.engine.settings import SparkSettings
 DELTA_VERSION = "4.4.0"
 _SPARK_CONF = Path(__file__).with_name("spark_conf")
 DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
+JVM_NOTICE = b"WARNING: Using incubator modules:"
 
 # Delta 4.4 declares transitive dependencies (Hadoop client, Jackson, Parquet, logging) that
 # pyspark already ships in newer versions; two copies on one classpath break at run time.
@@ -63,17 +69,17 @@ def cached_delta_jars() -> list[Path]:
     return sorted(jars.glob("*.jar")) if delta_jar.is_file() else []
 
 
-def _with_jars(builder: SparkSession.Builder, settings: SparkSettings) -> SparkSession.Builder:
-    """``builder`` with Delta's jars: from the cache when a previous run resolved them
-    (without resolution and its console noise), else resolved from Maven Central into it."""
+def _jar_options(settings: SparkSettings) -> dict[str, str]:
+    """Delta's jars: from the cache when a previous run resolved them (without resolution and
+    its console noise), else resolved from Maven Central into it."""
     cached = cached_delta_jars()
     if cached:
-        return builder.config("spark.jars", ",".join(str(jar) for jar in cached))
-    return (
-        builder.config("spark.jars.packages", DELTA_PACKAGE)
-        .config("spark.jars.excludes", ",".join(_PROVIDED_BY_PYSPARK))
-        .config("spark.jars.ivy", str(settings.jars_cache))
-    )
+        return {"spark.jars": ",".join(str(jar) for jar in cached)}
+    return {
+        "spark.jars.packages": DELTA_PACKAGE,
+        "spark.jars.excludes": ",".join(_PROVIDED_BY_PYSPARK),
+        "spark.jars.ivy": str(settings.jars_cache),
+    }
 
 
 def get_spark(master: str | None = None) -> SparkSession:
@@ -89,36 +95,35 @@ def get_spark(master: str | None = None) -> SparkSession:
     settings = SparkSettings.from_environment()
     master = master or settings.master
     warehouse = Path(os.environ.get("TMPDIR", "/tmp")) / f"lakehouse-warehouse-{os.getpid()}"
-    builder = SparkSession.builder.master(master).appName("lakehouse")
     if master.startswith("local"):  # Python workers use this interpreter and its packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = (
-        builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config(
-            "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-        )
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.driver.memory", settings.driver_memory)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.streaming.numRecentProgressUpdates", "100000")
-        .config("spark.databricks.delta.snapshotPartitions", "2")
-        .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
-        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
-    )
+    options = {
+        "spark.master": master,
+        "spark.app.name": "lakehouse",
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.driver.memory": settings.driver_memory,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.streaming.numRecentProgressUpdates": "100000",
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+    }
     if settings.driver_java_options:
-        builder = builder.config("spark.driver.extraJavaOptions", settings.driver_java_options)
+        options["spark.driver.extraJavaOptions"] = settings.driver_java_options
     # Spark's startup lines and task traces stay off the terminal (spark_conf/log4j2.properties
     # says why); Spark puts its configuration folder on the JVM's class path.
     os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
     if cached_delta_jars():
-        spark = _with_jars(builder, settings).getOrCreate()
+        spark = _start({**options, **_jar_options(settings)})
     else:
         settings.jars_cache.mkdir(parents=True, exist_ok=True)
         with FileLock(settings.jars_cache / "resolve.lock"):  # the jars may be here by now
-            spark = _with_jars(builder, settings).getOrCreate()
+            spark = _start({**options, **_jar_options(settings)})
     if (
         settings.log_level
     ):  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL
@@ -126,3 +131,25 @@ def get_spark(master: str | None = None) -> SparkSession:
         log4j = jvm.org.apache.logging.log4j  # type: ignore[union-attr]
         log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(settings.log_level))
     return spark
+
+
+def _start(options: dict[str, str]) -> SparkSession:
+    """The session, over a JVM whose standard error goes through ``_forward_stderr``."""
+    conf = SparkConf().setAll(list(options.items()))
+    if SparkContext._gateway is None:  # no JVM yet in this process
+        gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+        forward = threading.Thread(
+            target=_forward_stderr, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True
+        )
+        forward.start()
+        SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+    return SparkSession.builder.config(conf=conf).getOrCreate()
+
+
+def _forward_stderr(stream: IO[bytes]) -> None:
+    """Copy the JVM's standard error to ours, but for the notice the JVM prints on every start
+    because Spark loads an incubator module (the vector API): the user can do nothing about it.
+    Anything else (a failure, Spark's log when asked for) still shows."""
+    for line in iter(stream.readline, b""):
+        if JVM_NOTICE not in line:
+            os.write(2, line)
