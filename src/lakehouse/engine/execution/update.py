@@ -44,7 +44,7 @@ from lakehouse.engine.quality.expectations import (
     expectation_failure,
     merged_expectations,
 )
-from lakehouse.engine.session import reading_with
+from lakehouse.engine.session import CatalogReader, reading_with
 from lakehouse.engine.sources.auto_loader import auto_loader_stream
 from lakehouse.engine.sources.cloud_files_state import RereadLog, files_taken, local_path
 from lakehouse.engine.sources.overwritten_files import allows_overwrites, changed_files
@@ -80,17 +80,45 @@ def _observation_name(dataset: str) -> str:
     return f"{dataset}#{next(_observation_ids)}"
 
 
+def add_expectation_metrics(
+    result: FlowResult,
+    checks: list[ExpectationCheck],
+    rows_of: Callable[[ExpectationCheck], list[Mapping[str, Any]]],
+) -> None:
+    """Add to ``result`` the records each check passed, failed and dropped, from the
+    observed metric rows ``rows_of`` gives for it."""
+    for check in checks:
+        if not check.expectations:
+            continue
+        metrics = ExpectationMetrics(check.dataset)
+        for row in rows_of(check):
+            metrics.add(check, row)
+        result.dropped_records += metrics.dropped_records
+        result.expectations.extend(metrics.as_event_details(check.expectations))
+
+
+@dataclass(frozen=True)
+class UpdateReads:
+    """What a flow's reads resolve against in one update: the analyzed graph, where its
+    tables are stored, and the catalog for the tables outside the pipeline."""
+
+    spark: SparkSession
+    analyzed: AnalyzedGraph
+    settings: PipelineSettings
+    catalog_reader: CatalogReader
+
+
 class _FlowReader:
     """Reads for one flow while it runs: stored tables, inlined views, catalog tables."""
 
     def __init__(
         self,
-        update: PipelineUpdate,
+        reads: UpdateReads,
         flow: Flow,
         streaming: bool,
         rereading: Mapping[str, int] | None = None,
     ) -> None:
-        self.update = update
+        self.reads = reads
         self.flow = flow
         self.streaming = streaming
         self.view_checks: list[ExpectationCheck] = []
@@ -109,19 +137,19 @@ class _FlowReader:
         location: SourceLocation | None,
         options: Mapping[str, str] | None = None,
     ) -> DataFrame:
-        update = self.update
-        key = resolve_dataset_name(update.analyzed.graph, name, update.settings.default)
-        dataset = update.analyzed.datasets[key] if key is not None else None
+        reads = self.reads
+        key = resolve_dataset_name(reads.analyzed.graph, name, reads.settings.default)
+        dataset = reads.analyzed.datasets[key] if key is not None else None
         if self.rereading is not None and streaming:
             # Only the changed files are read again; a stream's other sources add nothing.
             frame = self.read(name, streaming=False, location=location)
             return frame if dataset and dataset.kind is DatasetKind.VIEW else frame.limit(0)
         if dataset is None:
-            return update.catalog_reader.read(
+            return reads.catalog_reader.read(
                 name, streaming=streaming, location=location, options=options
             )
         if dataset.kind is DatasetKind.VIEW:
-            (flow,) = update.analyzed.graph.flows_into(key)
+            (flow,) = reads.analyzed.graph.flows_into(key)
             frame = flow.query()
             check = ExpectationCheck(_observation_name(key), key, dataset.dataset.expectations)
             observer = None
@@ -130,15 +158,15 @@ class _FlowReader:
                 if not self.streaming:
                     observer = self.observations[check.observation] = Observation(check.observation)
             return apply_expectations(frame, check, observer)
-        path = update.settings.table_path(dataset)
+        path = reads.settings.table_path(dataset)
         # The version before the read: a commit landing meanwhile makes the next check rerun.
         self.sources.append((path, delta_version(path)))
         return read_delta(
-            update.spark,
+            reads.spark,
             path,
             streaming=streaming,
             options=options,
-            max_driver_rows=update.catalog_reader.max_driver_rows,
+            max_driver_rows=reads.catalog_reader.max_driver_rows,
         )
 
     def auto_loader(
@@ -148,7 +176,7 @@ class _FlowReader:
         schema: StructType | None,
         location: SourceLocation | None,
     ) -> DataFrame:
-        default_location = self.update.settings.auto_loader_state(self.flow)
+        default_location = self.reads.settings.auto_loader_state(self.flow)
         files = None
         if allows_overwrites(options):
             if self.flow.auto_cdc is not None:
@@ -166,7 +194,7 @@ class _FlowReader:
                     if local_path(f).is_relative_to(under)
                 ]
         return auto_loader_stream(
-            self.update.spark,
+            self.reads.spark,
             path,
             options,
             schema,
@@ -180,7 +208,6 @@ class _FlowReader:
 class _RunningStream:
     """A flow's streaming query and what its result is collected from."""
 
-    update: PipelineUpdate
     flow: Flow
     table: AnalyzedDataset
     query: StreamingQuery
@@ -204,7 +231,7 @@ class _RunningStream:
                 "num_change_events": result.num_output_rows,
             }
             result.num_output_rows = self.cdc.metrics.get("num_upserted_rows", 0)
-        self.update._collect_quality(
+        add_expectation_metrics(
             result, self.checks, lambda check: observed.get(check.observation, [])
         )
 
@@ -233,7 +260,7 @@ class PipelineUpdate:
         self.full_refresh = full_refresh
         self.full_refresh_selection = full_refresh_selection
         self.on_progress = on_progress or (lambda flow, status, result: None)
-        self.catalog_reader = settings.catalog_reader(spark)
+        self.reads = UpdateReads(spark, analyzed, settings, settings.catalog_reader(spark))
         self.max_parallel = max_parallel or settings.engine.max_parallel_flows
         self.trigger: dict[str, Any] = {"availableNow": True}
         self.streams: list[_RunningStream] = []  # continuous mode: queries left running
@@ -450,7 +477,7 @@ class PipelineUpdate:
     def _query(
         self, flow: Flow, streaming: bool, rereading: Mapping[str, int] | None = None
     ) -> tuple[DataFrame, _FlowReader]:
-        reader = _FlowReader(self, flow, streaming and rereading is None, rereading)
+        reader = _FlowReader(self.reads, flow, streaming and rereading is None, rereading)
         with reading_with(reader):
             frame = flow.query()
         return frame, reader
@@ -519,7 +546,7 @@ class PipelineUpdate:
             query = writer.foreachBatch(self._streaming_append(flow, table)).start()
         else:
             query = writer.foreachBatch(cdc).start()
-        stream = _RunningStream(self, flow, table, query, result, cdc, output, checks)
+        stream = _RunningStream(flow, table, query, result, cdc, output, checks)
         if not self._continuous:
             query.awaitTermination()
             stream.collect()
@@ -571,7 +598,7 @@ class PipelineUpdate:
         log.commit(batch_id)
         result.num_output_rows += int(output.get.get("rows") or 0)
         reread = FlowResult(flow.name, table.name)
-        self._collect_quality(
+        add_expectation_metrics(
             reread,
             checks,
             lambda check: [observations[check.observation].get] if check.expectations else [],
@@ -615,7 +642,7 @@ class PipelineUpdate:
             result.num_output_rows = cdc.metrics.get("num_upserted_rows", 0)
         else:
             self._write_delta_batch(flow, table, frame, result)
-        self._collect_quality(
+        add_expectation_metrics(
             result,
             checks,
             lambda check: [observations[check.observation].get] if check.expectations else [],
@@ -656,21 +683,6 @@ class PipelineUpdate:
                 f"ALTER TABLE delta.{quote_identifier(str(path))} CLUSTER BY ({columns})"
             )
         result.num_output_rows = int(output.get.get("rows") or 0)
-
-    def _collect_quality(
-        self,
-        result: FlowResult,
-        checks: list[ExpectationCheck],
-        rows_of: Callable[[ExpectationCheck], list[Mapping[str, Any]]],
-    ) -> None:
-        for check in checks:
-            if not check.expectations:
-                continue
-            metrics = ExpectationMetrics(check.dataset)
-            for row in rows_of(check):
-                metrics.add(check, row)
-            result.dropped_records += metrics.dropped_records
-            result.expectations.extend(metrics.as_event_details(check.expectations))
 
     def _once_id(self, flow: Flow) -> str:
         return f"lakehouse:{self.settings.name}:{flow.name}"
