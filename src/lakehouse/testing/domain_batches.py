@@ -123,7 +123,7 @@ class DomainBatches:
                 if actual != columns:
                     problems.append(f"{table}: columns {actual}, expected {columns}")
                 properties = self.lakehouse.properties(table)
-                columns = {
+                column_levels = {
                     c.name: c.classification.value
                     for c in contract.columns
                     if c.classification is not contract.classification
@@ -132,10 +132,10 @@ class DomainBatches:
                 same_source = [k for k in self.domain.contracts if k.source_system == contract.source_system]  # fmt: skip
                 highest = max((c.classification for k in same_source for c in (k, *k.columns)), key=lambda c: c.rank)  # fmt: skip
                 if table == bronze_table(contract, self.env) and highest.rank > contract.classification.rank:  # fmt: skip
-                    columns["_rescued_data"] = highest.value
+                    column_levels["_rescued_data"] = highest.value
                 classified = {
                     "lakehouse.classification": contract.classification.value,
-                    "lakehouse.classification.columns": columns,
+                    "lakehouse.classification.columns": column_levels,
                 }
                 found = {
                     "lakehouse.classification": properties.get("lakehouse.classification"),

@@ -11,10 +11,10 @@ from lakehouse.domain_run import DomainRun, run_domain, run_spec
 from lakehouse.engine import UpdateResult, sql
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.governance.access import quoted_name
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.pipelines import domain_pipelines
 from lakehouse.sample_data import land_domain
-from lakehouse.sql_quoting import quote_identifier
 from lakehouse.testing.domain_batches import DomainBatches
 
 
@@ -55,8 +55,7 @@ class LocalLakehouse:
             2
         """
         table = self._name(name)
-        quoted = ".".join(quote_identifier(p) for p in (table.catalog, table.schema, table.table))
-        return self.sql(f"SELECT * FROM {quoted}")
+        return self.sql(f"SELECT * FROM {quoted_name((table.catalog, table.schema, table.table))}")
 
     def sql(self, query: str) -> DataFrame:
         """Spark SQL over the lakehouse's tables, named ``catalog.schema.table``.
