@@ -19,8 +19,9 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis.analyzer import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
 from lakehouse.engine.errors import ConfigurationError
+from lakehouse.engine.execution.flow_runner import FlowResult, ProgressCallback
 from lakehouse.engine.execution.pipeline_settings import PipelineSettings
-from lakehouse.engine.execution.update import FlowResult, PipelineUpdate, ProgressCallback
+from lakehouse.engine.execution.scheduler import PipelineUpdate
 from lakehouse.engine.graph.registry import GraphRegistry
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
 from lakehouse.engine.local_spark import get_spark

@@ -1,7 +1,7 @@
 """The pipeline graph as data: frozen definitions that decorators register and the engine runs.
 
 Nothing here touches Spark. A pipeline is a set of datasets (where rows land) and flows
-(queries that write rows into a dataset). Execution lives in ``update.py``.
+(queries that write rows into a dataset). Execution lives in ``engine/execution/``.
 """
 
 from __future__ import annotations
