@@ -24,7 +24,7 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repository (the copy has no ../shared of its own)."""
     root = tmp_path / "bundle"
     root.mkdir()
-    for name in ("databricks.yml", "platform.yml", ".gitignore", ".github/CODEOWNERS",
+    for name in ("databricks.yml", "domains/platform.yml", ".gitignore", ".github/CODEOWNERS",
                  "dev", "pyproject.toml", "README.md"):  # fmt: skip
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)

@@ -131,7 +131,7 @@ def test_a_domain_named_otherwise_than_its_folder_is_refused(bundle):
 
 
 def test_a_domain_naming_another_domains_principal_is_refused(bundle):
-    platform = load_domain_spec(bundle / "platform.yml")
+    platform = load_domain_spec(bundle / "domains/platform.yml")
     file = bundle / "domains/sales/domain.yml"
     edit(file, "prod: 00000000-0000-4000-8000-000000000113", f"prod: {platform.service_principals.prod}")  # fmt: skip
     try:
@@ -143,7 +143,7 @@ def test_a_domain_naming_another_domains_principal_is_refused(bundle):
 
 
 def test_the_platform_needs_a_dev_principal_and_code_owners_must_be_a_github_team(bundle):
-    edit(bundle / "platform.yml", "  dev: 00000000-0000-4000-8000-000000000901\n", "")
+    edit(bundle / "domains/platform.yml", "  dev: 00000000-0000-4000-8000-000000000901\n", "")
     edit(bundle / "domains/hr/domain.yml", 'code_owners: "@example-org/hr-data-engineers"', "code_owners: hr team")  # fmt: skip
     try:
         load_registry(bundle)
@@ -155,6 +155,6 @@ def test_the_platform_needs_a_dev_principal_and_code_owners_must_be_a_github_tea
     try:
         load_registry(bundle)
     except RegistryError as error:
-        assert "platform.yml:" in str(error) and "service_principals.dev: required for the platform" in str(error)  # fmt: skip
+        assert "domains/platform.yml:" in str(error) and "service_principals.dev: required for the platform" in str(error)  # fmt: skip
     else:
         raise AssertionError("a platform without a dev principal loaded")

@@ -142,7 +142,7 @@ def test_offline_an_unpaused_schedule_in_development_is_refused(bundle):
 def test_a_domain_writing_another_domains_schema_as_another_principal_is_refused(bundle):
     """What a pull request could try: a sales pipeline writing HR's silver, running as the
     platform's production principal. The real CLI when it is found, offline otherwise."""
-    platform = load_domain_spec(bundle / "platform.yml")
+    platform = load_domain_spec(bundle / "domains/platform.yml")
     edit(
         bundle / SALES_GOLD,
         "          catalog: ${var.env}_gold\n          schema: ${var.schema_prefix}sales",

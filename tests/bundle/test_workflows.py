@@ -100,7 +100,7 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         (["domains/hr/domain.yml"], ["hr", "platform"]),
         (["domains/finance/contracts/x.yaml"], ["finance", "platform"]),
         (["docs/bundle.md"], []),
-        (["platform.yml"], ["platform"]),
+        (["domains/platform.yml"], ["platform"]),
         # code the deployed pipelines and jobs import, however indirectly
         (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "sales"]),
         (["src/lakehouse/engine/errors.py"], ["finance", "hr", "platform", "sales"]),

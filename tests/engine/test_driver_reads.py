@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.driver_reads import read_delta
 
 COLUMNS = (
@@ -39,14 +40,14 @@ def test_an_empty_table_with_nested_columns_reads_as_an_empty_frame(spark, tmp_p
     """A quarantine table before anything broke a rule: arrays, maps and structs, no rows."""
     path = tmp_path / "quarantine"
     spark.sql(f"CREATE TABLE delta.`{path}` ({COLUMNS}) USING DELTA")
-    in_driver = read_delta(spark, path, streaming=False)
+    in_driver = read_delta(spark, LocalDeltaTable(path), streaming=False)
     assert in_driver.count() == 0
     assert in_driver.schema == spark.read.format("delta").load(str(path)).schema
 
 
 def test_a_small_table_read_in_the_driver_equals_sparks_read(spark, tmp_path):
     path = _table(spark, tmp_path / "orders")
-    in_driver = read_delta(spark, path, streaming=False)
+    in_driver = read_delta(spark, LocalDeltaTable(path), streaming=False)
     by_spark = spark.read.format("delta").load(str(path))
     assert _leaf(in_driver) == "LocalRelation"
     assert in_driver.schema == by_spark.schema  # names, order, types, nullability, comments
@@ -65,6 +66,8 @@ def test_a_small_table_read_in_the_driver_equals_sparks_read(spark, tmp_path):
 )
 def test_other_reads_stay_with_spark(spark, tmp_path, options, max_rows, properties):
     path = _table(spark, tmp_path / "orders", properties)
-    frame = read_delta(spark, path, streaming=False, options=options, max_driver_rows=max_rows)
+    frame = read_delta(
+        spark, LocalDeltaTable(path), streaming=False, options=options, max_driver_rows=max_rows
+    )
     assert _leaf(frame) != "LocalRelation"
     assert frame.count() == 3

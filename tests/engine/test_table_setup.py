@@ -10,6 +10,7 @@ from delta.tables import DeltaTable
 from pyspark.sql.types import StructType
 
 from lakehouse.engine.graph.elements import Dataset, DatasetKind, SourceLocation
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.table_setup import ensure_table, sync_properties
 
 SCHEMA = (
@@ -36,7 +37,7 @@ def test_a_plain_table_matches_what_deltas_builder_creates(spark, tmp_path):
     dataset = _dataset(
         comment="Orders", table_properties={"quality": "bronze"}, partition_cols=("country",)
     )
-    ensure_table(spark, tmp_path / "ours", dataset, schema)
+    ensure_table(spark, LocalDeltaTable(tmp_path / "ours"), dataset, schema)
     DeltaTable.createIfNotExists(spark).location(str(tmp_path / "builder")).addColumns(
         schema
     ).comment("Orders").property("quality", "bronze").partitionedBy("country").execute()
@@ -54,7 +55,9 @@ def test_a_plain_table_matches_what_deltas_builder_creates(spark, tmp_path):
 
 
 def test_spark_enforces_not_null_on_a_table_created_before_its_first_write(spark, tmp_path):
-    ensure_table(spark, tmp_path / "t", _dataset(), StructType.fromDDL("id BIGINT NOT NULL"))
+    ensure_table(
+        spark, LocalDeltaTable(tmp_path / "t"), _dataset(), StructType.fromDDL("id BIGINT NOT NULL")
+    )
     with pytest.raises(Exception, match="NOT_NULL_CONSTRAINT_VIOLATED"):
         spark.createDataFrame([(None,)], "id BIGINT").write.format("delta").mode("append").save(
             str(tmp_path / "t")
@@ -73,7 +76,7 @@ def test_tables_that_need_a_table_feature_are_created_readable_and_writable(
     spark, tmp_path, ddl, metadata
 ):
     path = tmp_path / "t"
-    ensure_table(spark, path, _dataset(**metadata), StructType.fromDDL(ddl))
+    ensure_table(spark, LocalDeltaTable(path), _dataset(**metadata), StructType.fromDDL(ddl))
     frame = spark.read.format("delta").load(str(path))
     assert frame.schema == StructType.fromDDL(ddl)
     frame.write.format("delta").mode("append").save(str(path))
@@ -82,13 +85,25 @@ def test_tables_that_need_a_table_feature_are_created_readable_and_writable(
 def test_changed_table_properties_are_applied_to_an_existing_table(spark, tmp_path):
     path = tmp_path / "t"
     ensure_table(
-        spark, path, _dataset(table_properties={"quality": "bronze"}), StructType.fromDDL("id INT")
+        spark,
+        LocalDeltaTable(path),
+        _dataset(table_properties={"quality": "bronze"}),
+        StructType.fromDDL("id INT"),
     )
-    sync_properties(spark, path, _dataset(table_properties={"quality": "silver", "team": "sales"}))
+    sync_properties(
+        spark,
+        LocalDeltaTable(path),
+        _dataset(table_properties={"quality": "silver", "team": "sales"}),
+    )
     properties = DeltaTable.forPath(spark, str(path)).detail().collect()[0]["properties"]
     assert properties == {"quality": "silver", "team": "sales"}
 
 
 def test_a_column_name_delta_cannot_store_gets_deltas_own_error(spark, tmp_path):
     with pytest.raises(Exception, match="INVALID_CHARACTERS_IN_COLUMN_NAMES"):
-        ensure_table(spark, tmp_path / "t", _dataset(), StructType.fromDDL("`order id` BIGINT"))
+        ensure_table(
+            spark,
+            LocalDeltaTable(tmp_path / "t"),
+            _dataset(),
+            StructType.fromDDL("`order id` BIGINT"),
+        )

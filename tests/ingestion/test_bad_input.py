@@ -19,6 +19,7 @@ from lakehouse.contracts import load_contract
 from lakehouse.engine import UpdateResult, sql
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.driver_reads import read_delta
 from lakehouse.ingestion import row_conservation
 from lakehouse.ingestion.landing_audit import Fate, audit_landing
@@ -97,7 +98,7 @@ def test_each_landed_file_is_ingested_quarantined_or_skipped_by_the_name_rule(co
     ).first()
     assert json.loads(bronze["_rescued_data"])["source._file_path"] == "/elsewhere/x.json"
     # The ends of Spark's timestamp range reach silver and read back, Python's limits aside.
-    table = storage / "catalog/dev_silver/crm/orders"
+    table = LocalDeltaTable(storage / "catalog/dev_silver/crm/orders")
     ends = read_delta(spark, table, streaming=False).where("order_id IN ('o60', 'o61')")
     assert sorted(str(r[0]) for r in ends.selectExpr("CAST(ordered_at AS STRING)").collect()) == [
         "0001-01-01 00:00:00",
@@ -163,7 +164,9 @@ def test_the_landing_audit_accounts_for_every_landed_file_from_the_landing_folde
     saved = sql(storage, "SELECT file, fate, accounted FROM dev_bronze.monitoring.landing_audit")
     assert ("o1.json", "changed after ingestion", False) in [tuple(r) for r in saved.collect()]
     audit_table = TableName("dev_bronze", "monitoring", "landing_audit")
-    assert LocalCatalog(storage).properties(audit_table) == {"lakehouse.classification": "general"}
+    assert LocalCatalog(storage).table(audit_table).properties() == {
+        "lakehouse.classification": "general"
+    }
 
     wide = {"COLUMNS": "300"}  # the error box would wrap the message
     unknown = CliRunner().invoke(

@@ -8,7 +8,7 @@ the workflows validate, plan and deploy only those.
   files, each with its import closure within the repository.
 - The platform's targets ship the grants job (the module of its wheel entry point, as
   ``pyproject.toml`` names it) and its import closure; their foundation
-  (schemas, volumes) is built from ``platform.yml`` and every domain's registry entry and
+  (schemas, volumes) is built from ``domains/platform.yml`` and every domain's registry entry and
   contracts.
 
 The import closure follows ``import`` statements at any depth of a module (a function's

@@ -25,7 +25,7 @@ def render_code_owners(root: Path) -> str:
     """
     platform, domains = load_registry(root)
     lines = [
-        "# Generated from platform.yml and domains/*/domain.yml (code_owners) by",
+        "# Generated from domains/platform.yml and domains/*/domain.yml (code_owners) by",
         "# `lakehouse bundle sync-targets`: edit those files, then run it. GitHub takes the last",
         "# matching line.",
         f"* {platform.code_owners}",

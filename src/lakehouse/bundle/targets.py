@@ -32,7 +32,7 @@ LAYERS = ("landing", "bronze", "silver", "gold")
 SCHEMA_PREFIX = "schema_prefix"
 DEV_SCHEMA_PREFIX = "dev_${workspace.current_user.short_name}_"
 HEADER = (
-    "# The bundle's targets, included by databricks.yml. Generated from platform.yml and\n"
+    "# The bundle's targets, included by databricks.yml. Generated from domains/platform.yml and\n"
     "# domains/*/domain.yml by `lakehouse bundle sync-targets`: edit those files, then run it.\n"
     "# Do not edit by hand.\n"
 )

@@ -27,7 +27,7 @@ def bundle_sync_targets(
     ] = False,
 ) -> None:
     """Regenerate the bundle's targets (resources/targets.yml) and .github/CODEOWNERS from
-    platform.yml and domains/*/domain.yml."""
+    domains/platform.yml and domains/*/domain.yml."""
     from lakehouse.bundle.targets import stale_files, sync_targets
     from lakehouse.platform.registry import RegistryError
 

@@ -10,11 +10,12 @@ open-source Spark + Delta Lake.
 
     graph/          frozen definitions, table names, the registry decorators fill
     analysis/       checks and orders the graph before data moves
-    execution/      one update: flows in dependency order, skipped when inputs are unchanged
+    execution/      one update: the scheduler (tables in dependency order, once or
+                    continuously) and the flow runner (read, skip, write, count one flow)
     sources/        Auto Loader: landed files found, read and tracked
     quality/        expectations and the row errors they raise
     cdc/            AUTO CDC: change events applied as SCD type 1 or 2
-    storage/        the catalog and every Delta read and write
+    storage/        the catalog, and LocalDeltaTable: every Delta read, write and merge
     observability/  the event log, failure reports, masking of classified values
 
 A row goes: sources/ -> execution/ (with quality/ and cdc/) -> storage/, reported by

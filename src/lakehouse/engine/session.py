@@ -79,7 +79,7 @@ class CatalogReader:
             raise GraphError(f"table '{table}' does not exist", location)
         return read_delta(
             self.spark,
-            self.catalog.table_path(table),
+            self.catalog.table(table),
             streaming=streaming,
             options=options,
             max_driver_rows=self.max_driver_rows,

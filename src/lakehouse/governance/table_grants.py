@@ -61,7 +61,7 @@ def local_tables(storage: Path, env: str) -> dict[Table, dict[str, str]]:
 
     catalog = LocalCatalog(storage)
     return {
-        (name.catalog, name.schema, name.table): catalog.properties(name)
+        (name.catalog, name.schema, name.table): catalog.table(name).properties()
         for name in catalog.tables()
         if name.catalog in {f"{env}_{layer}" for layer in LAYERS} and name.table != "event_log"
     }

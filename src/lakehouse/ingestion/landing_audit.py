@@ -180,14 +180,11 @@ def _records(file: Path, contract: DataContract) -> int:
 def _bronze_rows_by_file(storage: Path, table: str) -> dict[Path, tuple[int, int]]:
     """Bronze's rows from each source file's last reading (a file changed in place may have
     been read again): (rows, rows saying the file could not be read)."""
-    import deltalake
-
     catalog, name = LocalCatalog(storage), TableName.parse(table, "", "")
     if not catalog.exists(name):
         return {}
-    path = catalog.table_path(name)
     columns = [SOURCE_FILE, INGESTED_AT, RESCUED]
-    rows = deltalake.DeltaTable(str(path)).to_pyarrow_table(columns=columns)
+    rows = catalog.table(name).delta_rs().to_pyarrow_table(columns=columns)
     # Each reading of a file is one micro-batch: one ingestion time for all its rows.
     readings: dict[Path, dict[dt.datetime, tuple[int, int]]] = {}
     marker = f'"{FILE_ERROR}"'
@@ -209,7 +206,6 @@ def save_audit(
         >>> save_audit(audits, storage=Path(".lakehouse"))  # doctest: +SKIP
         PosixPath('.lakehouse/catalog/dev_bronze/monitoring/landing_audit')
     """
-    import deltalake
     import pyarrow as pa
 
     at = at or dt.datetime.now(dt.UTC)
@@ -245,10 +241,9 @@ def save_audit(
             ("detail", pa.string()),
         ]
     )
-    table = LocalCatalog(storage).table_path(TableName.parse(AUDIT_TABLE, f"{env}_bronze", ""))
-    deltalake.write_deltalake(str(table), pa.Table.from_pylist(rows, schema=schema), mode="append")
-    written = deltalake.DeltaTable(str(table))
-    if CLASSIFICATION not in written.metadata().configuration:
+    table = LocalCatalog(storage).table(TableName.parse(AUDIT_TABLE, f"{env}_bronze", ""))
+    table.append(pa.Table.from_pylist(rows, schema=schema))
+    if CLASSIFICATION not in table.properties():
         # File names and why a file could not be read: no record's values.
-        written.alter.set_table_properties({CLASSIFICATION: "general"}, raise_if_not_exists=False)
-    return table
+        table.set_properties({CLASSIFICATION: "general"})
+    return table.path

@@ -1,3 +1,3 @@
 """The platform's model of itself: the domain registry (``domains/<name>/domain.yml`` and
-``platform.yml``) and the domain folders. The bundle, governance and local runs all read it;
+``domains/platform.yml``) and the domain folders. The bundle, governance and local runs all read it;
 it imports only ``contracts/``."""

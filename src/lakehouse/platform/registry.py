@@ -1,6 +1,6 @@
 """The domain registry: ``domains/<name>/domain.yml`` is the single source of truth for a
-domain (owner, groups, workspaces, cost centre, self-service level), and ``platform.yml`` the
-same for the central platform team. Targets, permissions and tags are generated from it.
+domain (owner, groups, workspaces, cost centre, self-service level), and
+``domains/platform.yml`` the same for the central platform team. Targets, permissions and tags are generated from it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lakehouse.contracts.yaml_source import YamlSource, field_name
 ENVS = ("dev", "test", "prod")
 PLATFORM = "platform"
 REGISTRY_FILE = "domain.yml"
-PLATFORM_FILE = "platform.yml"
+PLATFORM_FILE = "domains/platform.yml"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _HOST = re.compile(r"^https://[a-z0-9.-]+\.(azuredatabricks\.net|cloud\.databricks\.com|gcp\.databricks\.com)/?\Z")  # fmt: skip
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
@@ -157,7 +157,7 @@ def load_domain_spec(file: Path) -> DomainSpec:
                 message = f"unknown field; expected one of {sorted(_fields_at(path))}"
             problems.append(Problem(file, source.line_of(path), field_name(path), message))
         raise RegistryError(problems) from None
-    expected = PLATFORM if file.name == PLATFORM_FILE else file.parent.name
+    expected = PLATFORM if file.name == Path(PLATFORM_FILE).name else file.parent.name
     if spec.name != expected:
         raise RegistryError(
             [Problem(file, source.line_of(("name",)), "name", f"expected '{expected}'")]
@@ -181,7 +181,7 @@ def find_domain_specs(root: Path) -> list[Path]:
 
 
 def load_registry(root: Path) -> tuple[DomainSpec, list[DomainSpec]]:
-    """The platform's entry (``platform.yml``) and every domain's, by name; a
+    """The platform's entry (``domains/platform.yml``) and every domain's, by name; a
     ``RegistryError`` lists the problems of every file.
 
     Example:

@@ -73,7 +73,7 @@ class LocalLakehouse:
             >>> lakehouse.properties("dev_gold.hr.headcount")["lakehouse.classification"]  # doctest: +SKIP
             'general'
         """
-        return LocalCatalog(self.storage).properties(self._name(name))
+        return LocalCatalog(self.storage).table(self._name(name)).properties()
 
     def run_pipelines(
         self, domain: Domain, *, full_refresh: bool = False

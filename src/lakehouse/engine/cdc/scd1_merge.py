@@ -11,10 +11,8 @@ the same values into the target again, and the append carries a transaction id.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import deltalake
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -32,17 +30,8 @@ from lakehouse.engine.cdc.events import (
     sequence_order,
 )
 from lakehouse.engine.cdc.scd1_latest import FILL, latest_per_key
-from lakehouse.engine.storage.delta_log import never_written
-from lakehouse.engine.storage.delta_merge import (
-    MergeClauses,
-    Quote,
-    keyed_rows,
-    merge_frame,
-    merge_rows,
-    rows_with_keys,
-)
+from lakehouse.engine.storage.delta_table import LocalDeltaTable, MergeClauses, Quote
 from lakehouse.engine.storage.driver_writes import Placement
-from lakehouse.engine.storage.state_tables import append_once
 from lakehouse.engine.storage.table_setup import ensure_table
 
 APPLIED = "__applied_seq"
@@ -51,15 +40,14 @@ TRUNCATED_AT = "__truncated_at"
 
 
 def scd1_apply(
-    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: Path, state: Path
+    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: LocalDeltaTable, state: LocalDeltaTable
 ) -> dict[str, int]:
-    """Apply ``batch`` where its placement says (see ``delta_merge.py``) to the table at
-    ``target``, with the applied keys' state at ``state``; returns the rows upserted and
-    deleted.
+    """Apply ``batch`` where its placement says (see ``driver_writes.py``) to ``target``,
+    with the applied keys' state in ``state``; returns the rows upserted and deleted.
 
     Example:
         >>> scd1_apply(ChangeBatch(events, 7, "lakehouse:crm:users", Placement.PYTHON), cdc,
-        ...            target_path, state_path)  # doctest: +SKIP
+        ...            target, state)  # doctest: +SKIP
         {'num_upserted_rows': 3, 'num_deleted_rows': 1}
     """
     session, events = batch.session, batch.events
@@ -70,7 +58,7 @@ def scd1_apply(
         done, applied = _apply_with_spark(
             session, events, cdc, target, state, batch.placement is Placement.DELTA_RS
         )
-    append_once(state, applied, f"{batch.app_id}:keys", batch.batch_id)
+    state.append_once(applied, f"{batch.app_id}:keys", batch.batch_id)
     return done
 
 
@@ -78,17 +66,17 @@ def _apply_with_spark(
     session: SparkSession,
     events: DataFrame,
     cdc: ResolvedAutoCdc,
-    target: Path,
-    state: Path,
+    target: LocalDeltaTable,
+    state: LocalDeltaTable,
     in_driver: bool,
 ) -> tuple[dict[str, int], pa.Table]:
     tombstones = None
     if cdc.spec.apply_as_truncates is not None:
         events, tombstones = _apply_truncates(session, events, cdc, target, state)
-    if not never_written(state):  # nothing applied yet: every event is new
+    if not state.never_written():  # nothing applied yet: every event is new
         keys = events.select(*cdc.keys).distinct()
         applied = (
-            rows_with_keys(session, state, keys, _state_schema(cdc), in_driver=in_driver)
+            state.rows_with_keys(session, keys, _state_schema(cdc), in_driver=in_driver)
             .groupBy(*cdc.keys)
             .agg(F.max(SEQUENCE).alias(APPLIED))
         )
@@ -98,11 +86,11 @@ def _apply_with_spark(
     latest = _latest_per_key(events, cdc)
     if in_driver:
         rows = latest.toArrow()
-        done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
+        done = target.merge_rows(rows, lambda q: _clauses(cdc, q))
     else:
         latest = latest.persist()
         try:
-            done = merge_frame(target, latest, lambda q: _clauses(cdc, q))
+            done = target.merge_frame(latest, lambda q: _clauses(cdc, q))
             rows = latest.select(*cdc.keys, SEQUENCE, DELETE).toArrow()
         finally:
             latest.unpersist()
@@ -110,19 +98,19 @@ def _apply_with_spark(
 
 
 def _apply_in_python(
-    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
+    events: pa.Table, cdc: ResolvedAutoCdc, target: LocalDeltaTable, state: LocalDeltaTable
 ) -> tuple[dict[str, int], pa.Table]:
     tombstones = None
     if cdc.spec.apply_as_truncates is not None:
         events, tombstones = _truncated_in_python(events, cdc, target, state)
     applied: dict[tuple[Any, ...], Any] = {}
-    if events.num_rows and not never_written(state):
+    if events.num_rows and not state.never_written():
         keys = list(cdc.keys)
         touched = events.select(keys).group_by(keys).aggregate([])
-        stored = keyed_rows(state, touched, [*keys, SEQUENCE, DELETED])
+        stored = state.keyed_rows(touched, [*keys, SEQUENCE, DELETED])
         applied = {key: row[SEQUENCE] for key, row in _newest_per_key(stored, cdc).items()}
     rows = latest_per_key(events, cdc, applied)
-    done = merge_rows(target, rows, lambda q: _clauses(cdc, q))
+    done = target.merge_rows(rows, lambda q: _clauses(cdc, q))
     return done, _state_rows(rows, cdc, tombstones)
 
 
@@ -217,8 +205,8 @@ def _apply_truncates(
     session: SparkSession,
     events: DataFrame,
     cdc: ResolvedAutoCdc,
-    target: Path,
-    state: Path,
+    target: LocalDeltaTable,
+    state: LocalDeltaTable,
 ) -> tuple[DataFrame, pa.Table | None]:
     """A truncate at sequence T removes every row whose last event is older than T; events
     older than T are ignored. Returns the batch's remaining events and the truncated keys'
@@ -227,8 +215,7 @@ def _apply_truncates(
     if truncate.first()[TRUNCATED_AT] is None:
         return events.where(~F.col(TRUNCATE)), None
     newest = (
-        session.read.format("delta")
-        .load(str(state))
+        state.to_spark(session)
         .groupBy(*cdc.keys)
         .agg(
             F.max(SEQUENCE).alias(SEQUENCE),
@@ -238,7 +225,7 @@ def _apply_truncates(
     older = newest.crossJoin(truncate).where(F.col(SEQUENCE) < F.col(TRUNCATED_AT)).persist()
     try:
         gone = older.where(~F.col(DELETED)).select(*cdc.keys)
-        merge_frame(target, gone, lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"))
+        target.merge_frame(gone, lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"))
         tombstones = older.select(
             *cdc.keys, F.col(TRUNCATED_AT).alias(SEQUENCE), F.lit(True).alias(DELETED)
         ).toArrow()
@@ -253,7 +240,7 @@ def _apply_truncates(
 
 
 def _truncated_in_python(
-    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, state: Path
+    events: pa.Table, cdc: ResolvedAutoCdc, target: LocalDeltaTable, state: LocalDeltaTable
 ) -> tuple[pa.Table, pa.Table | None]:
     """``_apply_truncates`` in Python."""
     truncating = events.column(TRUNCATE)
@@ -264,14 +251,13 @@ def _truncated_in_python(
     at = max(truncates, key=sequence_order)
     limit = sequence_order(at)
     tombstones = None
-    if not never_written(state):
-        stored = deltalake.DeltaTable(str(state)).to_pyarrow_table()
+    if not state.never_written():
+        stored = state.delta_rs().to_pyarrow_table()
         newest = _newest_per_key(stored, cdc).values()
         older = [row for row in newest if sequence_order(row[SEQUENCE]) < limit]
         gone = [{k: row[k] for k in cdc.keys} for row in older if not row[DELETED]]
         key_schema = pa.schema([stored.schema.field(k) for k in cdc.keys])
-        merge_rows(
-            target,
+        target.merge_rows(
             pa.Table.from_pylist(gone, schema=key_schema),
             lambda q: MergeClauses(on=_on(cdc, q), delete_when="true"),
         )
@@ -286,7 +272,7 @@ def _orders(rows: pa.Table) -> list[tuple[Any, ...]]:
     return [sequence_order(s) for s in rows.column(SEQUENCE).to_pylist()]
 
 
-def _ensure_state(session: SparkSession, cdc: ResolvedAutoCdc, state: Path) -> None:
+def _ensure_state(session: SparkSession, cdc: ResolvedAutoCdc, state: LocalDeltaTable) -> None:
     ensure_table(session, state, None, _state_schema(cdc))
 
 

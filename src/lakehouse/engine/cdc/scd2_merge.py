@@ -14,8 +14,6 @@ into batches or runs is the one a single in-order run builds:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -32,17 +30,13 @@ from lakehouse.engine.cdc.events import (
     reject,
 )
 from lakehouse.engine.cdc.scd2_fold import fold_versions
-from lakehouse.engine.storage.delta_log import delta_version, never_written
-from lakehouse.engine.storage.delta_merge import (
+from lakehouse.engine.storage.delta_table import (
+    LocalDeltaTable,
     MergeClauses,
     Quote,
-    keyed_rows,
-    merge_frame,
-    merge_rows,
     rows_by_keys,
 )
 from lakehouse.engine.storage.driver_writes import Placement
-from lakehouse.engine.storage.state_tables import append_once
 from lakehouse.engine.storage.table_setup import nullable
 
 VERSION = "__version"
@@ -50,15 +44,15 @@ ACTION = "__action"
 
 
 def scd2_apply(
-    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: Path, store: Path
+    batch: ChangeBatch, cdc: ResolvedAutoCdc, target: LocalDeltaTable, store: LocalDeltaTable
 ) -> dict[str, int]:
-    """Apply ``batch`` where its placement says (see ``delta_merge.py``) to the table at
-    ``target``, with every event applied so far at ``store``; returns the version rows
-    written and removed.
+    """Apply ``batch`` where its placement says (see ``driver_writes.py``) to ``target``,
+    with every event applied so far in ``store``; returns the version rows written and
+    removed.
 
     Example:
         >>> scd2_apply(ChangeBatch(events, 7, "lakehouse:crm:users", Placement.PYTHON), cdc,
-        ...            target_path, store_path)  # doctest: +SKIP
+        ...            target, store)  # doctest: +SKIP
         {'num_upserted_rows': 4, 'num_deleted_rows': 0}
     """
     events = batch.events.select(*cdc.columns, SEQUENCE, DELETE)
@@ -68,33 +62,33 @@ def scd2_apply(
     else:
         in_driver = batch.placement is Placement.DELTA_RS
         done = _apply_with_spark(batch.session, events, cdc, target, store, in_driver)
-    append_once(store, rows, f"{batch.app_id}:events", batch.batch_id)
+    store.append_once(rows, f"{batch.app_id}:events", batch.batch_id)
     return done
 
 
 def _apply_in_python(
-    events: pa.Table, cdc: ResolvedAutoCdc, target: Path, store: Path
+    events: pa.Table, cdc: ResolvedAutoCdc, target: LocalDeltaTable, store: LocalDeltaTable
 ) -> dict[str, int]:
     keys = list(cdc.keys)
     touched = events.select(keys).group_by(keys).aggregate([])
     history = events
     if _has_rows(store):
-        stored = keyed_rows(store, touched, events.column_names).cast(events.schema)
+        stored = store.keyed_rows(touched, events.column_names).cast(events.schema)
         history = pa.concat_tables([stored, events])
     schema = to_arrow_schema(nullable(cdc.target_schema()))
     versions = fold_versions(history, cdc, schema)
     changes = _with_action(versions, "upsert")
-    if not never_written(target):
+    if not target.never_written():
         # A delete matches on the key and start alone, so only those columns are read.
         identity = [*keys, START_AT]
-        current = keyed_rows(target, touched, identity).cast(
+        current = target.keyed_rows(touched, identity).cast(
             pa.schema([schema.field(c) for c in identity])
         )
         gone = rows_by_keys(current, versions.select(identity), matching=False)
         changes = pa.concat_tables(
             [changes, _with_action(gone, "delete")], promote_options="default"
         )
-    return merge_rows(target, changes, lambda q: _clauses(cdc, q))
+    return target.merge_rows(changes, lambda q: _clauses(cdc, q))
 
 
 def _with_action(rows: pa.Table, action: str) -> pa.Table:
@@ -105,20 +99,20 @@ def _apply_with_spark(
     session: SparkSession,
     events: DataFrame,
     cdc: ResolvedAutoCdc,
-    target: Path,
-    store: Path,
+    target: LocalDeltaTable,
+    store: LocalDeltaTable,
     in_driver: bool,
 ) -> dict[str, int]:
     touched = events.select(*cdc.keys).distinct()
     history = events
     if _has_rows(store):
-        stored = session.read.format("delta").load(str(store))
+        stored = store.to_spark(session)
         history = stored.join(touched, list(cdc.keys), "left_semi").unionByName(events)
     versions = _versions(history, cdc).persist()
     try:
         changes = versions.withColumn(ACTION, F.lit("upsert"))
-        if not never_written(target):
-            current = session.read.format("delta").load(str(target))
+        if not target.never_written():
+            current = target.to_spark(session)
             gone = (
                 current.join(touched, list(cdc.keys), "left_semi")
                 .join(versions, [*cdc.keys, START_AT], "left_anti")
@@ -126,14 +120,14 @@ def _apply_with_spark(
             )
             changes = changes.unionByName(gone)
         if in_driver:
-            return merge_rows(target, changes.toArrow(), lambda q: _clauses(cdc, q))
-        return merge_frame(target, changes, lambda q: _clauses(cdc, q))
+            return target.merge_rows(changes.toArrow(), lambda q: _clauses(cdc, q))
+        return target.merge_frame(changes, lambda q: _clauses(cdc, q))
     finally:
         versions.unpersist()
 
 
-def _has_rows(store: Path) -> bool:
-    return delta_version(store) >= 0 and not never_written(store)
+def _has_rows(store: LocalDeltaTable) -> bool:
+    return store.exists() and not store.never_written()
 
 
 def _clauses(cdc: ResolvedAutoCdc, q: Quote) -> MergeClauses:

@@ -15,7 +15,8 @@ from pyspark.sql import DataFrame
 from lakehouse.engine.cdc.events import ChangeBatch, ResolvedAutoCdc, change_events
 from lakehouse.engine.cdc.scd1_merge import scd1_apply
 from lakehouse.engine.cdc.scd2_merge import scd2_apply
-from lakehouse.engine.storage.driver_writes import Placement, delta_rs_writes, estimated_bytes
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
+from lakehouse.engine.storage.driver_writes import Placement, estimated_bytes
 
 
 @dataclass
@@ -23,15 +24,15 @@ class AutoCdcWriter:
     """The ``foreachBatch`` function of one AUTO CDC flow; it sums what each batch did.
 
     Example:
-        >>> writer = AutoCdcWriter(resolved, target_path, state_dir, "lakehouse:crm:users",
+        >>> writer = AutoCdcWriter(resolved, target_table, state_dir, "lakehouse:crm:users",
         ...                        max_driver_bytes=128 * 1024 * 1024,
         ...                        max_python_bytes=1024 * 1024)
         >>> frame.writeStream.foreachBatch(writer).start()  # doctest: +SKIP
     """
 
     cdc: ResolvedAutoCdc
-    target: Path
-    state: Path
+    target: LocalDeltaTable
+    state: Path  # a folder of state tables
     app_id: str  # state appends carry it, with the batch id
     max_driver_bytes: int
     max_python_bytes: int
@@ -45,9 +46,11 @@ class AutoCdcWriter:
         changes = ChangeBatch(events, batch_id, self.app_id, placement)
         try:
             if self.cdc.scd_type == 1:
-                done = scd1_apply(changes, self.cdc, self.target, self.state / "keys")
+                applied_keys = LocalDeltaTable(self.state / "keys")
+                done = scd1_apply(changes, self.cdc, self.target, applied_keys)
             else:
-                done = scd2_apply(changes, self.cdc, self.target, self.state / "events")
+                event_store = LocalDeltaTable(self.state / "events")
+                done = scd2_apply(changes, self.cdc, self.target, event_store)
         finally:
             events.unpersist()
         for name, value in done.items():
@@ -57,6 +60,6 @@ class AutoCdcWriter:
         """Where ``batch`` is computed and written: by its estimated size and the target's
         protocol (``driver_writes.py``)."""
         size = estimated_bytes(batch)
-        if size > self.max_driver_bytes or not delta_rs_writes(self.target):
+        if size > self.max_driver_bytes or not self.target.delta_rs_writes():
             return Placement.SPARK
         return Placement.PYTHON if size <= self.max_python_bytes else Placement.DELTA_RS

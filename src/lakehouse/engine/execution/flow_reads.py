@@ -22,7 +22,6 @@ from lakehouse.engine.session import CatalogReader
 from lakehouse.engine.sources.auto_loader import auto_loader_stream
 from lakehouse.engine.sources.cloud_files_state import local_path
 from lakehouse.engine.sources.overwritten_files import allows_overwrites
-from lakehouse.engine.storage.delta_log import delta_version
 from lakehouse.engine.storage.driver_reads import read_delta
 
 _observation_ids = itertools.count()
@@ -95,12 +94,12 @@ class FlowReader:
                 if not self.streaming:
                     observer = self.observations[check.observation] = Observation(check.observation)
             return apply_expectations(frame, check, observer)
-        path = reads.settings.table_path(dataset)
+        table = reads.settings.table(dataset)
         # The version before the read: a commit landing meanwhile makes the next check rerun.
-        self.sources.append((path, delta_version(path)))
+        self.sources.append((table.path, table.version()))
         return read_delta(
             reads.spark,
-            path,
+            table,
             streaming=streaming,
             options=options,
             max_driver_rows=reads.catalog_reader.max_driver_rows,

@@ -42,7 +42,7 @@ from lakehouse.engine.quality.expectations import (
 from lakehouse.engine.session import reading_with
 from lakehouse.engine.sources.cloud_files_state import RereadLog, files_taken
 from lakehouse.engine.sources.overwritten_files import changed_files
-from lakehouse.engine.storage.delta_log import delta_version, never_written
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.small_refresh import overwrite_small_result
 from lakehouse.engine.storage.streaming_append import StreamingAppend
 from lakehouse.sql_quoting import quote_identifier
@@ -178,7 +178,8 @@ class FlowRunner:
         a continuous update runs)."""
         previous = load_fingerprint(self._fingerprint_file(flow))
         return previous is not None and all(
-            delta_version(Path(path)) == version for path, version in previous["sources"].items()
+            LocalDeltaTable(Path(path)).version() == version
+            for path, version in previous["sources"].items()
         )
 
     def raise_if_a_stream_failed(self) -> None:
@@ -272,7 +273,9 @@ class FlowRunner:
             # to read yet; when it first runs it starts from the beginning of its sources.
             fresh = not self.settings.checkpoint(flow).exists()
             return (
-                streaming and fresh and all(map(never_written, map(Path, fingerprint["sources"])))
+                streaming
+                and fresh
+                and all(LocalDeltaTable(Path(p)).never_written() for p in fingerprint["sources"])
             )
         if streaming:
             return previous["sources"] == fingerprint["sources"]
@@ -344,7 +347,7 @@ class FlowRunner:
         self, flow: Flow, table: AnalyzedDataset, app_suffix: str = ""
     ) -> StreamingAppend:
         return StreamingAppend(
-            self.settings.table_path(table),
+            self.settings.table(table),
             self.settings.checkpoint(flow),
             self.settings.engine.driver_write_max_batch_bytes,
             app_suffix,
@@ -389,7 +392,7 @@ class FlowRunner:
             return None
         return AutoCdcWriter(
             cdc,
-            self.settings.table_path(table),
+            self.settings.table(table),
             self.settings.auto_cdc_state(table.name),
             self._once_id(flow),
             self.settings.engine.driver_write_max_batch_bytes,
@@ -423,11 +426,11 @@ class FlowRunner:
     ) -> None:
         output = Observation(observation_name("output"))
         frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
-        path = self.settings.table_path(table)
+        stored = self.settings.table(table)
         if not flow.once and not table.dataset.cluster_by:
             written = overwrite_small_result(
                 frame,
-                path,
+                stored,
                 list(table.dataset.partition_cols),
                 self.settings.engine.driver_write_max_view_rows,
             )
@@ -445,12 +448,12 @@ class FlowRunner:
             )
         else:
             writer = writer.mode("overwrite").option("overwriteSchema", "true")
-        writer.save(str(path))
+        writer.save(str(stored.path))
         if table.dataset.cluster_by and not flow.once:
             # An overwrite through the DataFrame writer forgets the clustering columns.
             columns = ", ".join(map(quote_identifier, table.dataset.cluster_by))
             self.reads.spark.sql(
-                f"ALTER TABLE delta.{quote_identifier(str(path))} CLUSTER BY ({columns})"
+                f"ALTER TABLE delta.{quote_identifier(str(stored.path))} CLUSTER BY ({columns})"
             )
         result.num_output_rows = int(output.get.get("rows") or 0)
 
@@ -466,9 +469,7 @@ class FlowRunner:
         """Whether this once flow's append is already committed to the table."""
         if flow.auto_cdc is not None:
             return self._once_marker(flow).exists()
-        log = self.settings.table_path(table) / "_delta_log"
-        marker = f'"appId":"{self._once_id(flow)}"'
-        return any(marker in commit.read_text() for commit in log.glob("*.json"))
+        return self.settings.table(table).has_transaction(self._once_id(flow))
 
     @contextmanager
     def _flow_spark_conf(self, flow: Flow) -> Iterator[None]:

@@ -16,6 +16,7 @@ from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.session import CatalogReader
 from lakehouse.engine.settings import EngineSettings
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class PipelineSettings:
         if dataset.dataset.private:
             return self.state_dir / "private" / dataset.name
         return self.local_catalog.table_path(TableName.parse(dataset.name, *self.default))
+
+    def table(self, dataset: AnalyzedDataset) -> LocalDeltaTable:
+        return LocalDeltaTable(self.table_path(dataset))
 
     def checkpoint(self, flow: Flow) -> Path:
         return self.state_dir / "checkpoints" / flow.target / flow.name

@@ -141,7 +141,7 @@ class PipelineUpdate:
             or any(f.auto_cdc for f in flows)
         ):
             self._ensure_table(table)
-            sync_properties(self.flows.reads.spark, self.settings.table_path(table), table.dataset)
+            sync_properties(self.flows.reads.spark, self.settings.table(table), table.dataset)
         results = [self.flows.run(f, table) for f in flows]
         # Otherwise the first write creates the table (a separate create costs a commit);
         # when no rows came, an empty table still has to exist for readers downstream.
@@ -159,7 +159,7 @@ class PipelineUpdate:
         # Without a declared schema, the table gets the columns its first write would give
         # it: Delta makes every column of a written DataFrame nullable.
         schema = table.schema if table.dataset.schema is not None else nullable(table.schema)
-        ensure_table(self.flows.reads.spark, self.settings.table_path(table), table.dataset, schema)
+        ensure_table(self.flows.reads.spark, self.settings.table(table), table.dataset, schema)
 
 
 def _declares_table_metadata(table: AnalyzedDataset) -> bool:

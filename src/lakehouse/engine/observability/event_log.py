@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from deltalake import write_deltalake
+
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 ORIGIN = pa.struct(
     [
@@ -118,4 +119,4 @@ class EventLog:
                 return
             events, self.pending = self.pending, []
             batch = pa.Table.from_pylist(events, schema=EVENT_LOG_SCHEMA)
-            write_deltalake(str(self.path), batch, mode="append")
+            LocalDeltaTable(self.path).append(batch)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.delta_table import LOG_FOLDER, LocalDeltaTable
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,17 @@ class LocalCatalog:
     def table_path(self, name: TableName) -> Path:
         return self.root / name.catalog / name.schema / name.table
 
-    def properties(self, name: TableName) -> dict[str, str]:
-        """The table's properties, from its Delta log.
+    def table(self, name: TableName) -> LocalDeltaTable:
+        """The Delta table ``name`` names (which may not exist yet).
 
         Example:
-            >>> catalog.properties(TableName("dev_gold", "hr", "headcount_by_department"))  # doctest: +SKIP
+            >>> catalog.table(TableName("dev_gold", "hr", "headcount")).properties()  # doctest: +SKIP
             {'lakehouse.classification': 'general'}
         """
-        import deltalake  # only this reader needs delta-rs
-
-        return dict(deltalake.DeltaTable(str(self.table_path(name))).metadata().configuration)
+        return LocalDeltaTable(self.table_path(name))
 
     def exists(self, name: TableName) -> bool:
-        return (self.table_path(name) / "_delta_log").is_dir()
+        return (self.table_path(name) / LOG_FOLDER).is_dir()
 
     def tables(self) -> list[TableName]:
         """Every table in the catalog, sorted by name."""
@@ -54,5 +53,5 @@ class LocalCatalog:
             return []
         return sorted(
             TableName(log.parent.parent.parent.name, log.parent.parent.name, log.parent.name)
-            for log in self.root.glob("*/*/*/_delta_log")
+            for log in self.root.glob(f"*/*/*/{LOG_FOLDER}")
         )

@@ -19,56 +19,52 @@ and ``input_file_name()`` is empty in it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 
-import deltalake
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
 
 from lakehouse.engine.settings import EngineSettings
-from lakehouse.engine.storage.delta_log import delta_version
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 DEFAULT_MAX_ROWS = EngineSettings.driver_read_max_rows
 
 
 def read_delta(
     spark: SparkSession,
-    table: Path,
+    table: LocalDeltaTable,
     *,
     streaming: bool,
     options: Mapping[str, str] | None = None,
     max_driver_rows: int = DEFAULT_MAX_ROWS,
 ) -> DataFrame:
-    """The Delta table at ``table`` as a DataFrame (a stream when ``streaming``): read by
-    delta-rs when it is small (see above), by Spark otherwise.
+    """``table`` as a DataFrame (a stream when ``streaming``): read by delta-rs when it is
+    small (see above), by Spark otherwise.
 
     Example:
-        >>> read_delta(spark, Path("/lh/catalog/main/crm/users"), streaming=False).count()  # doctest: +SKIP
+        >>> users = LocalDeltaTable(Path("/lh/catalog/main/crm/users"))
+        >>> read_delta(spark, users, streaming=False).count()  # doctest: +SKIP
         42
     """
     if not streaming and not options:
         small = _small_table(spark, table, max_driver_rows)
         if small is not None:
             return small
-    source = spark.readStream if streaming else spark.read
-    return source.format("delta").options(**(options or {})).load(str(table))
+    return table.to_spark(spark, streaming=streaming, options=options)
 
 
-def _small_table(spark: SparkSession, table: Path, max_rows: int) -> DataFrame | None:
-    if max_rows <= 0 or delta_version(table) < 0:
+def _small_table(spark: SparkSession, table: LocalDeltaTable, max_rows: int) -> DataFrame | None:
+    if max_rows <= 0 or not table.exists():
         return None
-    delta = deltalake.DeltaTable(str(table))
-    if delta.protocol().min_reader_version != 1:
+    snapshot = table.delta_rs()
+    if snapshot.protocol().min_reader_version != 1:
         return None
-    counts = pa.table(delta.get_add_actions(flatten=True)).column("num_records")
-    if counts.null_count or sum(counts.to_pylist()) > max_rows:  # no statistics: unknown size
+    count = table.row_count(snapshot)
+    if count is None or count > max_rows:  # no statistics: unknown size
         return None
-    schema = StructType.fromJson(json.loads(delta.schema().to_json()))
+    schema = table.spark_schema(snapshot)
     try:
-        rows = delta.to_pyarrow_table(columns=schema.fieldNames())
+        rows = snapshot.to_pyarrow_table(columns=schema.fieldNames())
     except pa.ArrowInvalid:  # e.g. Spark's INT96 timestamps before 1677 or after 2262
         return None
     if rows.num_rows == 0:  # Spark cannot take an empty Arrow table with nested columns

@@ -23,14 +23,10 @@ data feed), so either writer can follow the other.
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 
-import deltalake
 from pyspark.sql import DataFrame
 
-from lakehouse.engine.storage.delta_log import delta_version
-
-_DELTA_RS_MAX_WRITER_VERSION = 4
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 
 class Placement(Enum):
@@ -41,31 +37,16 @@ class Placement(Enum):
     SPARK = "computed and committed by Spark"
 
 
-def delta_rs_writes(table: Path) -> bool:
-    """Whether the Delta table at ``table`` exists and delta-rs writes it as Spark would.
-
-    Example:
-        >>> delta_rs_writes(Path("/lh/catalog/main/crm/users"))  # doctest: +SKIP
-        True
-    """
-    if delta_version(table) < 0:  # no table, or a first commit cut short
-        return False
-    protocol = deltalake.DeltaTable(str(table)).protocol()
-    return (
-        protocol.min_reader_version == 1
-        and protocol.min_writer_version <= _DELTA_RS_MAX_WRITER_VERSION
-    )
-
-
-def small_batch(batch: DataFrame, table: Path, max_bytes: int) -> bool:
+def small_batch(batch: DataFrame, table: LocalDeltaTable, max_bytes: int) -> bool:
     """Whether micro-batch ``batch`` into ``table`` is written in the driver: its input is at
     most ``max_bytes`` (``estimated_bytes``) and delta-rs writes the table.
 
     Example:
-        >>> small_batch(batch, Path("/lh/catalog/main/sales/orders"), 128 * 1024 * 1024)  # doctest: +SKIP
+        >>> orders = LocalDeltaTable(Path("/lh/catalog/main/sales/orders"))
+        >>> small_batch(batch, orders, 128 * 1024 * 1024)  # doctest: +SKIP
         True
     """
-    return estimated_bytes(batch) <= max_bytes and delta_rs_writes(table)
+    return estimated_bytes(batch) <= max_bytes and table.delta_rs_writes()
 
 
 def estimated_bytes(batch: DataFrame) -> int:

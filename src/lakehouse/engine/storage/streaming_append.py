@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame
 
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.driver_writes import small_batch
-from lakehouse.engine.storage.state_tables import append_once
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,13 @@ class StreamingAppend:
     """The ``foreachBatch`` function that appends a streaming flow's micro-batches to its table.
 
     Example:
-        >>> append = StreamingAppend(Path("/lh/catalog/main/sales/orders"),
+        >>> append = StreamingAppend(LocalDeltaTable(Path("/lh/catalog/main/sales/orders")),
         ...                          Path("/lh/pipelines/p/checkpoints/orders/orders"),
         ...                          max_driver_bytes=128 * 1024 * 1024)
         >>> frame.writeStream.foreachBatch(append).start()  # doctest: +SKIP
     """
 
-    table: Path
+    table: LocalDeltaTable
     checkpoint: Path
     max_driver_bytes: int
     app_suffix: str = ""  # for batches of the same checkpoint numbered apart from the stream's
@@ -45,7 +45,7 @@ class StreamingAppend:
         app_id = self.app_id
         if small_batch(batch, self.table, self.max_driver_bytes):
             # delta-rs keeps the table's partitioning when none is given.
-            append_once(self.table, batch.toArrow(), app_id, batch_id, schema_mode="merge")
+            self.table.append_once(batch.toArrow(), app_id, batch_id, schema_mode="merge")
             return
         (
             batch.write.format("delta")
@@ -53,5 +53,5 @@ class StreamingAppend:
             .option("mergeSchema", "true")
             .option("txnAppId", app_id)
             .option("txnVersion", str(batch_id))
-            .save(str(self.table))
+            .save(str(self.table.path))
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import deltalake
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import (
@@ -26,7 +25,7 @@ from pyspark.sql.types import (
 )
 
 from lakehouse.engine.graph.elements import Dataset, DatasetKind, SourceLocation
-from lakehouse.engine.storage.delta_log import delta_version
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.sql_quoting import quote_identifier, quote_string
 
 # Characters Delta refuses in column names unless column mapping is on (a table feature).
@@ -34,29 +33,27 @@ _NEEDS_COLUMN_MAPPING = set(" ,;{}()\n\t=")
 
 
 def ensure_table(
-    spark: SparkSession, path: Path, dataset: Dataset | None, schema: StructType
+    spark: SparkSession, table: LocalDeltaTable, dataset: Dataset | None, schema: StructType
 ) -> None:
-    """Create the table at ``path`` with ``schema`` and the dataset's metadata (none for the
-    engine's own state tables), unless it exists.
+    """Create ``table`` with ``schema`` and the dataset's metadata (none for the engine's own
+    state tables), unless it exists.
 
     Example:
-        >>> ensure_table(spark, Path("/lh/catalog/main/sales/orders"), dataset,
-        ...              StructType.fromDDL("id BIGINT NOT NULL"))  # doctest: +SKIP
+        >>> orders = LocalDeltaTable(Path("/lh/catalog/main/sales/orders"))
+        >>> ensure_table(spark, orders, dataset, StructType.fromDDL("id BIGINT NOT NULL"))  # doctest: +SKIP
     """
-    if delta_version(path) >= 0:  # a creation cut short leaves an empty log: create it again
+    if table.exists():  # a creation cut short leaves an empty log: create it again
         return
-    dataset = dataset or Dataset(path.name, DatasetKind.STREAMING_TABLE, SourceLocation("", 0))
+    name = table.path.name
+    dataset = dataset or Dataset(name, DatasetKind.STREAMING_TABLE, SourceLocation("", 0))
     if _needs_spark(dataset, schema):
-        _create_with_spark(spark, path, dataset, schema)
+        _create_with_spark(spark, table.path, dataset, schema)
         return
-    deltalake.DeltaTable.create(
-        str(path),
-        deltalake.Schema.from_json(schema.json()),
-        mode="ignore",
-        partition_by=list(dataset.partition_cols) or None,
-        description=dataset.comment,
-        configuration={k: str(v) for k, v in dataset.table_properties.items()} or None,
-        raise_if_key_not_exists=False,  # pipeline properties such as 'quality' are free-form
+    table.create(
+        schema,
+        partition_by=list(dataset.partition_cols),
+        comment=dataset.comment,
+        properties={k: str(v) for k, v in dataset.table_properties.items()},
     )
 
 
@@ -81,23 +78,25 @@ def _nullable_json(value: Any) -> Any:
     return value
 
 
-def sync_properties(spark: SparkSession, path: Path, dataset: Dataset) -> None:
+def sync_properties(spark: SparkSession, table: LocalDeltaTable, dataset: Dataset) -> None:
     """Apply table properties changed in the code since the table was created.
 
     Example:
-        >>> sync_properties(spark, Path("/lh/catalog/main/sales/orders"), dataset)  # doctest: +SKIP
+        >>> sync_properties(spark, LocalDeltaTable(Path("/lh/catalog/main/sales/orders")),
+        ...                 dataset)  # doctest: +SKIP
     """
     declared = {k: str(v) for k, v in dataset.table_properties.items()}
     if not declared:
         return
-    current = deltalake.DeltaTable(str(path)).metadata().configuration
+    current = table.properties()
     changed = {k: v for k, v in declared.items() if current.get(k) != v}
     if changed:
         assignments = ", ".join(
             f"{quote_string(k)} = {quote_string(v)}" for k, v in changed.items()
         )
         spark.sql(
-            f"ALTER TABLE delta.{quote_identifier(str(path))} SET TBLPROPERTIES ({assignments})"
+            f"ALTER TABLE delta.{quote_identifier(str(table.path))} "
+            f"SET TBLPROPERTIES ({assignments})"
         )
 
 
