@@ -1,6 +1,7 @@
 """The bundle meets the real Databricks CLI, at the pinned version, against a stand-in
-workspace on 127.0.0.1: every target validates `--strict` and plans, and so does a domain
-scaffolded a moment ago. Without the CLI these tests skip and say why."""
+workspace on 127.0.0.1: every target validates `--strict`, one of each kind plans (all of
+them in the slow test), and so does a domain scaffolded a moment ago. Without the CLI these
+tests skip and say why."""
 
 from __future__ import annotations
 
@@ -34,15 +35,22 @@ def cli() -> DatabricksCli:
         pytest.skip(f"the real Databricks CLI checks did not run: {missing}")
 
 
-def test_every_target_validates_strictly_and_plans_with_the_real_cli(cli):
-    with OfflineWorkspace() as workspace:
-        report = validate_bundle(REPO, plan=True, workspace=workspace)
+# One target of each kind plans in the default run (a plan costs as much as a validation):
+# a domain's in dev and in prod, and the platform's foundation. Every target plans in the
+# slow test below, and in `./dev validate --plan`.
+PLANNED = ["sales-dev", "finance-prod", "platform-prod"]
+
+
+def test_every_target_validates_strictly_and_one_of_each_kind_plans_with_the_real_cli(cli):
     targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
+    others = [name for name in targets if name not in PLANNED]
+    with OfflineWorkspace() as workspace:
+        report = validate_bundle(REPO, PLANNED, plan=True, workspace=workspace)
+        validated = validate_bundle(REPO, others, workspace=workspace)
     assert report.problems == {} and report.skipped == []
-    assert sorted(report.plans) == sorted(targets)
-    for name, planned in report.plans.items():
-        added = PLAN.search(planned)
-        assert added and int(added.group(1)) > 0, (name, planned)
+    assert validated.problems == {} and validated.skipped == []
+    assert sorted(report.plans) == sorted(PLANNED)
+    _assert_each_plan_creates_resources(report.plans)
     sales = report.plans["sales-dev"]
     for resource in ("pipelines.crm_ingestion", "pipelines.sales_gold", "jobs.sales_refresh",
                      "schemas.dev_gold_sales", "schemas.dev_silver_crm"):  # fmt: skip
@@ -55,6 +63,21 @@ def test_every_target_validates_strictly_and_plans_with_the_real_cli(cli):
         assert "GET /api/2.0/preview/scim/v2/Me" in served.calls, host
         assert "POST /api/2.0/workspace/mkdirs" in served.calls, host
         assert served.unanswered == [], host
+
+
+@pytest.mark.slow
+def test_every_target_plans_with_the_real_cli(cli):
+    with OfflineWorkspace() as workspace:
+        report = validate_bundle(REPO, plan=True, workspace=workspace)
+    targets = yaml.safe_load((REPO / TARGETS_FILE).read_text())["targets"]
+    assert report.problems == {} and sorted(report.plans) == sorted(targets)
+    _assert_each_plan_creates_resources(report.plans)
+
+
+def _assert_each_plan_creates_resources(plans: dict[str, str]) -> None:
+    for name, planned in plans.items():
+        added = PLAN.search(planned)
+        assert added and int(added.group(1)) > 0, (name, planned)
 
 
 def test_two_developers_deploying_the_same_dev_target_write_different_schemas(cli):
@@ -79,10 +102,10 @@ def test_a_freshly_scaffolded_domain_validates_strictly_and_plans(cli, bundle):
         "--root", str(bundle),
     ])  # fmt: skip
     assert created.exit_code == 0, created.output
-    targets = ["marketing-dev", "marketing-test", "marketing-prod"]
-    report = validate_bundle(bundle, targets, plan=True)
+    validated = validate_bundle(bundle, ["marketing-dev", "marketing-test"])
+    assert validated.problems == {} and validated.skipped == []
+    report = validate_bundle(bundle, ["marketing-prod"], plan=True)
     assert report.problems == {} and report.skipped == []
-    assert sorted(report.plans) == sorted(targets)
     assert "create pipelines.marketing_gold" in report.plans["marketing-prod"]
 
 
