@@ -241,6 +241,23 @@ def _event(id, name=None, city=None, op="U", seq=0):
     return {"id": id, "name": name, "city": city, "op": op, "seq": seq}
 
 
+def test_scd2_keeps_timestamp_columns(workspace):
+    workspace.source(
+        _cdc_pipeline(
+            "id INT, name STRING, seen_at TIMESTAMP, op STRING, seq INT",
+            _apply(stored_as_scd_type="2"),
+        )
+    )
+    ann = {"id": 1, "name": "Ann", "seen_at": "2026-03-02T09:00:00Z", "op": "I", "seq": 1}
+    workspace.land("a.json", [ann, {**ann, "name": "Bo", "seen_at": "2026-03-03T10:30:00Z", "seq": 2}])  # fmt: skip
+    workspace.run()
+    versions = workspace.rows("people", "__START_AT")
+    assert [(v["name"], v["seen_at"].isoformat()) for v in versions] == [
+        ("Ann", "2026-03-02T09:00:00"),
+        ("Bo", "2026-03-03T10:30:00"),
+    ]
+
+
 @COMPUTED_APART
 def test_sequence_by_a_struct_orders_by_its_fields_in_turn(workspace):
     schema = "id INT, name STRING, day INT, n INT"

@@ -75,7 +75,8 @@ def _apply_in_python(
     if _has_rows(store):
         stored = store.keyed_rows(touched, events.column_names).cast(events.schema)
         history = pa.concat_tables([stored, events])
-    schema = to_arrow_schema(nullable(cdc.target_schema()))
+    # Spark's timestamps reach Arrow in UTC (DataFrame.toArrow), and leave it the same way.
+    schema = to_arrow_schema(nullable(cdc.target_schema()), timezone="UTC")
     versions = fold_versions(history, cdc, schema)
     changes = _with_action(versions, "upsert")
     if not target.never_written():
