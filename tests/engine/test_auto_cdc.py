@@ -258,6 +258,25 @@ def test_scd2_keeps_timestamp_columns(workspace):
     ]
 
 
+@pytest.mark.placements("python")  # the placement that reads the target with delta-rs
+def test_scd2_string_keys_keep_their_history_across_runs(workspace):
+    workspace.source(
+        _cdc_pipeline(
+            "code STRING, name STRING, op STRING, seq INT",
+            _apply(keys='["code"]', stored_as_scd_type="2"),
+        )
+    )
+    workspace.land("a.json", [{"code": "NO", "name": "Norway", "op": "I", "seq": 1}])
+    workspace.run()
+    workspace.land("b.json", [{"code": "NO", "name": "Noreg", "op": "U", "seq": 2}])
+    workspace.run()
+    versions = workspace.rows("people", "__START_AT")
+    assert [(v["code"], v["name"], v["__END_AT"]) for v in versions] == [
+        ("NO", "Norway", 2),
+        ("NO", "Noreg", None),
+    ]
+
+
 @COMPUTED_APART
 def test_sequence_by_a_struct_orders_by_its_fields_in_turn(workspace):
     schema = "id INT, name STRING, day INT, n INT"

@@ -50,3 +50,20 @@ def test_a_merge_reports_the_rows_it_upserted_and_deleted(tmp_path):
     assert done == {"num_upserted_rows": 1, "num_deleted_rows": 1}
     assert sorted(table.delta_rs().to_pyarrow_table().column("id").to_pylist()) == [1, 3]
     assert table.commit_metrics(after_version=1)["num_target_rows_deleted"] == 1
+
+
+def test_string_keys_are_found_in_files_a_delta_rs_merge_wrote(tmp_path):
+    table = LocalDeltaTable(tmp_path / "by_name")
+    table.append(pa.table({"name": ["z"], "n": pa.array([0], pa.int64())}))
+    table.merge_rows(
+        pa.table({"name": ["a", "b"], "n": pa.array([1, 2], pa.int64())}),
+        lambda q: MergeClauses(
+            on=f"t.{q('name')} = s.{q('name')}",
+            insert_values={q("name"): f"s.{q('name')}", q("n"): f"s.{q('n')}"},
+        ),
+    )
+    found = table.keyed_rows(pa.table({"name": ["a", "z"]}), ["name", "n"])
+    assert sorted(found.to_pylist(), key=lambda r: r["name"]) == [
+        {"name": "a", "n": 1},
+        {"name": "z", "n": 0},
+    ]

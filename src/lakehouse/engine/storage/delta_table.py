@@ -239,9 +239,19 @@ class LocalDeltaTable:
             2
         """
         names = keys.column_names
-        dataset = self.delta_rs().to_pyarrow_dataset()
-        first = keys.column(names[0]).cast(dataset.schema.field(names[0]).type)
-        rows = dataset.to_table(columns=columns, filter=pc.field(names[0]).isin(first))
+        snapshot = self.delta_rs()
+        dataset = snapshot.to_pyarrow_dataset()
+        key_type = dataset.schema.field(names[0]).type
+        first = keys.column(names[0]).cast(key_type)
+        try:
+            rows = dataset.to_table(columns=columns, filter=pc.field(names[0]).isin(first))
+        except pa.ArrowNotImplementedError:
+            # Files delta-rs' MERGE wrote keep strings as string_view, whose statistics pyarrow
+            # cannot compare: delta-rs picks the files by the log's statistics instead, and the
+            # rows are filtered here.
+            pruning = [(names[0], "in", first.to_pylist())] if pa.types.is_string(key_type) else None  # fmt: skip
+            rows = snapshot.to_pyarrow_dataset(file_pruning_predicate=pruning).to_table(columns=columns)  # fmt: skip
+            rows = rows.filter(pc.is_in(rows.column(names[0]), value_set=first))
         return rows if len(names) == 1 else rows_by_keys(rows, keys, matching=True)
 
     def merge_rows(
