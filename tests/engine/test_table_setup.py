@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
@@ -68,7 +69,7 @@ def test_spark_enforces_not_null_on_a_table_created_before_its_first_write(spark
     ("ddl", "metadata"),
     [
         ("id BIGINT, at TIMESTAMP_NTZ", {}),
-        ("id BIGINT", {"table_properties": {"delta.enableChangeDataFeed": "true"}}),
+        ("id BIGINT", {"table_properties": {"delta.enableDeletionVectors": "true"}}),
         ("id BIGINT, country STRING", {"cluster_by": ("country",)}),
     ],
 )
@@ -80,6 +81,29 @@ def test_tables_that_need_a_table_feature_are_created_readable_and_writable(
     frame = spark.read.format("delta").load(str(path))
     assert frame.schema == StructType.fromDDL(ddl)
     frame.write.format("delta").mode("append").save(str(path))
+
+
+def test_append_only_change_feed_tables_are_created_at_the_protocol_that_carries_them(
+    spark, tmp_path
+):
+    path = tmp_path / "t"
+    properties = {"delta.appendOnly": "true", "delta.enableChangeDataFeed": "true"}
+    ensure_table(
+        spark,
+        LocalDeltaTable(path),
+        _dataset(table_properties=properties),
+        StructType.fromDDL("id BIGINT"),
+    )
+    assert _protocol(path) == {"minReaderVersion": 1, "minWriterVersion": 4}
+    assert LocalDeltaTable(path).delta_rs_writes()
+    LocalDeltaTable(path).append(pa.table({"id": pa.array([1], pa.int64())}))
+    changes = spark.read.format("delta").option("readChangeFeed", "true")
+    assert [
+        (r.id, r._change_type)
+        for r in changes.option("startingVersion", 0).load(str(path)).collect()
+    ] == [(1, "insert")]
+    with pytest.raises(Exception, match="DELTA_CANNOT_MODIFY_APPEND_ONLY"):
+        DeltaTable.forPath(spark, str(path)).delete()
 
 
 def test_changed_table_properties_are_applied_to_an_existing_table(spark, tmp_path):

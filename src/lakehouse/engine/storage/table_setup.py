@@ -4,8 +4,12 @@ table properties in step with the code.
 A plain table (no clustering, no ``delta.*`` properties, column types and metadata that need
 no table feature) is created with delta-rs: one small commit written in milliseconds, with the
 same protocol (reader 1, writer 2), schema, comment and partitioning Spark would write, and no
-Spark job. Anything else goes through Delta's own ``DeltaTable.createIfNotExists``, which knows
-every table feature.
+Spark job. So is a table whose only ``delta.*`` properties are ``delta.appendOnly`` and
+``delta.enableChangeDataFeed`` (bronze, silver), at the protocol that has always carried them
+(writer 2, or 4 with the change data feed): Spark would name them as table features (writer 7),
+which delta-rs does not write, and every later write would then need a Spark job
+(``driver_writes.py``). Anything else goes through Delta's own ``DeltaTable.createIfNotExists``,
+which knows every table feature.
 """
 
 from __future__ import annotations
@@ -100,10 +104,17 @@ def sync_properties(spark: SparkSession, table: LocalDeltaTable, dataset: Datase
         )
 
 
+# The delta.* properties of a protocol delta-rs writes (writer 2 and 4); see above.
+_LEGACY_PROTOCOL_PROPERTIES = {"delta.appendOnly", "delta.enableChangeDataFeed"}
+
+
 def _needs_spark(dataset: Dataset, schema: StructType) -> bool:
     return bool(
         dataset.cluster_by
-        or any(key.startswith("delta.") for key in dataset.table_properties)
+        or any(
+            key.startswith("delta.") and key not in _LEGACY_PROTOCOL_PROPERTIES
+            for key in dataset.table_properties
+        )
         or any(_needs_table_feature(field.name, field.dataType, field.metadata) for field in schema)
     )
 
