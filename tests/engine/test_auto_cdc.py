@@ -11,8 +11,9 @@ from lakehouse.engine.settings import DRIVER_WRITE_MAX_BATCH_BYTES, DRIVER_WRITE
 PLACEMENTS = ("python", "delta-rs", "spark")
 # Spark computes a delta-rs placement's batch as it does a spark one; the two differ only in
 # how the state is read and who writes (delta-rs' MERGE or Spark's). A rule decided while
-# computing the batch runs in these two; the tests of reads and writes across runs (the
-# documented example, the null-update clauses, the event log's counts, once flows) in all three.
+# computing the batch (the documented example in one batch among them) runs in these two; the
+# tests of reads and writes across runs (the documented example split in two, the null-update
+# clauses, the event log's counts, once flows) in all three.
 COMPUTED_APART = pytest.mark.placements("python", "delta-rs")
 
 
@@ -164,6 +165,7 @@ def _assert_documented_results(workspace) -> None:
     )
 
 
+@COMPUTED_APART
 def test_documented_users_example_in_one_run(workspace):
     workspace.source(USERS_WITH_DLT)
     workspace.land("events.json", USER_EVENTS)
