@@ -53,6 +53,30 @@ def test_a_python_traceback_is_summarized_by_its_last_line():
     assert error_summary(error) == "ValueError: year 10000 is out of range"
 
 
+def test_an_error_without_a_message_is_summarized_with_the_line_that_raised_it():
+    error = _wrapped(
+        "[FOREACH_BATCH_USER_FUNCTION_ERROR] An error occurred in the user provided function",
+        'Traceback (most recent call last):\n  File "/lh/src/worker.py", line 3, in run\n'
+        '    apply(batch)\n  File "/lh/src/pipeline.py", line 12, in totals\n'
+        "    assert total > 0\n           ^^^^^^^^^\nAssertionError",
+    )
+    assert error_summary(error) == "AssertionError at pipeline.py:12: assert total > 0"
+
+
+def test_a_python_error_without_a_message_names_where_it_was_raised():
+    def totals() -> None:
+        raise KeyError
+
+    try:
+        totals()
+    except KeyError as error:
+        summary = error_summary(error)
+    assert (
+        summary
+        == f"KeyError at test_error_report.py:{totals.__code__.co_firstlineno + 1}: raise KeyError"
+    )
+
+
 def test_quoted_values_of_a_classified_table_are_masked_in_the_summary():
     error = _wrapped("[CAST_INVALID_INPUT] The value 'ann@example.com' cannot be cast to INT")
     assert "ann@example.com" not in error_summary(error, Masking("confidential"))

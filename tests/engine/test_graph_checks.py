@@ -228,6 +228,27 @@ def test_error_while_loading_a_file_names_the_file_and_line(workspace):
     assert error.value.location.line == _line_of(source, 'settings["missing"]')
 
 
+def test_a_failed_assert_in_a_query_function_shows_the_assert(workspace):
+    source = workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        frame = landing()
+        assert "amount" not in frame.columns
+        return frame
+    """
+    )
+    with pytest.raises(GraphError) as error:
+        workspace.run()
+    line = _line_of(source, "assert")
+    assert str(error.value).endswith(
+        f"the query function of 'main.sales.orders' failed: "
+        f'AssertionError at pipeline.py:{line}: assert "amount" not in frame.columns'
+    )
+    assert error.value.location.line == line
+
+
 def test_syntax_error_in_a_pipeline_file_names_the_line(workspace):
     source = workspace.source("import dlt\n\n@dlt.table\ndef broken(:\n    pass\n")
     with pytest.raises(GraphError, match="SyntaxError") as error:

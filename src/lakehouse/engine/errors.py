@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from lakehouse.engine.graph.elements import SourceLocation
+
+
+def exception_line(error: BaseException) -> str:
+    """One line for a Python error: ``Type: message`` (its first line), or, for an error that
+    has no message (a failed ``assert``), its type and the line that raised it.
+
+    Example:
+        >>> exception_line(ValueError("no column 'amount'\\nin orders"))
+        "ValueError: no column 'amount'"
+    """
+    message = str(error).strip()
+    if message:
+        return f"{type(error).__name__}: {message.splitlines()[0]}"
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    return raised_at(type(error).__name__, frames[-1].filename, frames[-1].lineno, frames[-1].line)
+
+
+def raised_at(name: str, file: str, line: int | None, code: str | None) -> str:
+    """An error that says nothing but its name, placed: ``name at file.py:12: source line``.
+
+    Example:
+        >>> raised_at("AssertionError", "/src/orders.py", 12, "assert total > 0")
+        'AssertionError at orders.py:12: assert total > 0'
+    """
+    place = f"{name} at {Path(file).name}:{line}"
+    return f"{place}: {code.strip()}" if code and code.strip() else place
 
 
 class PipelineError(Exception):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyspark
 
 from lakehouse.engine import api
-from lakehouse.engine.errors import ConfigurationError, GraphError, PipelineError
+from lakehouse.engine.errors import ConfigurationError, GraphError, PipelineError, exception_line
 from lakehouse.engine.graph.elements import PipelineGraph, SourceLocation
 from lakehouse.engine.graph.registry import GraphRegistry, registering_into
 from lakehouse.engine.session import PipelineSparkSession
@@ -90,7 +90,7 @@ def load_pipeline(
                 raise
             except Exception as error:
                 raise GraphError(
-                    f"loading the pipeline file failed: {type(error).__name__}: {error}",
+                    f"loading the pipeline file failed: {exception_line(error)}",
                     _innermost_location_in(file, error),
                 ) from error
             finally:

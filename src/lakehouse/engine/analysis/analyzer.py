@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from lakehouse.engine.cdc.events import ResolvedAutoCdc, resolve_auto_cdc
-from lakehouse.engine.errors import GraphError, PipelineError
+from lakehouse.engine.errors import GraphError, PipelineError, exception_line
 from lakehouse.engine.graph.elements import (
     Dataset,
     DatasetKind,
@@ -268,8 +268,7 @@ class GraphAnalyzer:
             raise
         except Exception as error:  # e.g. Spark cannot resolve a column the query names
             raise GraphError(
-                f"the query function of '{flow.name}' failed: {type(error).__name__}: "
-                f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+                f"the query function of '{flow.name}' failed: {exception_line(error)}",
                 _user_frame_in(error, flow) or flow.location,
             ) from error
         finally:

@@ -15,6 +15,7 @@ import re
 import traceback
 from pathlib import Path
 
+from lakehouse.engine.errors import exception_line, raised_at
 from lakehouse.engine.observability.masking import Masking
 from lakehouse.engine.quality.row_errors import error_texts, mask_row_errors
 
@@ -24,6 +25,9 @@ _WRAPPERS = re.compile(
     r"^Job aborted|^Task failed while writing rows|\[TASK_WRITE_FAILED\]"
 )
 _TRACEBACK_NOISE = ("File ", "at ", "^", "~", "Traceback", "During handling", "The above")
+# A traceback's frame line and the source line under it; an exception line that is a bare name.
+_LAST_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in [^\n]*\n(?:\s*(\S[^\n]*))?', re.M)
+_BARE_NAME = re.compile(r"^[\w.]+$")
 
 
 def error_summary(error: BaseException, masking: Masking | None = None) -> str:
@@ -39,19 +43,27 @@ def error_summary(error: BaseException, masking: Masking | None = None) -> str:
         if line and not _WRAPPERS.search(line) and line not in lines:
             lines.append(line)
     if not lines:
-        lines = [_meaningful_line(str(error)) or type(error).__name__]
+        lines = [_meaningful_line(str(error)) or exception_line(error)]
     summary = "; caused by: ".join(lines[-2:])
     return (masking or Masking()).text(summary)
 
 
 def _meaningful_line(text: str) -> str:
-    """A message's first line; for a Python traceback, its last (the exception itself)."""
+    """A message's first line; for a Python traceback, its last (the exception itself), with
+    the line that raised it when the exception says nothing more than its name."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     if "Traceback (most recent call last)" in lines[0]:
         said = [line for line in lines if not line.startswith(_TRACEBACK_NOISE)]
-        return said[-1] if said else lines[0]
+        if not said:
+            return lines[0]
+        place = _LAST_FRAME.findall(text)
+        if _BARE_NAME.match(said[-1]) and place:
+            file, line, code = place[-1]
+            code = "" if code.startswith("File ") else code  # no source: the next frame
+            return raised_at(said[-1], file, int(line), code)
+        return said[-1]
     return lines[0]
 
 
