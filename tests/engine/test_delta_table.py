@@ -5,7 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-from lakehouse.engine.storage.delta_table import LocalDeltaTable, MergeClauses
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.delta_table import LOG_FOLDER, LocalDeltaTable, MergeClauses
 
 ROWS = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"]})
 
@@ -24,6 +26,15 @@ def test_a_missing_table_has_no_version_and_a_created_one_is_never_written(tmp_p
     assert (table.version(), table.never_written(), table.properties()) == (0, True, {"team": "crm"})  # fmt: skip
     table.append(ROWS)
     assert (table.version(), table.never_written(), table.row_count()) == (1, False, 2)
+
+
+def test_a_log_left_empty_by_a_creation_cut_short_is_no_table_of_the_catalog(tmp_path):
+    catalog = LocalCatalog(tmp_path)
+    users, orders = TableName("main", "crm", "users"), TableName("main", "crm", "orders")
+    _created(catalog.table_path(users).parent)
+    (catalog.table_path(orders) / LOG_FOLDER).mkdir(parents=True)
+    assert catalog.tables() == [users]
+    assert catalog.exists(users) and not catalog.exists(orders)
 
 
 def test_a_replayed_append_once_adds_nothing(tmp_path):

@@ -1,10 +1,10 @@
 """The persistent local catalog: every published table is a Delta table at a fixed place
 under the storage folder, ``<storage>/catalog/<catalog>/<schema>/<table>``.
 
-The folder is the metastore: a table exists when its Delta log does, and its schema, comment
-and properties live in that log. Nothing is registered in Spark's session catalog, so one
-Spark session can serve several storage folders (and two catalogs with the same schema and
-table names never collide).
+The folder is the metastore: a table exists once its Delta log holds a commit (a log left
+empty by a creation cut short is no table), and its schema, comment and properties live in
+that log. Nothing is registered in Spark's session catalog, so one Spark session can serve
+several storage folders (and two catalogs with the same schema and table names never collide).
 """
 
 from __future__ import annotations
@@ -45,13 +45,20 @@ class LocalCatalog:
         return LocalDeltaTable(self.table_path(name))
 
     def exists(self, name: TableName) -> bool:
-        return (self.table_path(name) / LOG_FOLDER).is_dir()
+        """Whether a commit created the table ``name`` names.
+
+        Example:
+            >>> catalog.exists(TableName("main", "sales", "orders"))  # doctest: +SKIP
+            True
+        """
+        return self.table(name).exists()
 
     def tables(self) -> list[TableName]:
         """Every table in the catalog, sorted by name."""
         if not self.root.is_dir():
             return []
-        return sorted(
+        names = (
             TableName(log.parent.parent.parent.name, log.parent.parent.name, log.parent.name)
             for log in self.root.glob(f"*/*/*/{LOG_FOLDER}")
         )
+        return sorted(name for name in names if self.exists(name))
