@@ -37,6 +37,19 @@ def test_a_log_left_empty_by_a_creation_cut_short_is_no_table_of_the_catalog(tmp
     assert catalog.exists(users) and not catalog.exists(orders)
 
 
+def test_a_transaction_is_found_after_a_checkpoint_replaced_its_commit(tmp_path):
+    table = _created(tmp_path)
+    table.append_once(ROWS, "lakehouse:crm:backfill_users", 0)
+    table.delta_rs().create_checkpoint()
+    table.append(ROWS)
+    for commit in sorted((tmp_path / "users" / LOG_FOLDER).glob("*.json"))[:-1]:
+        commit.unlink()  # as a log cleanup does once a checkpoint holds the state
+    assert table.version() == 2 and table.row_count() == 4
+    assert table.has_transaction("lakehouse:crm:backfill_users")
+    assert not table.has_transaction("lakehouse:crm:backfill_orders")
+    assert not LocalDeltaTable(tmp_path / "missing").has_transaction("lakehouse:crm:x")
+
+
 def test_a_replayed_append_once_adds_nothing(tmp_path):
     table = _created(tmp_path)
     table.append_once(ROWS, "lakehouse:p:flow", 0)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # Spark is imported by the methods that use it: the catalog d
     from pyspark.sql.types import StructType
 
 LOG_FOLDER = "_delta_log"
-_COMMIT = re.compile(r"^(\d{20})\.json\Z")
+# A commit, or a checkpoint of the state at its version (the commits before it may be gone).
+_COMMIT = re.compile(r"^(\d{20})\.(?:json|checkpoint(?:\.\d+\.\d+)?\.parquet)\Z")
 
 Quote = Callable[[str], str]
 
@@ -60,8 +61,8 @@ class LocalDeltaTable:
     # -- the log ----------------------------------------------------------------------------
 
     def version(self) -> int:
-        """The latest committed version, from the log folder (-1 if none: no table, or a first
-        commit cut short).
+        """The latest committed version, from the log folder's commits and checkpoints (-1 if
+        none: no table, or a first commit cut short).
 
         Example:
             >>> LocalDeltaTable(Path("/nowhere")).version()
@@ -95,14 +96,14 @@ class LocalDeltaTable:
         return self.version() == 0 and '"add":' not in first.read_text()
 
     def has_transaction(self, app_id: str) -> bool:
-        """Whether a commit carries a transaction of ``app_id`` (Spark's ``txnAppId``).
+        """Whether a commit carries a transaction of ``app_id`` (Spark's ``txnAppId``), read
+        from the table's state, so a checkpoint that replaced old commits still holds it.
 
         Example:
             >>> table.has_transaction("lakehouse:sales:backfill_orders")  # doctest: +SKIP
             True
         """
-        marker = f'"appId":"{app_id}"'
-        return any(marker in c.read_text() for c in (self.path / LOG_FOLDER).glob("*.json"))
+        return self.exists() and self.delta_rs().transaction_version(app_id) is not None
 
     def commit_metrics(self, after_version: int) -> dict[str, int]:
         """The operation metrics of the commits after ``after_version``, summed.
