@@ -63,6 +63,14 @@ def test_an_error_without_a_message_is_summarized_with_the_line_that_raised_it()
     assert error_summary(error) == "AssertionError at pipeline.py:12: assert total > 0"
 
 
+def test_an_error_without_a_message_or_source_lines_is_summarized_with_its_place():
+    error = _wrapped(
+        'Traceback (most recent call last):\n  File "/lh/src/worker.py", line 3, in run\n'
+        '  File "/lh/src/pipeline.py", line 12, in totals\nAssertionError'
+    )
+    assert error_summary(error) == "AssertionError at pipeline.py:12"
+
+
 def test_a_python_error_without_a_message_names_where_it_was_raised():
     def totals() -> None:
         raise KeyError

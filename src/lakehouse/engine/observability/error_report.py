@@ -25,8 +25,11 @@ _WRAPPERS = re.compile(
     r"^Job aborted|^Task failed while writing rows|\[TASK_WRITE_FAILED\]"
 )
 _TRACEBACK_NOISE = ("File ", "at ", "^", "~", "Traceback", "During handling", "The above")
-# A traceback's frame line and the source line under it; an exception line that is a bare name.
-_LAST_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in [^\n]*\n(?:\s*(\S[^\n]*))?', re.M)
+# A traceback's frame line and the source line under it (none when the next line is the next
+# frame: the source was not at hand); an exception line that is a bare name.
+_LAST_FRAME = re.compile(
+    r'^\s*File "([^"]+)", line (\d+), in [^\n]*\n(?:[ \t]+(?!File ")(\S[^\n]*))?', re.M
+)
 _BARE_NAME = re.compile(r"^[\w.]+$")
 
 
@@ -61,7 +64,6 @@ def _meaningful_line(text: str) -> str:
         place = _LAST_FRAME.findall(text)
         if _BARE_NAME.match(said[-1]) and place:
             file, line, code = place[-1]
-            code = "" if code.startswith("File ") else code  # no source: the next frame
             return raised_at(said[-1], file, int(line), code)
         return said[-1]
     return lines[0]
