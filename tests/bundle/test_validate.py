@@ -133,7 +133,7 @@ def test_offline_an_unpaused_schedule_in_development_is_refused(bundle):
     dev = validate_bundle(bundle, ["sales-dev", "sales-prod"], use_cli=False)
     assert dev.problems == {
         "sales-dev": [
-            "domains/sales/resources/weekly.job.yml:5: resources.jobs.sales_weekly.schedule."
+            "domains/sales/resources/weekly.job.yml:6: resources.jobs.sales_weekly.schedule."
             "pause_status: UNPAUSED in development mode; leave it paused"
         ]
     }

@@ -346,7 +346,7 @@ def _typed_resources(
                 line, key = _key_of(source, where, str(error))
                 problems.append(Problem(file, line, field_name(key), str(error)))
                 continue
-            location = Location(file=str(file.resolve()), line=source.line_of(where))
+            location = Location(file=str(file.resolve()), line=source.body_line(where))
             found.append(DomainResource(kind, name, body, location))
     return found
 

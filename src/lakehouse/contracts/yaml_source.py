@@ -60,6 +60,18 @@ class YamlSource:
             path = path[:-1]
         return self.lines.get(path, 1)
 
+    def body_line(self, path: Path_) -> int:
+        """The line where the value at ``path`` starts: its first field for a mapping or a list,
+        which is where the Databricks CLI places a resource; ``line_of(path)`` otherwise.
+
+        Example:
+            >>> YamlSource.parse("jobs:\\n  weekly:\\n    name: w\\n").body_line(("jobs", "weekly"))
+            3
+        """
+        depth = len(path) + 1
+        children = [line for p, line in self.lines.items() if len(p) == depth and p[:-1] == path]
+        return min(children, default=self.line_of(path))
+
 
 def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
     lines[path] = node.start_mark.line + 1
