@@ -21,7 +21,9 @@ app = typer.Typer(
 
 @app.command("run")
 def pipeline_run(
-    paths: Annotated[list[Path], typer.Argument(help="Pipeline .py files or folders.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Pipeline .py and .sql files, or folders of them.")
+    ],
     storage: Storage = DEFAULT_STORAGE,
     name: Annotated[
         str | None, typer.Option(help="Pipeline name (default: first path's name).")

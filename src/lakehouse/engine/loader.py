@@ -20,16 +20,21 @@ from lakehouse.engine.errors import ConfigurationError, GraphError, PipelineErro
 from lakehouse.engine.graph.elements import PipelineGraph, SourceLocation
 from lakehouse.engine.graph.registry import GraphRegistry, registering_into
 from lakehouse.engine.session import PipelineSparkSession
+from lakehouse.engine.sql_files.registration import register_sql_file
 
 _API_MODULES = ("dlt", "pyspark.pipelines")
 
 
+_SOURCE_SUFFIXES = (".py", ".sql")
+
+
 def pipeline_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The ``.py`` files a pipeline is made of: files as given, folders recursively, sorted.
+    """The Python (``.py``) and SQL (``.sql``) files a pipeline is made of: files as given,
+    folders recursively, sorted.
 
     Example:
         >>> pipeline_files(["domains/sales/pipelines"])  # doctest: +SKIP
-        [PosixPath('domains/sales/pipelines/gold.py')]
+        [PosixPath('domains/sales/pipelines/gold.py'), PosixPath('domains/sales/pipelines/kpis.sql')]
     """
     files: list[Path] = []
     for given in paths:
@@ -38,19 +43,24 @@ def pipeline_files(paths: Sequence[str | Path]) -> list[Path]:
             files.extend(
                 sorted(
                     p
-                    for p in path.rglob("*.py")
-                    if "__pycache__" not in p.parts and not p.name.startswith(".")
+                    for p in path.rglob("*")
+                    if p.suffix in _SOURCE_SUFFIXES
+                    and p.is_file()
+                    and "__pycache__" not in p.parts
+                    and not p.name.startswith(".")
                 )
             )
-        elif path.is_file() and path.suffix == ".py":
+        elif path.is_file() and path.suffix in _SOURCE_SUFFIXES:
             files.append(path)
         elif path.exists():
-            raise ConfigurationError(f"{path}: pipeline source files must be Python (.py) files")
+            raise ConfigurationError(
+                f"{path}: pipeline source files must be Python (.py) or SQL (.sql) files"
+            )
         else:
             raise ConfigurationError(f"{path}: no such file or folder")
     if not files:
         raise ConfigurationError(
-            f"no pipeline source files (.py) found in {', '.join(map(str, paths))}"
+            f"no pipeline source files (.py, .sql) found in {', '.join(map(str, paths))}"
         )
     return [f.resolve() for f in files]
 
@@ -80,9 +90,13 @@ def pipeline_api_modules() -> Iterator[None]:
 def load_pipeline(
     files: Sequence[Path], registry: GraphRegistry, spark: PipelineSparkSession
 ) -> PipelineGraph:
-    """Run each source file once, collecting its definitions into ``registry``."""
+    """Run each Python file once and read each SQL file's statements, collecting their
+    definitions into ``registry``."""
     with pipeline_api_modules(), registering_into(registry):
         for file in files:
+            if file.suffix == ".sql":
+                register_sql_file(file, registry, spark)
+                continue
             sys.path.insert(0, str(file.parent))
             try:
                 runpy.run_path(str(file), init_globals={"spark": spark}, run_name="__main__")

@@ -188,6 +188,11 @@ class _PipelineReader:
 _view_ids = itertools.count()
 
 
+def temporary_view_name() -> str:
+    """A temporary view name no other read of this process uses."""
+    return f"__lakehouse_{next(_view_ids)}"
+
+
 class PipelineSparkSession:
     """The ``spark`` global of a pipeline source file.
 
@@ -199,6 +204,11 @@ class PipelineSparkSession:
     def __init__(self, spark: SparkSession, configuration: Mapping[str, str]) -> None:
         self._spark = spark
         self._conf = PipelineConf(spark.conf, configuration)
+
+    @property
+    def session(self) -> SparkSession:
+        """The real session underneath, for what reads its own tables (SQL pipeline files)."""
+        return self._spark
 
     @property
     def conf(self) -> PipelineConf:
@@ -272,7 +282,7 @@ def bind_table_references(query: str, read: Any, views: list[str] | None = None)
             return node  # table-valued function
         name = ".".join(f"`{p}`" for p in (node.catalog, node.db, node.name) if p)
         if name not in bound:
-            view = f"__lakehouse_{next(_view_ids)}"
+            view = temporary_view_name()
             read(name).createOrReplaceTempView(view)
             bound[name] = view
             if views is not None:

@@ -283,6 +283,16 @@ class GraphAnalyzer:
         self.flow_streaming[flow.name] = frame.isStreaming
         if flow.auto_cdc is not None:
             self._resolve_auto_cdc(flow, dataset, frame)
+        elif (
+            flow.name == dataset.name
+            and dataset.kind is DatasetKind.STREAMING_TABLE
+            and not frame.isStreaming
+        ):
+            raise GraphError(
+                f"streaming table '{dataset.name}' has a batch query: read its sources as "
+                "streams (STREAM(table), STREAM read_files(...), spark.readStream)",
+                flow.location,
+            )
         elif flow.name != dataset.name and not frame.isStreaming and not flow.once:
             raise GraphError(
                 f"append_flow '{flow.name}' returns a batch query: flows into a streaming "

@@ -16,13 +16,16 @@ ExpectationAction = Literal["warn", "drop", "fail"]
 
 @dataclass(frozen=True)
 class SourceLocation:
-    """Where a definition or a read was written, for error messages."""
+    """Where a definition or a read was written, for error messages; SQL files name the
+    column too."""
 
     file: str
     line: int
+    column: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        place = f"{self.file}:{self.line}"
+        return f"{place}:{self.column}" if self.column is not None else place
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,194 @@
+"""The words of a SQL pipeline file: statements split at their semicolons, configuration
+values substituted for ``${key}``, and tokens that remember where they were written.
+
+Only what the pipeline statements around a query need is told apart here (words, strings,
+quoted identifiers, brackets and punctuation); the queries themselves go to Spark's parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lakehouse.engine.errors import GraphError
+from lakehouse.engine.graph.elements import SourceLocation
+
+_SUBSTITUTION = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word, literal or punctuation mark; ``start``/``end`` index the statement's text.
+
+    ``kind`` is ``word`` (keywords, names and numbers), ``string`` ('..' or ".."),
+    ``quoted`` (a `backticked` name) or ``punct``.
+    """
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def value(self) -> str:
+        """A string literal's or quoted name's content; a word as written."""
+        if self.kind in ("string", "quoted"):
+            body = self.text[1:-1]
+            if self.kind == "quoted":
+                return body.replace("``", "`")
+            return re.sub(r"\\(.)", r"\1", body)
+        return self.text
+
+    def is_word(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a SQL file: its text (configuration substituted), its tokens, and
+    where in the file it starts, for messages."""
+
+    text: str
+    tokens: tuple[Token, ...]
+    file: str
+    line: int
+    column: int
+    source: str  # the whole file, as written
+
+    def location(self, offset: int = 0) -> SourceLocation:
+        """The file, line and column of a character of ``text`` (its first by default)."""
+        line = self.line + self.text.count("\n", 0, offset)
+        before = self.text.rfind("\n", 0, offset)
+        column = offset - before if before >= 0 else self.column + offset
+        return SourceLocation(self.file, line, column)
+
+    def error(self, message: str, offset: int = 0) -> GraphError:
+        """A graph error placed at ``offset``, quoting the statement's first line."""
+        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        return GraphError(f"{message}\n  in: {first[:120]}", self.location(offset))
+
+
+def split_statements(source: str, file: str) -> list[tuple[str, int, int]]:
+    """The statements of ``source`` as (text, line, column), comments and blank ones left
+    out, split at semicolons outside strings, names and comments.
+
+    Example:
+        >>> split_statements("SET a = 1;\\n-- note\\nCREATE VIEW v AS SELECT ';'", "f.sql")
+        [('SET a = 1', 1, 1), ("CREATE VIEW v AS SELECT ';'", 3, 1)]
+    """
+    statements: list[tuple[str, int, int]] = []
+    start = 0
+    for token in _scan(source, file, 1, 1):
+        if token.kind == "punct" and token.text == ";":
+            _keep(source, start, token.start, statements)
+            start = token.end
+    _keep(source, start, len(source), statements)
+    return statements
+
+
+def _keep(source: str, start: int, end: int, statements: list[tuple[str, int, int]]) -> None:
+    text = source[start:end]
+    tokens = _scan(text, "", 1, 1)
+    if not tokens:
+        return
+    first = start + tokens[0].start
+    line = source.count("\n", 0, first) + 1
+    column = first - source.rfind("\n", 0, first)
+    statements.append((source[first : start + tokens[-1].end], line, column))
+
+
+def tokenize(
+    text: str,
+    file: str,
+    line: int,
+    column: int,
+    source: str,
+    lookup: Callable[[str], str | None] = lambda key: None,
+) -> Statement:
+    """``text`` with ``${key}`` replaced by ``lookup(key)``, as a tokenized ``Statement``.
+
+    Example:
+        >>> tokenize("SELECT '${x}'", "f.sql", 1, 1, "", {"x": "y"}.get).tokens[1].value
+        'y'
+    """
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1).strip()
+        value = lookup(key)
+        if value is None:
+            at = Statement(text, (), file, line, column, source)
+            raise at.error(
+                f"${{{key}}} is not set: add it to the pipeline's configuration or SET it "
+                "before this statement",
+                match.start(),
+            )
+        return value
+
+    substituted = _SUBSTITUTION.sub(substitute, text)
+    return Statement(
+        substituted,
+        tuple(_scan(substituted, file, line, column)),
+        file,
+        line,
+        column,
+        source,
+    )
+
+
+_WORD = re.compile(r"[A-Za-z0-9_$]+(?:\.[0-9]+)?")
+
+
+def _scan(text: str, file: str, line: int, column: int) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif text.startswith("/*", i):
+            i = _comment_end(text, i, file, line, column)
+        elif char in "'\"`":
+            end = _quote_end(text, i, file, line, column)
+            tokens.append(Token("quoted" if char == "`" else "string", text[i:end], i, end))
+            i = end
+        elif match := _WORD.match(text, i):
+            tokens.append(Token("word", match.group(), i, match.end()))
+            i = match.end()
+        else:
+            tokens.append(Token("punct", char, i, i + 1))
+            i += 1
+    return tokens
+
+
+def _comment_end(text: str, i: int, file: str, line: int, column: int) -> int:
+    depth, j = 0, i
+    while j < len(text):
+        if text.startswith("/*", j):
+            depth, j = depth + 1, j + 2
+        elif text.startswith("*/", j):
+            depth, j = depth - 1, j + 2
+            if depth == 0:
+                return j
+        else:
+            j += 1
+    raise Statement(text, (), file, line, column, text).error("comment not closed (*/)", i)
+
+
+def _quote_end(text: str, i: int, file: str, line: int, column: int) -> int:
+    quote, j = text[i], i + 1
+    while j < len(text):
+        if text[j] == "\\" and quote != "`":
+            j += 2
+        elif text[j] == quote:
+            if quote == "`" and text.startswith("``", j):
+                j += 2
+                continue
+            return j + 1
+        else:
+            j += 1
+    what = "name" if quote == "`" else "string"
+    raise Statement(text, (), file, line, column, text).error(f"{what} not closed ({quote})", i)

@@ -1,0 +1,422 @@
+"""SQL pipeline files, as Databricks documents them: each statement and clause read into the
+same graph as Python's, the same pipeline in SQL and in Python giving the same tables and
+metrics, and a mistake named by file, line and column."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from delta.tables import DeltaTable
+
+from lakehouse.engine import run_pipeline, sql
+from lakehouse.engine.errors import ConfigurationError, GraphError
+from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
+from lakehouse.engine.loader import pipeline_files
+from lakehouse.engine.sql_files.lexer import split_statements, tokenize
+from lakehouse.engine.sql_files.statements import (
+    CreateDataset,
+    CreateFlow,
+    SetConf,
+    read_statement,
+)
+
+
+def _read(text: str, values: dict[str, str] | None = None):
+    ((statement, line, column),) = split_statements(text, "gold.sql")
+    return read_statement(tokenize(statement, "gold.sql", line, column, text, (values or {}).get))
+
+
+def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
+    # The example of CREATE STREAMING TABLE's reference page, with every table clause.
+    declared = _read("""
+        CREATE OR REFRESH STREAMING TABLE main.sales.orders (
+          id INT NOT NULL COMMENT 'the order',
+          amount DECIMAL(10, 2), tags MAP<STRING, INT>,
+          CONSTRAINT valid_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW,
+          CONSTRAINT positive EXPECT (amount > 0),
+          CONSTRAINT named_ok EXPECT (length(name) > 0) ON VIOLATION FAIL UPDATE,
+          CONSTRAINT pk PRIMARY KEY (id)
+        )
+        USING DELTA
+        COMMENT 'Orders, checked'
+        PARTITIONED BY (order_date)
+        CLUSTER BY (country, city)
+        TBLPROPERTIES ('quality' = 'silver', "delta.appendOnly" = 'true')
+        AS SELECT * FROM STREAM(raw_orders)
+    """)
+    assert isinstance(declared, CreateDataset)
+    assert (declared.kind, declared.name, declared.private) == (
+        DatasetKind.STREAMING_TABLE, "main.sales.orders", False,
+    )  # fmt: skip
+    assert declared.schema == (
+        "id INT NOT NULL COMMENT 'the order', amount DECIMAL(10, 2), tags MAP<STRING, INT>"
+    )
+    assert declared.expectations == (
+        Expectation("valid_id", "id IS NOT NULL", "drop"),
+        Expectation("positive", "amount > 0", "warn"),
+        Expectation("named_ok", "length(name) > 0", "fail"),
+    )
+    assert declared.comment == "Orders, checked"
+    assert declared.partition_cols == ("order_date",)
+    assert declared.cluster_by == ("country", "city")
+    assert declared.table_properties == {"quality": "silver", "delta.appendOnly": "true"}
+    assert declared.flow is not None and declared.flow.query is not None
+    assert declared.flow.query.text == "SELECT * FROM STREAM(raw_orders)"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "private", "has_query"),
+    [
+        ("CREATE OR REFRESH STREAMING TABLE users", DatasetKind.STREAMING_TABLE, False, False),
+        ("CREATE OR REFRESH PRIVATE STREAMING TABLE t AS SELECT * FROM STREAM(s)", DatasetKind.STREAMING_TABLE, True, True),
+        ("CREATE STREAMING LIVE TABLE t AS SELECT * FROM STREAM(s)", DatasetKind.STREAMING_TABLE, False, True),
+        ("CREATE OR REFRESH MATERIALIZED VIEW mv AS SELECT 1 AS one", DatasetKind.MATERIALIZED_VIEW, False, True),
+        ("CREATE OR REFRESH PRIVATE MATERIALIZED VIEW mv AS SELECT 1", DatasetKind.MATERIALIZED_VIEW, True, True),
+        ("CREATE LIVE TABLE mv AS SELECT 1", DatasetKind.MATERIALIZED_VIEW, False, True),
+        ("CREATE TEMPORARY VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
+        ("CREATE VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
+        ("CREATE TEMPORARY LIVE VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
+    ],
+)  # fmt: skip
+def test_each_dataset_statement_declares_its_kind(text, kind, private, has_query):
+    declared = _read(text)
+    assert isinstance(declared, CreateDataset)
+    assert (declared.kind, declared.private, declared.flow is not None) == (
+        kind,
+        private,
+        has_query,
+    )
+
+
+def test_flows_append_once_or_apply_changes():
+    # CREATE FLOW's reference examples: a flow, a backfill, and an AUTO CDC flow.
+    flow = _read("CREATE FLOW users_flow AS INSERT INTO users SELECT * FROM stream(raw_data.users)")
+    backfill = _read("CREATE FLOW backfill AS INSERT INTO ONCE users BY NAME SELECT * FROM old")
+    cdc = _read("""
+        CREATE FLOW cdc_flow AS AUTO CDC INTO target
+        FROM stream(cdc_data.users)
+        KEYS (userId)
+        IGNORE NULL UPDATES
+        APPLY AS DELETE WHEN operation = "DELETE"
+        APPLY AS TRUNCATE WHEN operation = "TRUNCATE"
+        SEQUENCE BY struct(sequenceNum, secondary)
+        COLUMNS * EXCEPT (operation, sequenceNum)
+        STORED AS SCD TYPE 2
+        TRACK HISTORY ON * EXCEPT (city)
+    """)
+    assert isinstance(flow, CreateFlow) and isinstance(backfill, CreateFlow)
+    assert (flow.name, flow.target, flow.once) == ("users_flow", "users", False)
+    assert flow.query is not None and flow.query.text == "SELECT * FROM stream(raw_data.users)"
+    assert (backfill.target, backfill.once) == ("users", True)
+    assert isinstance(cdc, CreateFlow) and cdc.query is None
+    assert cdc.auto_cdc == AutoCdc(
+        source="cdc_data.users",
+        keys=("userId",),
+        sequence_by="struct(sequenceNum, secondary)",
+        scd_type=2,
+        ignore_null_updates=True,
+        apply_as_deletes='operation = "DELETE"',
+        apply_as_truncates='operation = "TRUNCATE"',
+        except_column_list=("operation", "sequenceNum"),
+        track_history_except_column_list=("city",),
+    )
+    legacy = _read("APPLY CHANGES INTO live.customers FROM stream(live.changes) KEYS (id) "
+                   "SEQUENCE BY ts COLUMNS name, city")  # fmt: skip
+    assert isinstance(legacy, CreateFlow) and legacy.auto_cdc is not None
+    assert (legacy.name, legacy.target) == ("live.customers", "live.customers")
+    assert legacy.auto_cdc.column_list == ("name", "city")
+
+
+def test_statements_split_at_semicolons_outside_strings_and_comments():
+    text = textwrap.dedent("""\
+        -- a comment; not a statement
+        SET landing = /mnt/in;
+        /* a block; /* nested */ comment */
+        CREATE VIEW v AS SELECT ';' AS semicolon, `a;b` FROM t;
+
+        ;
+    """)
+    assert split_statements(text, "gold.sql") == [
+        ("SET landing = /mnt/in", 2, 1),
+        ("CREATE VIEW v AS SELECT ';' AS semicolon, `a;b` FROM t", 4, 1),
+    ]
+    assert _read("SET spark.sql.shuffle.partitions=4") == SetConf(
+        "spark.sql.shuffle.partitions", "4"
+    )
+
+
+def test_configuration_is_substituted_and_a_missing_key_is_named_where_it_is_used():
+    declared = _read("CREATE VIEW v AS SELECT * FROM read_files('${root}/orders')", {"root": "/in"})
+    assert isinstance(declared, CreateDataset) and declared.flow and declared.flow.query
+    assert declared.flow.query.text == "SELECT * FROM read_files('/in/orders')"
+    with pytest.raises(GraphError) as error:
+        _read("CREATE VIEW v AS\n  SELECT * FROM ${missing}")
+    assert str(error.value).startswith("gold.sql:2:17: ${missing} is not set")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("CREATE TABLE t AS SELECT 1", "gold.sql:1:8", "expected STREAMING TABLE, MATERIALIZED VIEW"),
+        ("CREATE MATERIALIZED VIEW mv", "gold.sql:1:28", "expected AS query: a materialized view needs one, found the end"),
+        ("CREATE STREAMING TABLE t\nCLUSTER ON (a)", "gold.sql:2:1", "expected COMMENT, PARTITIONED BY"),
+        ("CREATE STREAMING TABLE t (a INT,\n CONSTRAINT c EXPECT (a > 0) ON VIOLATION SKIP)", "gold.sql:2:43", "expected ON VIOLATION DROP ROW or FAIL UPDATE"),
+        ("CREATE FLOW f AS AUTO CDC INTO t FROM s KEYS (id)", "gold.sql:1:50", "AUTO CDC needs SEQUENCE BY"),
+        ("CREATE STREAMING TABLE t USING parquet", "gold.sql:1:32", "pipeline tables are Delta tables"),
+        ("SELECT 'unclosed", "gold.sql:1:8", "string not closed"),
+    ],
+)  # fmt: skip
+def test_a_malformed_statement_is_named_by_file_line_and_column(text, where, message):
+    with pytest.raises(GraphError) as error:
+        _read(text)
+    assert str(error.value).startswith(f"{where}: {message}"), str(error.value)
+    assert f"in: {text.splitlines()[0][:40]}" in str(error.value)
+
+
+def test_sql_files_are_pipeline_files_beside_python_ones(tmp_path):
+    (tmp_path / "gold.sql").write_text("CREATE VIEW v AS SELECT 1")
+    (tmp_path / "bronze.py").write_text("")
+    (tmp_path / "notes.md").write_text("")
+    assert [p.name for p in pipeline_files([tmp_path])] == ["bronze.py", "gold.sql"]
+    assert pipeline_files([tmp_path / "gold.sql"]) == [(tmp_path / "gold.sql").resolve()]
+    with pytest.raises(ConfigurationError, match=r"must be Python \(.py\) or SQL \(.sql\) files"):
+        pipeline_files([tmp_path / "notes.md"])
+
+
+# -- the same pipeline in SQL and in Python -------------------------------------------------
+
+SQL_PIPELINE = """\
+CREATE OR REFRESH STREAMING TABLE raw_orders
+COMMENT 'Orders as landed'
+AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'json',
+                                   schema => 'id INT, amount DOUBLE, country STRING');
+
+CREATE OR REFRESH STREAMING TABLE orders (
+  CONSTRAINT has_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW,
+  CONSTRAINT positive EXPECT (amount > 0)
+)
+PARTITIONED BY (country)
+TBLPROPERTIES ('quality' = 'silver')
+AS SELECT id, amount, country FROM STREAM(LIVE.raw_orders);
+
+CREATE TEMPORARY VIEW dutch AS SELECT * FROM orders WHERE country = 'NL';
+
+CREATE OR REFRESH MATERIALIZED VIEW totals AS
+SELECT country, sum(amount) AS total, count(*) AS orders FROM orders GROUP BY country;
+
+CREATE OR REFRESH MATERIALIZED VIEW dutch_share AS
+SELECT sum(amount) / (SELECT sum(total) FROM totals) AS share FROM dutch;
+
+CREATE OR REFRESH STREAMING TABLE all_ids;
+CREATE FLOW stream_ids AS INSERT INTO all_ids BY NAME SELECT id FROM STREAM orders;
+CREATE FLOW backfill_ids AS INSERT INTO ONCE all_ids BY NAME SELECT CAST(0 AS INT) AS id;
+
+CREATE OR REFRESH STREAMING TABLE customer_changes AS
+SELECT * FROM STREAM read_files('${landing}/customers', format => 'json',
+                                schema => 'id INT, name STRING, op STRING, seq INT');
+CREATE OR REFRESH STREAMING TABLE customers;
+CREATE FLOW customers_cdc AS AUTO CDC INTO customers
+FROM STREAM(customer_changes) KEYS (id) APPLY AS DELETE WHEN op = 'D' SEQUENCE BY seq
+COLUMNS * EXCEPT (op, seq) STORED AS SCD TYPE 2;
+"""
+
+PYTHON_PIPELINE = """\
+import dlt
+from pyspark.sql import functions as F
+
+def files(folder, schema):
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.inferColumnTypes", "true").schema(schema)
+            .load(spark.conf.get("landing") + "/" + folder))
+
+@dlt.table(comment="Orders as landed")
+def raw_orders():
+    return files("orders", "id INT, amount DOUBLE, country STRING")
+
+@dlt.table(partition_cols=["country"], table_properties={"quality": "silver"})
+@dlt.expect_or_drop("has_id", "id IS NOT NULL")
+@dlt.expect("positive", "amount > 0")
+def orders():
+    return spark.readStream.table("raw_orders").select("id", "amount", "country")
+
+@dlt.view
+def dutch():
+    return spark.read.table("orders").where("country = 'NL'")
+
+@dlt.table
+def totals():
+    return (spark.read.table("orders").groupBy("country")
+            .agg(F.sum("amount").alias("total"), F.count("*").alias("orders")))
+
+@dlt.table
+def dutch_share():
+    everything = spark.read.table("totals").agg(F.sum("total").alias("everything"))
+    dutch = spark.read.table("dutch").agg(F.sum("amount").alias("amount"))
+    return dutch.crossJoin(everything).select((F.col("amount") / F.col("everything")).alias("share"))
+
+dlt.create_streaming_table("all_ids")
+
+@dlt.append_flow(target="all_ids")
+def stream_ids():
+    return spark.readStream.table("orders").select("id")
+
+@dlt.append_flow(target="all_ids", once=True)
+def backfill_ids():
+    return spark.range(1).select(F.lit(0).cast("int").alias("id"))
+
+@dlt.table
+def customer_changes():
+    return files("customers", "id INT, name STRING, op STRING, seq INT")
+
+dlt.create_streaming_table("customers")
+dlt.create_auto_cdc_flow(
+    target="customers", source="customer_changes", keys=["id"], sequence_by="seq",
+    apply_as_deletes="op = 'D'", except_column_list=["op", "seq"], stored_as_scd_type=2,
+    name="customers_cdc",
+)
+"""
+
+BATCHES = [
+    {
+        "orders": [
+            {"id": 1, "amount": 10.0, "country": "NL"},
+            {"id": 2, "amount": 20.0, "country": "DE"},
+            {"id": None, "amount": 7.0, "country": "FR"},
+        ],
+        "customers": [
+            {"id": 1, "name": "Ann", "op": "U", "seq": 1},
+            {"id": 2, "name": "Bob", "op": "U", "seq": 1},
+        ],
+    },
+    {
+        "orders": [
+            {"id": 3, "amount": -5.0, "country": "NL"},
+            {"id": 4, "amount": 12.5, "country": "NL"},
+        ],
+        "customers": [
+            {"id": 1, "name": "Anna", "op": "U", "seq": 2},
+            {"id": 2, "name": None, "op": "D", "seq": 2},
+        ],
+    },
+]
+
+TABLES = (
+    "raw_orders",
+    "orders",
+    "totals",
+    "dutch_share",
+    "all_ids",
+    "customer_changes",
+    "customers",
+)
+
+
+def _land(landing: Path, batch: int) -> None:
+    for folder, records in BATCHES[batch].items():
+        (landing / folder).mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps(r) + "\n" for r in records)
+        (landing / folder / f"{batch}.json").write_text(lines)
+
+
+def _metrics(result) -> list[dict]:
+    flows = [asdict(f) for f in result.flows]
+    return sorted(({k: v for k, v in f.items() if k != "seconds"} for f in flows), key=str)
+
+
+def test_the_same_pipeline_in_sql_and_in_python_gives_the_same_tables_and_metrics(tmp_path, spark):
+    landing = tmp_path / "landing"
+    sources = {"sql": ("pipeline.sql", SQL_PIPELINE), "python": ("pipeline.py", PYTHON_PIPELINE)}
+    for language, (name, code) in sources.items():
+        (tmp_path / language).mkdir()
+        (tmp_path / language / name).write_text(code)
+
+    def run(language: str):
+        return run_pipeline(
+            [tmp_path / language], storage=tmp_path / f"{language}_storage", name="shop",
+            schema="shop", configuration={"landing": str(landing)}, spark=spark,
+        )  # fmt: skip
+
+    for batch in range(len(BATCHES)):  # the second update is incremental
+        _land(landing, batch)
+        in_sql, in_python = run("sql"), run("python")
+        assert in_sql.datasets == in_python.datasets
+        assert _metrics(in_sql) == _metrics(in_python)
+    for table in TABLES:
+        query = f"SELECT * FROM main.shop.{table}"
+        assert_df_equality(
+            sql(tmp_path / "sql_storage", query, spark=spark),
+            sql(tmp_path / "python_storage", query, spark=spark),
+            ignore_row_order=True, ignore_nullable=True,
+        )  # fmt: skip
+    assert in_sql.expectation("orders", "positive")["failed_records"] == 1
+    assert in_sql.rows_written("all_ids") == 2  # the backfill ran once, in the first update
+    current = sql(tmp_path / "sql_storage", "SELECT id, name FROM main.shop.customers "
+                  "WHERE __END_AT IS NULL", spark=spark).collect()  # fmt: skip
+    assert [tuple(r) for r in current] == [(1, "Anna")]
+    detail = (
+        DeltaTable.forPath(spark, str(tmp_path / "sql_storage/catalog/main/shop/orders"))
+        .detail()
+        .first()
+    )
+    assert detail["partitionColumns"] == ["country"]
+    assert detail["properties"]["quality"] == "silver"
+
+
+def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace):
+    workspace.source(
+        """
+        CREATE OR REFRESH STREAMING TABLE orders
+        AS SELECT * FROM STREAM read_files('${landing}', format => 'json');
+
+        CREATE OR REFRESH MATERIALIZED VIEW doubled AS SELECT id, amount * 2 AS twice FROM big;
+        """,
+        name="silver.sql",
+    )
+    workspace.source(
+        """
+        import dlt
+
+        @dlt.view
+        def big():
+            return spark.read.table("orders").where("amount > 5")
+        """,
+        name="views.py",
+    )
+    workspace.land("a.json", [{"id": 1, "amount": 10.0}, {"id": 2, "amount": 1.0}])
+    result = workspace.run()
+    assert result.datasets == {
+        "main.sales.orders": "streaming_table",
+        "big": "view",
+        "main.sales.doubled": "materialized_view",
+    }
+    assert workspace.rows("doubled", "id") == [{"id": 1, "twice": 20.0}]
+
+
+def test_a_query_spark_cannot_parse_is_named_by_file_line_and_column(workspace):
+    workspace.source(
+        "CREATE MATERIALIZED VIEW ok AS SELECT 1 AS one;\n\n"
+        "CREATE MATERIALIZED VIEW broken AS\n  SELECT id,, amount FROM orders;\n",
+        name="gold.sql",
+    )
+    with pytest.raises(GraphError) as error:
+        workspace.run()
+    message = str(error.value)
+    assert message.startswith(f"{workspace.src / 'gold.sql'}:4:13: not a valid query: "), message
+    assert "PARSE_SYNTAX_ERROR" in message and "in: CREATE MATERIALIZED VIEW broken AS" in message
+
+
+def test_a_streaming_table_over_a_batch_query_is_refused(workspace):
+    workspace.source(
+        "CREATE MATERIALIZED VIEW numbers AS SELECT 1 AS n;\n"
+        "CREATE STREAMING TABLE copied AS SELECT * FROM numbers;\n",
+        name="gold.sql",
+    )
+    with pytest.raises(
+        GraphError, match=r"streaming table 'main\.sales\.copied' has a batch query"
+    ):
+        workspace.run()
