@@ -18,9 +18,11 @@ from lakehouse.engine.errors import ConfigurationError, GraphError
 from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
 from lakehouse.engine.loader import pipeline_files
 from lakehouse.engine.sql_files.lexer import split_statements, tokenize
+from lakehouse.engine.sql_files.query import parse_query
 from lakehouse.engine.sql_files.statements import (
     CreateDataset,
     CreateFlow,
+    Query,
     SetConf,
     read_statement,
 )
@@ -132,6 +134,15 @@ def test_flows_append_once_or_apply_changes():
     assert legacy.auto_cdc.column_list == ("name", "city")
 
 
+def test_a_streaming_tables_own_flow_clause_inserts_once_or_applies_changes():
+    backfilled = _read("CREATE STREAMING TABLE t FLOW INSERT ONCE BY NAME SELECT * FROM old")
+    applied = _read("CREATE STREAMING TABLE t FLOW AUTO CDC FROM STREAM(s) KEYS (id) SEQUENCE BY v")
+    assert isinstance(backfilled, CreateDataset) and backfilled.flow is not None
+    assert backfilled.flow.once and backfilled.flow.query is not None
+    assert isinstance(applied, CreateDataset) and applied.flow is not None
+    assert applied.flow.auto_cdc == AutoCdc(source="s", keys=("id",), sequence_by="v")
+
+
 def test_statements_split_at_semicolons_outside_strings_and_comments():
     text = textwrap.dedent("""\
         -- a comment; not a statement
@@ -178,6 +189,27 @@ def test_a_malformed_statement_is_named_by_file_line_and_column(text, where, mes
     assert f"in: {text.splitlines()[0][:40]}" in str(error.value)
 
 
+def test_spark_finds_every_relation_a_query_reads(spark):
+    text = (
+        "WITH recent AS (SELECT * FROM LIVE.orders) "
+        "SELECT o.*, (SELECT max(id) FROM main.sales.dim) AS top FROM STREAM(events) o "
+        "JOIN recent r ON r.id = o.id "
+        "JOIN read_files('/in', format => 'csv', header => true) f ON f.id = o.id "
+        "WHERE o.id IN (SELECT id FROM STREAM ids) AND EXISTS (SELECT 1 FROM `odd name`)"
+    )
+    query = parse_query(spark, Query(text, 0), tokenize(text, "q.sql", 1, 1, text))
+    found = [(text[r.start : r.end], r.streaming, r.table or r.files) for r in query.relations]
+    assert found == [
+        ("LIVE.orders", False, "`LIVE`.`orders`"),
+        ("main.sales.dim", False, "`main`.`sales`.`dim`"),
+        ("STREAM(events)", True, "`events`"),
+        ("read_files('/in', format => 'csv', header => true)", False, "/in"),
+        ("STREAM ids", True, "`ids`"),
+        ("`odd name`", False, "`odd name`"),
+    ]  # the CTE's own name is no relation
+    assert query.relations[3].options == {"format": "csv", "header": "true"}
+
+
 def test_sql_files_are_pipeline_files_beside_python_ones(tmp_path):
     (tmp_path / "gold.sql").write_text("CREATE VIEW v AS SELECT 1")
     (tmp_path / "bronze.py").write_text("")
@@ -206,11 +238,8 @@ AS SELECT id, amount, country FROM STREAM(LIVE.raw_orders);
 
 CREATE TEMPORARY VIEW dutch AS SELECT * FROM orders WHERE country = 'NL';
 
-CREATE OR REFRESH MATERIALIZED VIEW totals AS
-SELECT country, sum(amount) AS total, count(*) AS orders FROM orders GROUP BY country;
-
-CREATE OR REFRESH MATERIALIZED VIEW dutch_share AS
-SELECT sum(amount) / (SELECT sum(total) FROM totals) AS share FROM dutch;
+CREATE OR REFRESH MATERIALIZED VIEW dutch_totals AS
+SELECT country, sum(amount) AS total, count(*) AS orders FROM dutch GROUP BY country;
 
 CREATE OR REFRESH STREAMING TABLE all_ids;
 CREATE FLOW stream_ids AS INSERT INTO all_ids BY NAME SELECT id FROM STREAM orders;
@@ -249,15 +278,9 @@ def dutch():
     return spark.read.table("orders").where("country = 'NL'")
 
 @dlt.table
-def totals():
-    return (spark.read.table("orders").groupBy("country")
+def dutch_totals():
+    return (spark.read.table("dutch").groupBy("country")
             .agg(F.sum("amount").alias("total"), F.count("*").alias("orders")))
-
-@dlt.table
-def dutch_share():
-    everything = spark.read.table("totals").agg(F.sum("total").alias("everything"))
-    dutch = spark.read.table("dutch").agg(F.sum("amount").alias("amount"))
-    return dutch.crossJoin(everything).select((F.col("amount") / F.col("everything")).alias("share"))
 
 dlt.create_streaming_table("all_ids")
 
@@ -305,15 +328,7 @@ BATCHES = [
     },
 ]
 
-TABLES = (
-    "raw_orders",
-    "orders",
-    "totals",
-    "dutch_share",
-    "all_ids",
-    "customer_changes",
-    "customers",
-)
+TABLES = ("raw_orders", "orders", "dutch_totals", "all_ids", "customer_changes", "customers")
 
 
 def _land(landing: Path, batch: int) -> None:

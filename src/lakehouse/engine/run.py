@@ -18,7 +18,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis.analyzer import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
-from lakehouse.engine.errors import ConfigurationError
+from lakehouse.engine.errors import ConfigurationError, GraphError
 from lakehouse.engine.execution.flow_runner import FlowResult, ProgressCallback
 from lakehouse.engine.execution.pipeline_settings import PipelineSettings
 from lakehouse.engine.execution.scheduler import PipelineUpdate
@@ -33,6 +33,7 @@ from lakehouse.engine.session import (
     sql_over_tables,
 )
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.table_metadata import metadata_statement
 
 
 @dataclass(frozen=True)
@@ -207,12 +208,22 @@ def sql(
     spark: SparkSession | None = None,
 ) -> DataFrame:
     """Query the tables under ``storage`` with Spark SQL; names resolve like in pipelines.
+    ``DESCRIBE [EXTENDED | HISTORY | DETAIL]``, ``SHOW TBLPROPERTIES`` and ``SHOW CREATE
+    TABLE`` tell what a table is.
 
     Example:
         >>> sql(".lakehouse", "SELECT count(*) FROM main.sales.orders").collect()  # doctest: +SKIP
+        >>> sql(".lakehouse", "SHOW TBLPROPERTIES main.sales.orders").collect()  # doctest: +SKIP
     """
     spark = spark or get_spark()
-    reader = CatalogReader(spark, LocalCatalog(Path(storage).resolve()), (catalog, schema))
+    local = LocalCatalog(Path(storage).resolve())
+    try:
+        described = metadata_statement(spark, local, (catalog, schema), query)
+    except LookupError as missing:
+        raise GraphError(str(missing)) from None
+    if described is not None:
+        return described
+    reader = CatalogReader(spark, local, (catalog, schema))
     return sql_over_tables(
         spark, query, lambda name: reader.read(name, streaming=False, location=None)
     )

@@ -20,6 +20,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from lakehouse.engine.analysis.table_schema import parse_table_schema
 from lakehouse.engine.cdc.events import ResolvedAutoCdc, resolve_auto_cdc
 from lakehouse.engine.errors import GraphError, PipelineError, exception_line
 from lakehouse.engine.graph.elements import (
@@ -372,7 +373,7 @@ class GraphAnalyzer:
             if isinstance(dataset.schema, StructType):
                 return dataset.schema
             try:
-                return StructType.fromDDL(dataset.schema)
+                return parse_table_schema(dataset.schema)
             except Exception as error:
                 raise GraphError(
                     f"the schema of '{dataset.name}' is not valid DDL: {error}", dataset.location

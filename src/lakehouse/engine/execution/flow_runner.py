@@ -446,6 +446,9 @@ class FlowRunner:
                 .option("txnAppId", self._once_id(flow))
                 .option("txnVersion", "0")
             )
+        elif table.dataset.schema is not None:
+            # A declared schema stays the table's: Delta fills its generated columns.
+            writer = writer.mode("overwrite")
         else:
             writer = writer.mode("overwrite").option("overwriteSchema", "true")
         writer.save(str(stored.path))

@@ -79,7 +79,7 @@ def split_statements(source: str, file: str) -> list[tuple[str, int, int]]:
     """
     statements: list[tuple[str, int, int]] = []
     start = 0
-    for token in _scan(source, file, 1, 1):
+    for token in scan(source, file, 1, 1):
         if token.kind == "punct" and token.text == ";":
             _keep(source, start, token.start, statements)
             start = token.end
@@ -89,7 +89,7 @@ def split_statements(source: str, file: str) -> list[tuple[str, int, int]]:
 
 def _keep(source: str, start: int, end: int, statements: list[tuple[str, int, int]]) -> None:
     text = source[start:end]
-    tokens = _scan(text, "", 1, 1)
+    tokens = scan(text, "", 1, 1)
     if not tokens:
         return
     first = start + tokens[0].start
@@ -128,7 +128,7 @@ def tokenize(
     substituted = _SUBSTITUTION.sub(substitute, text)
     return Statement(
         substituted,
-        tuple(_scan(substituted, file, line, column)),
+        tuple(scan(substituted, file, line, column)),
         file,
         line,
         column,
@@ -139,7 +139,14 @@ def tokenize(
 _WORD = re.compile(r"[A-Za-z0-9_$]+(?:\.[0-9]+)?")
 
 
-def _scan(text: str, file: str, line: int, column: int) -> list[Token]:
+def scan(text: str, file: str = "", line: int = 1, column: int = 1) -> list[Token]:
+    """The tokens of ``text``, comments left out; an unclosed string or comment is a
+    ``GraphError`` placed at ``file``, ``line`` and ``column`` (where ``text`` starts).
+
+    Example:
+        >>> [t.text for t in scan("SELECT `a b`, 'x' -- note")]
+        ['SELECT', '`a b`', ',', "'x'"]
+    """
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -192,3 +199,39 @@ def _quote_end(text: str, i: int, file: str, line: int, column: int) -> int:
             j += 1
     what = "name" if quote == "`" else "string"
     raise Statement(text, (), file, line, column, text).error(f"{what} not closed ({quote})", i)
+
+
+def split_top_level(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
+    """The comma-separated items of ``text[start:end]``, stripped, with their offsets; commas
+    inside brackets (type brackets too: ``MAP<STRING, INT>``) and quotes are left alone.
+
+    Example:
+        >>> split_top_level("a MAP<STRING, INT>, b DECIMAL(10, 2), c STRING COMMENT 'x, y'")
+        [(0, 'a MAP<STRING, INT>'), (20, 'b DECIMAL(10, 2)'), (38, "c STRING COMMENT 'x, y'")]
+    """
+    end = len(text) if end is None else end
+    items, depth, angles, quote, begin = [], 0, 0, "", start
+    i = start
+    while i < end:
+        char = text[i]
+        if quote:
+            if char == "\\" and quote != "`":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "<" and depth == 0 and text[i - 1 : i].isalnum():
+            angles += 1
+        elif char == ">" and angles > 0:
+            angles -= 1
+        elif char == "," and depth == 0 and angles == 0:
+            items.append((begin, text[begin:i]))
+            begin = i + 1
+        i += 1
+    items.append((begin, text[begin:end]))
+    return [(s + len(item) - len(item.lstrip()), item.strip()) for s, item in items]

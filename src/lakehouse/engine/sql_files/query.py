@@ -23,11 +23,13 @@ from pyspark.sql.types import StructType
 
 from lakehouse.engine.graph.elements import SourceLocation
 from lakehouse.engine.session import current_reader, temporary_view_name
-from lakehouse.engine.sql_files.lexer import Statement, Token, _scan
-from lakehouse.engine.sql_files.statements import Query, _split_top_level_at, _unquote
+from lakehouse.engine.sql_files.lexer import Statement, Token, scan, split_top_level
+from lakehouse.engine.sql_files.statements import Query, _unquote
 
 _POSITION = re.compile(r"\(line (\d+), pos (\d+)\)")
 _SELECT = re.compile(r"\bselect\b", re.IGNORECASE)
+# Expressions that hold a query of their own (``IN (SELECT ...)`` holds a ListQuery).
+_SUBQUERIES = {"ScalarSubquery", "Exists", "ListQuery", "LateralSubquery"}
 # read_files options that are Auto Loader's (``cloudFiles.<name>``); the rest are the format's.
 _AUTO_LOADER_OPTIONS = {
     name.lower(): name
@@ -153,7 +155,9 @@ class _PlanWalk:
         if kind == "UnresolvedWith":
             relations = node.cteRelations()
             for i in range(relations.size()):
-                self.ctes.add(str(relations.apply(i)._1()).lower())
+                name, definition = relations.apply(i)._1(), relations.apply(i)._2()
+                self.ctes.add(str(name).lower())
+                self.plan(definition)
         if kind == "NamedStreamingRelation":
             self.plan(node.children().apply(0), streaming=True)
             return
@@ -173,7 +177,7 @@ class _PlanWalk:
         start, end = _span(node)
         if start is not None and not _SELECT.search(self.text[start : end + 1]):
             return  # no subquery inside
-        if node.nodeName().endswith(("Subquery", "Exists", "ListQuery")):
+        if node.nodeName() in _SUBQUERIES:
             self.plan(node.plan())
             return
         for child in _seq(node.children()):
@@ -190,7 +194,7 @@ class _PlanWalk:
         inside = self.text[start:end]
         inside = inside[inside.index("(") + 1 : inside.rindex(")")]
         path, options = None, {}
-        for _, item in _split_top_level_at(inside, 0, len(inside)):
+        for _, item in split_top_level(inside):
             key, arrow, value = item.partition("=>")
             if arrow:
                 options[_unquote(key)] = _unquote(value)
@@ -202,7 +206,7 @@ class _PlanWalk:
         """Where the relation itself is written, without the alias its origin includes."""
         start, end = _span(node)
         assert start is not None and end is not None
-        tokens = _scan(self.text[start : end + 1], "", 1, 1)
+        tokens = scan(self.text[start : end + 1], "", 1, 1)
         i = 0
         if tokens and tokens[0].is_word("STREAM"):
             i = 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
-from lakehouse.engine.sql_files.lexer import Statement, Token
+from lakehouse.engine.sql_files.lexer import Statement, Token, split_top_level
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class _Reader:
     def names_in_group(self) -> tuple[str, ...]:
         start, end = self.group()
         text = self.statement_.text[start:end]
-        return tuple(part.strip() for part in _split_top_level(text) if part.strip())
+        return tuple(item for _, item in split_top_level(text) if item)
 
     def rest(self) -> Query:
         start = self.offset()
@@ -241,7 +241,7 @@ class _Reader:
         start, end = self.group()
         columns: list[str] = []
         expectations: list[Expectation] = []
-        for item_start, item in _split_top_level_at(self.statement_.text, start, end):
+        for item_start, item in split_top_level(self.statement_.text, start, end):
             kept = self.constraints_out_of(item, item_start, expectations)
             if kept.strip():
                 columns.append(kept.strip())
@@ -298,7 +298,7 @@ class _Reader:
             options["cluster_by"] = self.names_in_group()
         elif self.accept("TBLPROPERTIES"):
             start, end = self.group()
-            for item_start, item in _split_top_level_at(self.statement_.text, start, end):
+            for item_start, item in split_top_level(self.statement_.text, start, end):
                 key, equals, value = item.partition("=")
                 if not equals:
                     raise self.statement_.error("expected 'key' = 'value'", item_start)
@@ -410,40 +410,6 @@ class _Reader:
         while self.punct(","):
             names.append(self.name())
         return {listed: tuple(names)}
-
-
-def _split_top_level(text: str) -> list[str]:
-    return [item for _, item in _split_top_level_at(text, 0, len(text))]
-
-
-def _split_top_level_at(text: str, start: int, end: int) -> list[tuple[int, str]]:
-    """The comma-separated items of ``text[start:end]`` with their offsets, commas inside
-    brackets and quotes left alone."""
-    items, depth, angles, quote, begin = [], 0, 0, "", start
-    i = start
-    while i < end:
-        char = text[i]
-        if quote:
-            if char == "\\" and quote != "`":
-                i += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "<" and depth == 0 and text[i - 1 : i].isalnum():  # MAP<STRING, INT>
-            angles += 1
-        elif char == ">" and angles > 0:
-            angles -= 1
-        elif char == "," and depth == 0 and angles == 0:
-            items.append((begin, text[begin:i]))
-            begin = i + 1
-        i += 1
-    items.append((begin, text[begin:end]))
-    return [(s + len(item) - len(item.lstrip()), item.strip()) for s, item in items]
 
 
 def _unquote(text: str) -> str:

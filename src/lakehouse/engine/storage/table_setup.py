@@ -17,12 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from delta.tables import DeltaTable
+from delta.tables import DeltaTable, DeltaTableBuilder, IdentityGenerator
 from pyspark.sql import SparkSession
 from pyspark.sql.types import (
     ArrayType,
     DataType,
     MapType,
+    StructField,
     StructType,
     TimestampNTZType,
     VariantType,
@@ -33,6 +34,12 @@ from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.sql_quoting import quote_identifier, quote_string
 
 # Characters Delta refuses in column names unless column mapping is on (a table feature).
+# Delta's column metadata for generated and identity columns, as its table schema stores them.
+GENERATION_EXPRESSION = "delta.generationExpression"
+IDENTITY_START = "delta.identity.start"
+IDENTITY_STEP = "delta.identity.step"
+IDENTITY_ALLOW_EXPLICIT_INSERT = "delta.identity.allowExplicitInsert"
+
 _NEEDS_COLUMN_MAPPING = set(" ,;{}()\n\t=")
 
 
@@ -138,7 +145,9 @@ def _needs_table_feature(name: str, data_type: DataType, metadata: dict[str, obj
 def _create_with_spark(
     spark: SparkSession, path: Path, dataset: Dataset, schema: StructType
 ) -> None:
-    builder = DeltaTable.createIfNotExists(spark).location(str(path)).addColumns(schema)
+    builder = DeltaTable.createIfNotExists(spark).location(str(path))
+    for field in _generated_as_declared(spark, schema).fields:
+        builder = _add_column(builder, field)
     if dataset.comment:
         builder = builder.comment(dataset.comment)
     for key, value in dataset.table_properties.items():
@@ -148,3 +157,50 @@ def _create_with_spark(
     if dataset.cluster_by:
         builder = builder.clusterBy(*dataset.cluster_by)
     builder.execute()
+
+
+def _generated_as_declared(spark: SparkSession, schema: StructType) -> StructType:
+    """Generation expressions cast to their column's type where they differ (the Python
+    reference's ``STRING GENERATED ALWAYS AS (dayofweek(...))``): Delta requires the types
+    to be equal."""
+    generated = [f for f in schema.fields if GENERATION_EXPRESSION in f.metadata]
+    if not generated:
+        return schema
+    inputs = StructType([f for f in schema.fields if GENERATION_EXPRESSION not in f.metadata])
+    empty = spark.createDataFrame([], inputs)
+    fields = []
+    for field in schema.fields:
+        expression = field.metadata.get(GENERATION_EXPRESSION)
+        if expression is not None:
+            computed = empty.selectExpr(f"({expression})").schema.fields[0].dataType
+            if computed != field.dataType:
+                expression = f"CAST(({expression}) AS {field.dataType.simpleString()})"
+            field = StructField(
+                field.name,
+                field.dataType,
+                field.nullable,
+                {**field.metadata, GENERATION_EXPRESSION: expression},
+            )
+        fields.append(field)
+    return StructType(fields)
+
+
+def _add_column(builder: DeltaTableBuilder, field: StructField) -> DeltaTableBuilder:
+    """One column, its generation expression or identity (``analysis/table_schema.py``)
+    handed to Delta's builder, which records them as Delta does."""
+    metadata = dict(field.metadata)
+    comment = metadata.pop("comment", None)
+    generated: dict[str, Any] = {}
+    if GENERATION_EXPRESSION in metadata:
+        generated["generatedAlwaysAs"] = metadata.pop(GENERATION_EXPRESSION)
+    if IDENTITY_START in metadata:
+        identity = IdentityGenerator(
+            start=int(metadata.pop(IDENTITY_START)), step=int(metadata.pop(IDENTITY_STEP, 1))
+        )
+        by_default = bool(metadata.pop(IDENTITY_ALLOW_EXPLICIT_INSERT, False))
+        generated["generatedByDefaultAs" if by_default else "generatedAlwaysAs"] = identity
+    if metadata:  # anything else Delta keeps in the schema as it is
+        return builder.addColumns(StructType([field]))
+    return builder.addColumn(
+        field.name, field.dataType, field.nullable, comment=comment, **generated
+    )
