@@ -43,6 +43,15 @@ def test_a_new_domain_validates_runs_and_passes_its_own_test(bundle, lakehouse, 
     assert "marketing" in listed.output and "marketing-prod" in listed.output
 
 
+def test_a_new_domain_with_its_gold_in_sql_passes_its_own_test(bundle, pytester):
+    created = _new(bundle, "--sql")
+    assert created.exit_code == 0, created.output
+    folder = bundle / "domains" / "marketing"
+    assert [p.name for p in (folder / "pipelines").iterdir()] == ["gold.sql"]
+    own_test = pytester.runpytest_inprocess(folder / "tests", "--import-mode=importlib")
+    own_test.assert_outcomes(passed=1)
+
+
 def test_a_domain_that_exists_or_a_bad_name_is_refused(bundle):
     assert _new(bundle).exit_code == 0
     again = _new(bundle)

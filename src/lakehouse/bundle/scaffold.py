@@ -23,8 +23,9 @@ class ScaffoldError(ValueError):
 
 
 def new_domain(root: Path, name: str, *, owner: str, cost_centre: str,
-               self_service: SelfService = SelfService.SELF_SERVE) -> Path:  # fmt: skip
-    """Create ``domains/<name>/`` under the bundle at ``root`` and regenerate the targets.
+               self_service: SelfService = SelfService.SELF_SERVE, sql: bool = False) -> Path:  # fmt: skip
+    """Create ``domains/<name>/`` under the bundle at ``root`` and regenerate the targets;
+    with ``sql``, its gold pipeline is a SQL file.
 
     Example:
         >>> new_domain(Path("."), "marketing", owner="cmo@example.com", cost_centre="CC-130")  # doctest: +SKIP
@@ -51,7 +52,8 @@ def new_domain(root: Path, name: str, *, owner: str, cost_centre: str,
     files = [root / name for name in GENERATED_FILES]
     generated = {file: file.read_text() if file.is_file() else None for file in files}
     try:
-        for relative, template in FILES.items():
+        gold = {"pipelines/gold.sql": SQL_GOLD} if sql else {"pipelines/gold.py": PYTHON_GOLD}
+        for relative, template in {**FILES, **gold}.items():
             file = folder / relative.format(**values)
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_text(template.format(**values))
@@ -144,33 +146,6 @@ schema:
               - property: action
                 value: quarantine
 """,
-    "pipelines/gold.py": '''\
-"""{title} gold, from the {source_system} silver tables: events per day and kind.
-
-Plain Lakeflow pipeline code: it runs unchanged on Databricks and on the local engine. The
-pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read,
-and ``lakehouse.schemaPrefix`` a developer's own schemas in a development deployment.
-"""
-
-from pyspark import pipelines as dp
-from pyspark.sql import functions as F
-
-ENV = spark.conf.get("lakehouse.env", "dev")
-SCHEMA_PREFIX = spark.conf.get("lakehouse.schemaPrefix", "")  # a developer's own, in dev
-SILVER = f"{{ENV}}_silver.{{SCHEMA_PREFIX}}{source_system}"
-
-
-@dp.materialized_view(
-    comment="Events per day and kind.",
-    table_properties={{"lakehouse.classification": "general"}},
-)
-def daily_events():
-    return (
-        spark.read.table(f"{{SILVER}}.events")
-        .groupBy(F.to_date("happened_at").alias("day"), "kind")
-        .agg(F.count("*").alias("events"))
-    )
-''',
     "resources/{name}_gold.pipeline.yml": """\
 # The {title} domain's gold pipeline: the files in ../pipelines, reading its silver tables.
 # Bundle YAML included by databricks.yml, declared under {name}'s own targets only (a file's
@@ -253,3 +228,46 @@ def test_daily_events_counts_events_per_day_and_kind(lakehouse, domain, spark):
     assert_table_equals(lakehouse.table("dev_gold.{name}.daily_events"), expected)
 ''',
 }
+
+PYTHON_GOLD = '''\
+"""{title} gold, from the {source_system} silver tables: events per day and kind.
+
+Plain Lakeflow pipeline code: it runs unchanged on Databricks and on the local engine. The
+pipeline configuration's ``lakehouse.env`` (default ``dev``) says which silver catalog to read,
+and ``lakehouse.schemaPrefix`` a developer's own schemas in a development deployment.
+"""
+
+from pyspark import pipelines as dp
+from pyspark.sql import functions as F
+
+ENV = spark.conf.get("lakehouse.env", "dev")
+SCHEMA_PREFIX = spark.conf.get("lakehouse.schemaPrefix", "")  # a developer's own, in dev
+SILVER = f"{{ENV}}_silver.{{SCHEMA_PREFIX}}{source_system}"
+
+
+@dp.materialized_view(
+    comment="Events per day and kind.",
+    table_properties={{"lakehouse.classification": "general"}},
+)
+def daily_events():
+    return (
+        spark.read.table(f"{{SILVER}}.events")
+        .groupBy(F.to_date("happened_at").alias("day"), "kind")
+        .agg(F.count("*").alias("events"))
+    )
+'''
+
+SQL_GOLD = """\
+-- {title} gold, from the {source_system} silver tables: events per day and kind.
+--
+-- A Lakeflow SQL pipeline file: it runs unchanged on Databricks and on the local engine. The
+-- pipeline configuration's lakehouse.env says which silver catalog to read, and
+-- lakehouse.schemaPrefix a developer's own schemas in a development deployment.
+
+CREATE OR REFRESH MATERIALIZED VIEW daily_events
+COMMENT 'Events per day and kind.'
+TBLPROPERTIES ('lakehouse.classification' = 'general')
+AS SELECT to_date(happened_at) AS day, kind, count(*) AS events
+FROM ${{lakehouse.env}}_silver.${{lakehouse.schemaPrefix}}{source_system}.events
+GROUP BY to_date(happened_at), kind;
+"""

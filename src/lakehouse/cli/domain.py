@@ -25,6 +25,9 @@ def domain_new(
         Literal["self-serve", "managed"],
         typer.Option("--self-service", help="Who deploys the domain's resources."),
     ] = "self-serve",
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Write the gold pipeline in SQL instead of Python.")
+    ] = False,
     root: BundleRoot = Path("."),
 ) -> None:
     """Scaffold domains/NAME (registry entry, example contract, gold pipeline, resource,
@@ -35,7 +38,9 @@ def domain_new(
 
     level = SelfService(self_service)  # one of its values: the option's choices
     try:
-        folder = new_domain(root, name, owner=owner, cost_centre=cost_centre, self_service=level)
+        folder = new_domain(
+            root, name, owner=owner, cost_centre=cost_centre, self_service=level, sql=sql
+        )
     except ConfigFileError as error:  # the registry, or the new entry (a bad owner)
         print_problems(error)
         fail("nothing was created")
