@@ -28,7 +28,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -87,18 +87,20 @@ def validate_bundle(
     root: Path,
     targets: Sequence[str] = (),
     *,
-    plan: bool = False,
+    plan: bool | Collection[str] = False,
     use_cli: bool = True,
     workspace: OfflineWorkspace | None = None,
 ) -> BundleReport:
     """Validate the bundle at ``root``, every target or only ``targets``: with the real CLI
     when it is found (and ``use_cli``), against ``workspace`` or a stand-in workspace of its
-    own, and then with ``plan`` a plan per target too.
+    own, and then with ``plan`` a plan per target too (``plan`` may name the targets to plan).
 
     Example:
         >>> report = validate_bundle(Path("."), ["sales-prod"])  # doctest: +SKIP
         >>> report.ok, report.problems, report.skipped  # doctest: +SKIP
         (True, {}, [])
+        >>> validate_bundle(Path("."), plan=["sales-dev"]).plans.keys()  # doctest: +SKIP
+        dict_keys(['sales-dev'])
     """
     root = root.resolve()
     report = BundleReport()
@@ -152,7 +154,8 @@ def validate_bundle(
         def check(name: str) -> tuple[list[str], str]:  # runs subprocesses
             settings = defined[name] or {}
             if cli is not None and server is not None:
-                return _checked_by_cli(cli, root, name, settings, specs, server, plan, schema)
+                planned = plan is True or (not isinstance(plan, bool) and name in plan)
+                return _checked_by_cli(cli, root, name, settings, specs, server, planned, schema)
             return _checked_offline(root, config, name, settings, specs, validator), ""
 
         for name, (problems, planned) in zip(selected, pool.map(check, selected), strict=True):
