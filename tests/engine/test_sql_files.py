@@ -425,6 +425,19 @@ def test_a_query_spark_cannot_parse_is_named_by_file_line_and_column(workspace):
     assert "PARSE_SYNTAX_ERROR" in message and "in: CREATE MATERIALIZED VIEW broken AS" in message
 
 
+def test_columns_qualified_by_table_name_resolve_and_an_unknown_one_is_placed(workspace):
+    workspace.source(
+        "CREATE MATERIALIZED VIEW a AS SELECT 1 AS x;\n"
+        "CREATE MATERIALIZED VIEW b AS SELECT a.x, a2.x AS y FROM a JOIN a AS a2 ON a.x = a2.x;\n"
+        "CREATE MATERIALIZED VIEW c AS\n  SELECT b.x FROM b\n  WHERE b.z > 0;\n",
+        name="gold.sql",
+    )
+    with pytest.raises(GraphError) as error:
+        workspace.run()
+    message = str(error.value)  # b resolved; c's unknown column is where it is written
+    assert message.startswith(f"{workspace.src / 'gold.sql'}:5:9: [UNRESOLVED_COLUMN"), message
+
+
 def test_a_streaming_table_over_a_batch_query_is_refused(workspace):
     workspace.source(
         "CREATE MATERIALIZED VIEW numbers AS SELECT 1 AS n;\n"

@@ -9,6 +9,7 @@ terminals) take turns at that first resolution: Ivy's cache is not safe to fill 
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import IO
 from filelock import FileLock
 from pyspark import SparkConf, SparkContext
 from pyspark.java_gateway import launch_gateway
+from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from lakehouse.engine.settings import SparkSettings
@@ -130,6 +132,11 @@ def get_spark(master: str | None = None) -> SparkSession:
         jvm = spark.sparkContext._jvm
         log4j = jvm.org.apache.logging.log4j  # type: ignore[union-attr]
         log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(settings.log_level))
+    else:
+        # PySpark logs each SQL or DataFrame error with its JVM trace, as JSON on standard
+        # error; the engine reports the same error in one paragraph, so these stay quiet too.
+        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+            PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     return spark
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from py4j.protocol import Py4JJavaError
-from pyspark.errors import ParseException
+from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
@@ -25,8 +25,10 @@ from lakehouse.engine.graph.elements import SourceLocation
 from lakehouse.engine.session import current_reader, temporary_view_name
 from lakehouse.engine.sql_files.lexer import Statement, Token, scan, split_top_level
 from lakehouse.engine.sql_files.statements import Query, _unquote
+from lakehouse.sql_quoting import quote_identifier
 
 _POSITION = re.compile(r"\(line (\d+), pos (\d+)\)")
+_POSITION_SUFFIX = re.compile(r";? line (\d+) pos (\d+);?.*$")
 _SELECT = re.compile(r"\bselect\b", re.IGNORECASE)
 # Expressions that hold a query of their own (``IN (SELECT ...)`` holds a ListQuery).
 _SUBQUERIES = {"ScalarSubquery", "Exists", "ListQuery", "LateralSubquery"}
@@ -51,6 +53,10 @@ class Relation:
     table: str | None = None  # a dotted name, each part in backticks
     files: str | None = None  # read_files' path
     options: dict[str, str] = field(default_factory=dict)
+    alias: str | None = None  # a table written without one is still known by its own name
+
+    def bound_to(self, view: str) -> str:
+        return view if self.alias is None else f"{view} AS {quote_identifier(self.alias)}"
 
 
 @dataclass(frozen=True)
@@ -66,24 +72,51 @@ class SqlQuery:
     text: str
     relations: tuple[Relation, ...]
     spark: SparkSession = field(compare=False, repr=False)
-    location: SourceLocation = field(compare=False)
+    statement: Statement = field(compare=False, repr=False)
+    offset: int = 0  # where the query starts in its statement
+
+    @property
+    def location(self) -> SourceLocation:
+        return self.statement.location(self.offset)
 
     def __call__(self) -> DataFrame:
         reader = current_reader()
         views: list[str] = []
         pieces, last = [], 0
+        shifts: list[tuple[int, int]] = []  # (where the bound text moves, by how much)
         try:
             for relation in self.relations:
                 view = temporary_view_name()
                 self._frame(reader, relation).createOrReplaceTempView(view)
                 views.append(view)
-                pieces += [self.text[last : relation.start], view]
+                bound = relation.bound_to(view)
+                pieces += [self.text[last : relation.start], bound]
+                shifts.append((relation.start, len(bound) - (relation.end - relation.start)))
                 last = relation.end
-            # The analysed plan keeps what the views stand for, so they can go at once.
-            return self.spark.sql("".join(pieces) + self.text[last:])
+            bound = "".join(pieces) + self.text[last:]
+            try:  # the analysed plan keeps what the views stand for, so they can go at once
+                return self.spark.sql(bound)
+            except AnalysisException as error:
+                raise self._error(error, bound, shifts) from None
         finally:
             for view in views:
                 self.spark.catalog.dropTempView(view)
+
+    def _error(self, error: Exception, bound: str, shifts: list[tuple[int, int]]) -> Exception:
+        """Spark's analysis error, placed at the file's line and column it points to."""
+        message = next((line for line in str(error).splitlines() if line.strip()), str(error))
+        at = _POSITION_SUFFIX.search(message)
+        offset = self.offset
+        if at:
+            message = message[: at.start()].rstrip(" ;")
+            lines = bound.split("\n")
+            position = sum(len(line) + 1 for line in lines[: int(at.group(1)) - 1])
+            position += int(at.group(2))
+            for start, shift in shifts:  # back to where it was written
+                if position > start:
+                    position -= shift
+            offset += position
+        return self.statement.error(message, offset)
 
     def _frame(self, reader: Any, relation: Relation) -> DataFrame:
         if relation.table is not None:
@@ -138,7 +171,7 @@ def parse_query(spark: SparkSession, query: Query, statement: Statement) -> SqlQ
         (r for r in walk.found if r.table is None or r.table.strip("`").lower() not in walk.ctes),
         key=lambda r: r.start,
     )
-    return SqlQuery(query.text, tuple(relations), spark, statement.location(query.offset))
+    return SqlQuery(query.text, tuple(relations), spark, statement, query.offset)
 
 
 class _PlanWalk:
@@ -150,8 +183,11 @@ class _PlanWalk:
         self.ctes: set[str] = set()
         self.has_subqueries = len(_SELECT.findall(text)) > 1
 
-    def plan(self, node: Any, streaming: bool = False) -> None:
+    def plan(self, node: Any, streaming: bool = False, aliased: bool = False) -> None:
         kind = node.nodeName()
+        if kind == "SubqueryAlias":
+            self.plan(node.child(), aliased=True)
+            return
         if kind == "UnresolvedWith":
             relations = node.cteRelations()
             for i in range(relations.size()):
@@ -159,10 +195,10 @@ class _PlanWalk:
                 self.ctes.add(str(name).lower())
                 self.plan(definition)
         if kind == "NamedStreamingRelation":
-            self.plan(node.children().apply(0), streaming=True)
+            self.plan(node.children().apply(0), streaming=True, aliased=aliased)
             return
         if kind == "UnresolvedRelation":
-            self.found.append(self._relation(node, streaming or node.isStreaming()))
+            self.found.append(self._relation(node, streaming or node.isStreaming(), aliased))
             return
         if kind == "UnresolvedTableValuedFunction" and _name(node) == "read_files":
             self.found.append(self._files(node, streaming))
@@ -183,11 +219,11 @@ class _PlanWalk:
         for child in _seq(node.children()):
             self.expression(child)
 
-    def _relation(self, node: Any, streaming: bool) -> Relation:
+    def _relation(self, node: Any, streaming: bool, aliased: bool) -> Relation:
         parts = [str(p) for p in _seq(node.multipartIdentifier())]
         start, end = self._reference(node)
-        table = ".".join("`" + p.replace("`", "``") + "`" for p in parts)
-        return Relation(start, end, streaming, table=table)
+        table = ".".join(map(quote_identifier, parts))
+        return Relation(start, end, streaming, table=table, alias=None if aliased else parts[-1])
 
     def _files(self, node: Any, streaming: bool) -> Relation:
         start, end = self._reference(node)
@@ -203,20 +239,21 @@ class _PlanWalk:
         return Relation(start, end, streaming, files=path or "", options=options)
 
     def _reference(self, node: Any) -> tuple[int, int]:
-        """Where the relation itself is written, without the alias its origin includes."""
+        """Where the relation itself is written, without the alias its origin may include."""
         start, end = _span(node)
         assert start is not None and end is not None
-        tokens = scan(self.text[start : end + 1], "", 1, 1)
+        tokens = scan(self.text[start : end + 1])
         i = 0
         if tokens and tokens[0].is_word("STREAM"):
             i = 1
-            if len(tokens) > 1 and tokens[1].text == "(":
-                return start, start + _closing(tokens, 1).end
-        while i + 2 < len(tokens) and tokens[i + 1].text == ".":
-            i += 2
-        if i + 1 < len(tokens) and tokens[i + 1].text == "(":
-            return start, start + _closing(tokens, i + 1).end
-        return start, start + tokens[i].end
+        if i == 1 and len(tokens) > 1 and tokens[1].text == "(":
+            last = tokens.index(_closing(tokens, 1))
+        else:
+            while i + 2 < len(tokens) and tokens[i + 1].text == ".":
+                i += 2
+            opens = i + 1 < len(tokens) and tokens[i + 1].text == "("
+            last = tokens.index(_closing(tokens, i + 1)) if opens else i
+        return start, start + tokens[last].end
 
 
 def _closing(tokens: list[Token], opening: int) -> Token:
