@@ -376,7 +376,9 @@ class GraphAnalyzer:
                 return parse_table_schema(dataset.schema)
             except Exception as error:
                 raise GraphError(
-                    f"the schema of '{dataset.name}' is not valid DDL: {error}", dataset.location
+                    f"the schema of '{dataset.name}' is not valid DDL: "
+                    f"{str(error).strip().splitlines()[0]}",
+                    dataset.location,
                 ) from error
         cdc = [
             self.auto_cdc[f.name]

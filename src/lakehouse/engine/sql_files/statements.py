@@ -8,7 +8,7 @@ its offset, for Spark's own parser (``sql_files/query.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
 from lakehouse.engine.sql_files.lexer import Statement, Token, split_top_level
@@ -71,7 +71,7 @@ def read_statement(statement: Statement) -> PipelineStatement:
         >>> read_statement(tokenize("SET a.b = 1", "f.sql", 1, 1, ""))
         SetConf(key='a.b', value='1')
     """
-    return _Reader(statement).statement()
+    return _Reader(statement).pipeline_statement()
 
 
 _AUTO_CDC_CLAUSES = ("KEYS", "IGNORE", "APPLY", "SEQUENCE", "COLUMNS", "STORED", "TRACK")
@@ -82,7 +82,7 @@ class _Reader:
     """A cursor over one statement's tokens."""
 
     def __init__(self, statement: Statement) -> None:
-        self.statement_ = statement
+        self.statement = statement
         self.tokens = statement.tokens
         self.i = 0
 
@@ -123,12 +123,12 @@ class _Reader:
 
     def offset(self) -> int:
         token = self.peek()
-        return token.start if token is not None else len(self.statement_.text)
+        return token.start if token is not None else len(self.statement.text)
 
     def fail(self, message: str) -> Exception:
         token = self.peek()
         found = f", found '{token.text}'" if token is not None else ", found the end"
-        return self.statement_.error(message + found, self.offset())
+        return self.statement.error(message + found, self.offset())
 
     def done(self) -> bool:
         return self.i >= len(self.tokens)
@@ -170,26 +170,26 @@ class _Reader:
                     inner_end = token.start
                     inner_start = self.tokens[start].start if start < self.i - 1 else token.start
                     return inner_start, inner_end
-        raise self.statement_.error("bracket not closed", self.tokens[start - 1].start)
+        raise self.statement.error("bracket not closed", self.tokens[start - 1].start)
 
     def names_in_group(self) -> tuple[str, ...]:
         start, end = self.group()
-        text = self.statement_.text[start:end]
+        text = self.statement.text[start:end]
         return tuple(item for _, item in split_top_level(text) if item)
 
     def rest(self) -> Query:
         start = self.offset()
-        return Query(self.statement_.text[start:].strip(), start)
+        return Query(self.statement.text[start:].strip(), start)
 
     # -- statements ---------------------------------------------------------------------------
 
-    def statement(self) -> PipelineStatement:
+    def pipeline_statement(self) -> PipelineStatement:
         if self.accept("SET"):
             return self.set_conf()
         if self.at("APPLY", "CHANGES", "INTO") or self.at("AUTO", "CDC", "INTO"):
             self.i += 3
             target = self.name()
-            return CreateFlow(self.statement_, target, target, auto_cdc=self.auto_cdc())
+            return CreateFlow(self.statement, target, target, auto_cdc=self.auto_cdc())
         self.expect("CREATE")
         self.accept("OR", "REFRESH") or self.accept("OR", "REPLACE")
         if self.accept("FLOW"):
@@ -208,11 +208,11 @@ class _Reader:
         return self.create_dataset(kind, private)
 
     def set_conf(self) -> SetConf:
-        text = self.statement_.text
+        text = self.statement.text
         body = text[self.offset() :]
         key, equals, value = body.partition("=")
         if not equals or not key.strip():
-            raise self.statement_.error("expected SET key = value", self.offset())
+            raise self.statement.error("expected SET key = value", self.offset())
         return SetConf(key.strip(), value.strip())
 
     def create_dataset(self, kind: DatasetKind, private: bool) -> CreateDataset:
@@ -228,20 +228,20 @@ class _Reader:
             self.table_clause(options)
         flow = None
         if self.accept("AS"):
-            flow = CreateFlow(self.statement_, name, name, query=self.rest())
+            flow = CreateFlow(self.statement, name, name, query=self.rest())
         elif self.accept("FLOW"):
             flow = self.flow_clause(name, name)
         if flow is None and kind is not DatasetKind.STREAMING_TABLE:
             raise self.fail(f"expected AS query: a {kind.value.replace('_', ' ')} needs one")
         return CreateDataset(
-            self.statement_, kind, name, private, schema, expectations, flow=flow, **options
+            self.statement, kind, name, private, schema, expectations, flow=flow, **options
         )
 
     def table_specification(self) -> tuple[str | None, tuple[Expectation, ...]]:
         start, end = self.group()
         columns: list[str] = []
         expectations: list[Expectation] = []
-        for item_start, item in split_top_level(self.statement_.text, start, end):
+        for item_start, item in split_top_level(self.statement.text, start, end):
             kept = self.constraints_out_of(item, item_start, expectations)
             if kept.strip():
                 columns.append(kept.strip())
@@ -250,16 +250,8 @@ class _Reader:
     def constraints_out_of(self, item: str, start: int, found: list[Expectation]) -> str:
         """``item`` with each ``CONSTRAINT name EXPECT (...) [ON VIOLATION ...]`` taken out
         into ``found``; informational constraints (keys) are dropped: they are not enforced."""
-        reader = _Reader(
-            Statement(
-                self.statement_.text,
-                tuple(t for t in self.tokens if start <= t.start < start + len(item)),
-                self.statement_.file,
-                self.statement_.line,
-                self.statement_.column,
-                self.statement_.source,
-            )
-        )
+        inside = tuple(t for t in self.tokens if start <= t.start < start + len(item))
+        reader = _Reader(replace(self.statement, tokens=inside))
         kept, last = [], start
         while not reader.done():
             if not reader.at("CONSTRAINT"):
@@ -277,14 +269,14 @@ class _Reader:
                         raise reader.fail("expected ON VIOLATION DROP ROW or FAIL UPDATE")
                     action = _ON_VIOLATION[words]
                     reader.i += 2
-                condition = self.statement_.text[cond_start:cond_end].strip()
+                condition = self.statement.text[cond_start:cond_end].strip()
                 found.append(Expectation(name.strip("`"), condition, action))  # type: ignore[arg-type]
             else:  # PRIMARY KEY / FOREIGN KEY: informational in Unity Catalog
                 while not reader.done() and not reader.at("CONSTRAINT"):
                     reader.skip()
-            kept.append(self.statement_.text[last:begin])
+            kept.append(self.statement.text[last:begin])
             last = reader.offset() if not reader.done() else start + len(item)
-        kept.append(self.statement_.text[last : start + len(item)])
+        kept.append(self.statement.text[last : start + len(item)])
         return "".join(kept)
 
     def table_clause(self, options: dict) -> None:
@@ -298,10 +290,10 @@ class _Reader:
             options["cluster_by"] = self.names_in_group()
         elif self.accept("TBLPROPERTIES"):
             start, end = self.group()
-            for item_start, item in split_top_level(self.statement_.text, start, end):
+            for item_start, item in split_top_level(self.statement.text, start, end):
                 key, equals, value = item.partition("=")
                 if not equals:
-                    raise self.statement_.error("expected 'key' = 'value'", item_start)
+                    raise self.statement.error("expected 'key' = 'value'", item_start)
                 options["table_properties"][_unquote(key)] = _unquote(value)
         elif self.accept("USING"):
             if not self.accept("DELTA"):
@@ -321,20 +313,20 @@ class _Reader:
         self.expect("AS")
         if self.accept("AUTO", "CDC", "INTO") or self.accept("APPLY", "CHANGES", "INTO"):
             target = self.name()
-            return CreateFlow(self.statement_, name, target, auto_cdc=self.auto_cdc())
+            return CreateFlow(self.statement, name, target, auto_cdc=self.auto_cdc())
         self.expect("INSERT", "INTO")
         once = self.accept("ONCE")
         target = self.name()
         self.accept("BY", "NAME")
-        return CreateFlow(self.statement_, name, target, once=once, query=self.rest())
+        return CreateFlow(self.statement, name, target, once=once, query=self.rest())
 
     def flow_clause(self, name: str, target: str) -> CreateFlow:
         if self.accept("AUTO", "CDC"):
-            return CreateFlow(self.statement_, name, target, auto_cdc=self.auto_cdc())
+            return CreateFlow(self.statement, name, target, auto_cdc=self.auto_cdc())
         self.expect("INSERT")
         once = self.accept("ONCE")
         self.expect("BY", "NAME")
-        return CreateFlow(self.statement_, name, target, once=once, query=self.rest())
+        return CreateFlow(self.statement, name, target, once=once, query=self.rest())
 
     def auto_cdc(self) -> AutoCdc:
         self.expect("FROM")
@@ -378,7 +370,7 @@ class _Reader:
                 )
         for required in ("keys", "sequence_by"):
             if required not in spec:
-                raise self.statement_.error(
+                raise self.statement.error(
                     f"AUTO CDC needs {required.upper().replace('_', ' ')}", self.offset()
                 )
         return AutoCdc(source=source, **spec)
@@ -394,7 +386,7 @@ class _Reader:
             if token.kind == "punct" and token.text in "()":
                 depth += 1 if token.text == "(" else -1
             self.i += 1
-        text = self.statement_.text[start : self.offset()].strip()
+        text = self.statement.text[start : self.offset()].strip()
         if not text:
             raise self.fail("expected an expression")
         return text
