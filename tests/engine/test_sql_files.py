@@ -391,6 +391,10 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
         AS SELECT * FROM STREAM read_files('${landing}', format => 'json');
 
         CREATE OR REFRESH MATERIALIZED VIEW doubled AS SELECT id, amount * 2 AS twice FROM big;
+
+        SET landed.format = json;
+        CREATE OR REFRESH MATERIALIZED VIEW landed
+        AS SELECT count(*) AS files_rows FROM read_files('${landing}', format => '${landed.format}');
         """,
         name="silver.sql",
     )
@@ -410,8 +414,10 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
         "main.sales.orders": "streaming_table",
         "big": "view",
         "main.sales.doubled": "materialized_view",
+        "main.sales.landed": "materialized_view",
     }
     assert workspace.rows("doubled", "id") == [{"id": 1, "twice": 20.0}]
+    assert workspace.rows("landed", "files_rows") == [{"files_rows": 2}]  # batch read_files
 
 
 def test_a_query_spark_cannot_parse_is_named_by_file_line_and_column(workspace):
