@@ -30,7 +30,7 @@ from lakehouse.engine.sql_files.statements import (
 
 def _read(text: str, values: dict[str, str] | None = None):
     ((statement, line, column),) = split_statements(text, "gold.sql")
-    return read_statement(tokenize(statement, "gold.sql", line, column, text, (values or {}).get))
+    return read_statement(tokenize(statement, "gold.sql", line, column, (values or {}).get))
 
 
 def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
@@ -197,7 +197,7 @@ def test_spark_finds_every_relation_a_query_reads(spark):
         "JOIN read_files('/in', format => 'csv', header => true) f ON f.id = o.id "
         "WHERE o.id IN (SELECT id FROM STREAM ids) AND EXISTS (SELECT 1 FROM `odd name`)"
     )
-    query = parse_query(spark, Query(text, 0), tokenize(text, "q.sql", 1, 1, text))
+    query = parse_query(spark, Query(text, 0), tokenize(text, "q.sql", 1, 1))
     found = [(text[r.start : r.end], r.streaming, r.table or r.files) for r in query.relations]
     assert found == [
         ("LIVE.orders", False, "`LIVE`.`orders`"),

@@ -18,7 +18,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis.analyzer import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
-from lakehouse.engine.errors import ConfigurationError, GraphError
+from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.execution.flow_runner import FlowResult, ProgressCallback
 from lakehouse.engine.execution.pipeline_settings import PipelineSettings
 from lakehouse.engine.execution.scheduler import PipelineUpdate
@@ -217,10 +217,7 @@ def sql(
     """
     spark = spark or get_spark()
     local = LocalCatalog(Path(storage).resolve())
-    try:
-        described = metadata_statement(spark, local, (catalog, schema), query)
-    except LookupError as missing:
-        raise GraphError(str(missing)) from None
+    described = metadata_statement(spark, local, (catalog, schema), query)
     if described is not None:
         return described
     reader = CatalogReader(spark, local, (catalog, schema))

@@ -54,7 +54,6 @@ class Statement:
     file: str
     line: int
     column: int
-    source: str  # the whole file, as written
 
     def location(self, offset: int = 0) -> SourceLocation:
         """The file, line and column of a character of ``text`` (its first by default)."""
@@ -78,24 +77,17 @@ def split_statements(source: str, file: str) -> list[tuple[str, int, int]]:
         [('SET a = 1', 1, 1), ("CREATE VIEW v AS SELECT ';'", 3, 1)]
     """
     statements: list[tuple[str, int, int]] = []
-    start = 0
-    for token in scan(source, file, 1, 1):
-        if token.kind == "punct" and token.text == ";":
-            _keep(source, start, token.start, statements)
-            start = token.end
-    _keep(source, start, len(source), statements)
+    current: list[Token] = []
+    for token in [*scan(source, file), Token("punct", ";", len(source), len(source))]:
+        if token.kind != "punct" or token.text != ";":
+            current.append(token)
+        elif current:  # from its first token to its last: comments around it left out
+            first = current[0].start
+            line = source.count("\n", 0, first) + 1
+            column = first - source.rfind("\n", 0, first)
+            statements.append((source[first : current[-1].end], line, column))
+            current = []
     return statements
-
-
-def _keep(source: str, start: int, end: int, statements: list[tuple[str, int, int]]) -> None:
-    text = source[start:end]
-    tokens = scan(text, "", 1, 1)
-    if not tokens:
-        return
-    first = start + tokens[0].start
-    line = source.count("\n", 0, first) + 1
-    column = first - source.rfind("\n", 0, first)
-    statements.append((source[first : start + tokens[-1].end], line, column))
 
 
 def tokenize(
@@ -103,13 +95,12 @@ def tokenize(
     file: str,
     line: int,
     column: int,
-    source: str,
     lookup: Callable[[str], str | None] = lambda key: None,
 ) -> Statement:
     """``text`` with ``${key}`` replaced by ``lookup(key)``, as a tokenized ``Statement``.
 
     Example:
-        >>> tokenize("SELECT '${x}'", "f.sql", 1, 1, "", {"x": "y"}.get).tokens[1].value
+        >>> tokenize("SELECT '${x}'", "f.sql", 1, 1, {"x": "y"}.get).tokens[1].value
         'y'
     """
 
@@ -117,7 +108,7 @@ def tokenize(
         key = match.group(1).strip()
         value = lookup(key)
         if value is None:
-            at = Statement(text, (), file, line, column, source)
+            at = Statement(text, (), file, line, column)
             raise at.error(
                 f"${{{key}}} is not set: add it to the pipeline's configuration or SET it "
                 "before this statement",
@@ -126,14 +117,7 @@ def tokenize(
         return value
 
     substituted = _SUBSTITUTION.sub(substitute, text)
-    return Statement(
-        substituted,
-        tuple(scan(substituted, file, line, column)),
-        file,
-        line,
-        column,
-        source,
-    )
+    return Statement(substituted, tuple(scan(substituted, file, line, column)), file, line, column)
 
 
 _WORD = re.compile(r"[A-Za-z0-9_$]+(?:\.[0-9]+)?")
@@ -182,7 +166,7 @@ def _comment_end(text: str, i: int, file: str, line: int, column: int) -> int:
                 return j
         else:
             j += 1
-    raise Statement(text, (), file, line, column, text).error("comment not closed (*/)", i)
+    raise Statement(text, (), file, line, column).error("comment not closed (*/)", i)
 
 
 def _quote_end(text: str, i: int, file: str, line: int, column: int) -> int:
@@ -198,7 +182,7 @@ def _quote_end(text: str, i: int, file: str, line: int, column: int) -> int:
         else:
             j += 1
     what = "name" if quote == "`" else "string"
-    raise Statement(text, (), file, line, column, text).error(f"{what} not closed ({quote})", i)
+    raise Statement(text, (), file, line, column).error(f"{what} not closed ({quote})", i)
 
 
 def split_top_level(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
@@ -235,3 +219,16 @@ def split_top_level(text: str, start: int = 0, end: int | None = None) -> list[t
         i += 1
     items.append((begin, text[begin:end]))
     return [(s + len(item) - len(item.lstrip()), item.strip()) for s, item in items]
+
+
+def unquote(text: str) -> str:
+    """``text`` without the quotes around it, if it has them.
+
+    Example:
+        >>> unquote(" 'silver' "), unquote("true")
+        ('silver', 'true')
+    """
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        return text[1:-1]
+    return text

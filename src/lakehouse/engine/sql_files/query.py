@@ -23,8 +23,8 @@ from pyspark.sql.types import StructType
 
 from lakehouse.engine.graph.elements import SourceLocation
 from lakehouse.engine.session import current_reader, temporary_view_name
-from lakehouse.engine.sql_files.lexer import Statement, Token, scan, split_top_level
-from lakehouse.engine.sql_files.statements import Query, _unquote
+from lakehouse.engine.sql_files.lexer import Statement, Token, scan, split_top_level, unquote
+from lakehouse.engine.sql_files.statements import Query
 from lakehouse.sql_quoting import quote_identifier
 
 _POSITION = re.compile(r"\(line (\d+), pos (\d+)\)")
@@ -109,9 +109,7 @@ class SqlQuery:
         offset = self.offset
         if at:
             message = message[: at.start()].rstrip(" ;")
-            lines = bound.split("\n")
-            position = sum(len(line) + 1 for line in lines[: int(at.group(1)) - 1])
-            position += int(at.group(2))
+            position = _offset_at(bound, int(at.group(1)), int(at.group(2)))
             for start, shift in shifts:  # back to where it was written
                 if position > start:
                     position -= shift
@@ -160,9 +158,7 @@ def parse_query(spark: SparkSession, query: Query, statement: Statement) -> SqlQ
         at = _POSITION.search(message)
         offset = query.offset
         if at:
-            line, position = int(at.group(1)), int(at.group(2))
-            lines = query.text.split("\n")
-            offset += sum(len(text) + 1 for text in lines[: line - 1]) + position
+            offset += _offset_at(query.text, int(at.group(1)), int(at.group(2)))
             message = _POSITION.sub("", message).strip()
         raise statement.error(f"not a valid query: {message}", offset) from None
     walk = _PlanWalk(query.text)
@@ -233,9 +229,9 @@ class _PlanWalk:
         for _, item in split_top_level(inside):
             key, arrow, value = item.partition("=>")
             if arrow:
-                options[_unquote(key)] = _unquote(value)
+                options[unquote(key)] = unquote(value)
             elif path is None:
-                path = _unquote(item)
+                path = unquote(item)
         return Relation(start, end, streaming, files=path or "", options=options)
 
     def _reference(self, node: Any) -> tuple[int, int]:
@@ -254,6 +250,11 @@ class _PlanWalk:
             opens = i + 1 < len(tokens) and tokens[i + 1].text == "("
             last = tokens.index(_closing(tokens, i + 1)) if opens else i
         return start, start + tokens[last].end
+
+
+def _offset_at(text: str, line: int, position: int) -> int:
+    """The offset in ``text`` of Spark's "line N, pos M" (lines from 1, positions from 0)."""
+    return sum(len(before) + 1 for before in text.split("\n")[: line - 1]) + position
 
 
 def _closing(tokens: list[Token], opening: int) -> Token:

@@ -8,7 +8,10 @@ hold for SQL exactly as for Python, and either language reads the other's datase
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+
+from pyspark.sql import DataFrame
 
 from lakehouse.engine.graph.elements import Dataset, DatasetKind, Flow, SourceLocation
 from lakehouse.engine.graph.registry import GraphRegistry
@@ -40,7 +43,7 @@ def register_sql_file(file: Path, registry: GraphRegistry, spark: PipelineSparkS
         return None if value is None else str(value)
 
     for text, line, column in split_statements(source, str(file)):
-        statement = tokenize(text, str(file), line, column, source, lookup)
+        statement = tokenize(text, str(file), line, column, lookup)
         declared = read_statement(statement)
         if isinstance(declared, SetConf):
             settings[declared.key] = declared.value
@@ -77,7 +80,7 @@ def _flow(flow: CreateFlow, spark: PipelineSparkSession, settings: dict[str, str
         return Flow(
             name=flow.name,
             target=flow.target,
-            query=_SourceRead(flow.auto_cdc.source, location, streaming=not flow.once),
+            query=partial(_read_source, flow.auto_cdc.source, location, streaming=not flow.once),
             location=location,
             once=flow.once,
             spark_conf=settings,
@@ -94,11 +97,6 @@ def _flow(flow: CreateFlow, spark: PipelineSparkSession, settings: dict[str, str
     )
 
 
-class _SourceRead:
+def _read_source(source: str, location: SourceLocation, *, streaming: bool) -> DataFrame:
     """An AUTO CDC flow's query: its source, streamed (or read once, for a ONCE flow)."""
-
-    def __init__(self, source: str, location: SourceLocation, *, streaming: bool) -> None:
-        self.source, self.location, self.streaming = source, location, streaming
-
-    def __call__(self):
-        return current_reader().read(self.source, streaming=self.streaming, location=self.location)
+    return current_reader().read(source, streaming=streaming, location=location)

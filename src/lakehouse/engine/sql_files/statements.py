@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
-from lakehouse.engine.sql_files.lexer import Statement, Token, split_top_level
+from lakehouse.engine.sql_files.lexer import Statement, Token, split_top_level, unquote
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def read_statement(statement: Statement) -> PipelineStatement:
 
     Example:
         >>> from lakehouse.engine.sql_files.lexer import tokenize
-        >>> read_statement(tokenize("SET a.b = 1", "f.sql", 1, 1, ""))
+        >>> read_statement(tokenize("SET a.b = 1", "f.sql", 1, 1))
         SetConf(key='a.b', value='1')
     """
     return _Reader(statement).pipeline_statement()
@@ -294,7 +294,7 @@ class _Reader:
                 key, equals, value = item.partition("=")
                 if not equals:
                     raise self.statement.error("expected 'key' = 'value'", item_start)
-                options["table_properties"][_unquote(key)] = _unquote(value)
+                options["table_properties"][unquote(key)] = unquote(value)
         elif self.accept("USING"):
             if not self.accept("DELTA"):
                 raise self.fail("pipeline tables are Delta tables: expected USING DELTA")
@@ -402,10 +402,3 @@ class _Reader:
         while self.punct(","):
             names.append(self.name())
         return {listed: tuple(names)}
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
-        return text[1:-1]
-    return text

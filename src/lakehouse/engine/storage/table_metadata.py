@@ -15,6 +15,7 @@ import re
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import StructField
 
+from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.table_setup import (
@@ -43,7 +44,7 @@ def metadata_statement(
     spark: SparkSession, catalog: LocalCatalog, default: tuple[str, str], statement: str
 ) -> DataFrame | None:
     """The answer to a ``DESCRIBE`` / ``SHOW`` statement about one table of ``catalog``, or
-    None when ``statement`` is none of them. A missing table raises ``LookupError``.
+    None when ``statement`` is none of them. A missing table is a ``GraphError``.
 
     Example:
         >>> metadata_statement(spark, catalog, ("main", "default"),
@@ -56,7 +57,7 @@ def metadata_statement(
             continue
         name = TableName.parse(match.group("name"), *default)
         if not catalog.exists(name):
-            raise LookupError(f"table '{name}' does not exist")
+            raise GraphError(f"table '{name}' does not exist")
         path = f"delta.{quote_identifier(str(catalog.table_path(name)))}"
         rest = (match.groupdict().get("rest") or "").strip()
         if kind == "describe_history":
