@@ -130,7 +130,10 @@ def test_flows_append_once_or_apply_changes():
     legacy = _read("APPLY CHANGES INTO live.customers FROM stream(live.changes) KEYS (id) "
                    "SEQUENCE BY ts COLUMNS name, city")  # fmt: skip
     assert isinstance(legacy, CreateFlow) and legacy.auto_cdc is not None
-    assert (legacy.name, legacy.target) == ("live.customers", "live.customers")
+    assert (legacy.name, legacy.target) == (
+        "customers",
+        "live.customers",
+    )  # named as Databricks does
     assert legacy.auto_cdc.column_list == ("name", "city")
 
 
@@ -245,13 +248,24 @@ CREATE OR REFRESH STREAMING TABLE all_ids;
 CREATE FLOW stream_ids AS INSERT INTO all_ids BY NAME SELECT id FROM STREAM orders;
 CREATE FLOW backfill_ids AS INSERT INTO ONCE all_ids BY NAME SELECT CAST(0 AS INT) AS id;
 
-CREATE TEMPORARY VIEW customer_changes AS
+CREATE TEMPORARY VIEW all_customer_changes AS
 SELECT * FROM STREAM read_files('${landing}/customers', format => 'json',
-                                schema => 'id INT, name STRING, op STRING, seq INT');
+                                schemaHints => 'id INT, seq INT');
+CREATE TEMPORARY VIEW customer_changes AS
+SELECT * FROM STREAM(all_customer_changes) WHERE op != 'T';
+
 CREATE OR REFRESH STREAMING TABLE customers;
 CREATE FLOW customers_cdc AS AUTO CDC INTO customers
 FROM STREAM(customer_changes) KEYS (id) APPLY AS DELETE WHEN op = 'D' SEQUENCE BY seq
-COLUMNS * EXCEPT (op, seq) STORED AS SCD TYPE 2;
+COLUMNS * EXCEPT (op, seq) STORED AS SCD TYPE 2 TRACK HISTORY ON * EXCEPT (city);
+
+CREATE OR REFRESH STREAMING TABLE customers_latest;
+APPLY CHANGES INTO LIVE.customers_latest FROM STREAM(LIVE.all_customer_changes)
+KEYS (id) IGNORE NULL UPDATES APPLY AS DELETE WHEN op = 'D' APPLY AS TRUNCATE WHEN op = 'T'
+SEQUENCE BY seq COLUMNS * EXCEPT (op, seq) STORED AS SCD TYPE 1;
+
+SET spark.sql.session.timeZone = Asia/Tokyo;
+CREATE OR REFRESH MATERIALIZED VIEW refreshed_in AS SELECT current_timezone() AS zone;
 """
 
 PYTHON_PIPELINE = """\
@@ -293,15 +307,33 @@ def backfill_ids():
     return spark.range(1).select(F.lit(0).cast("int").alias("id"))
 
 @dlt.view
+def all_customer_changes():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.inferColumnTypes", "true")
+            .option("cloudFiles.schemaHints", "id INT, seq INT")
+            .load(spark.conf.get("landing") + "/customers"))
+
+@dlt.view
 def customer_changes():
-    return files("customers", "id INT, name STRING, op STRING, seq INT")
+    return spark.readStream.table("all_customer_changes").where("op != 'T'")
 
 dlt.create_streaming_table("customers")
 dlt.create_auto_cdc_flow(
     target="customers", source="customer_changes", keys=["id"], sequence_by="seq",
     apply_as_deletes="op = 'D'", except_column_list=["op", "seq"], stored_as_scd_type=2,
-    name="customers_cdc",
+    track_history_except_column_list=["city"], name="customers_cdc",
 )
+
+dlt.create_streaming_table("customers_latest")
+dlt.apply_changes(
+    target="customers_latest", source="all_customer_changes", keys=["id"], sequence_by="seq",
+    ignore_null_updates=True, apply_as_deletes="op = 'D'", apply_as_truncates="op = 'T'",
+    except_column_list=["op", "seq"], stored_as_scd_type=1,
+)
+
+@dlt.table(spark_conf={"spark.sql.session.timeZone": "Asia/Tokyo"})
+def refreshed_in():
+    return spark.range(1).select(F.current_timezone().alias("zone"))
 """
 
 BATCHES = [
@@ -312,8 +344,10 @@ BATCHES = [
             {"id": None, "amount": 7.0, "country": "FR"},
         ],
         "customers": [
-            {"id": 1, "name": "Ann", "op": "U", "seq": 1},
-            {"id": 2, "name": "Bob", "op": "U", "seq": 1},
+            {"id": 1, "name": "Ann", "city": "Utrecht", "op": "U", "seq": 1},
+            {"id": 2, "name": "Bob", "city": "Delft", "op": "U", "seq": 1},
+            {"id": 3, "name": "Cy", "city": "Breda", "op": "U", "seq": 1},
+            {"id": 5, "name": "Eve", "city": "Gouda", "op": "U", "seq": 1},
         ],
     },
     {
@@ -321,14 +355,20 @@ BATCHES = [
             {"id": 3, "amount": -5.0, "country": "NL"},
             {"id": 4, "amount": 12.5, "country": "NL"},
         ],
-        "customers": [
-            {"id": 1, "name": "Anna", "op": "U", "seq": 2},
-            {"id": 2, "name": None, "op": "D", "seq": 2},
+        "customers": [  # a truncate at 2 empties customers_latest before the changes at 3 on
+            {"id": None, "name": None, "city": None, "op": "T", "seq": 2},
+            {"id": 1, "name": "Anna", "city": "Utrecht", "op": "U", "seq": 3},
+            {"id": 2, "name": None, "city": None, "op": "D", "seq": 3},
+            {"id": 3, "name": "Cy", "city": "Leiden", "op": "U", "seq": 3},  # untracked change
+            {"id": 1, "name": None, "city": "Amsterdam", "op": "U", "seq": 4},  # a null update
         ],
     },
 ]
 
-TABLES = ("raw_orders", "orders", "dutch_totals", "all_ids", "customers")
+TABLES = (
+    "raw_orders", "orders", "dutch_totals", "all_ids", "customers", "customers_latest",
+    "refreshed_in",
+)  # fmt: skip
 
 
 def _land(landing: Path, batch: int) -> None:
@@ -341,6 +381,18 @@ def _land(landing: Path, batch: int) -> None:
 def _metrics(result) -> list[dict]:
     flows = [asdict(f) for f in result.flows]
     return sorted(({k: v for k, v in f.items() if k != "seconds"} for f in flows), key=str)
+
+
+def _event_metrics(storage: Path, spark) -> list[tuple]:
+    """Each flow's progress in the event log, without the ids, times and durations."""
+    details = "get_json_object(details, '$.flow_progress.{}')"
+    query = (
+        f"SELECT origin.flow_name, origin.dataset_name, {details.format('status')}, "
+        f"{details.format('metrics.num_output_rows')}, "
+        f"{details.format('data_quality')} FROM main.shop.event_log "
+        "WHERE event_type = 'flow_progress'"
+    )
+    return sorted(tuple(r) for r in sql(storage, query, spark=spark).collect())
 
 
 def test_the_same_pipeline_in_sql_and_in_python_gives_the_same_tables_and_metrics(tmp_path, spark):
@@ -356,13 +408,16 @@ def test_the_same_pipeline_in_sql_and_in_python_gives_the_same_tables_and_metric
             schema="shop", configuration={"landing": str(landing)}, spark=spark, **options,
         )  # fmt: skip
 
-    updates = [{}, {}, {"full_refresh": True}]
-    for batch, options in enumerate(updates):  # incremental, then a full refresh
+    # incremental, then a refresh of two tables while the others go on, then a full refresh
+    updates = [{}, {"refresh": ["customers_latest", "refreshed_in"]}, {"full_refresh": True}]
+    flows_run = 0
+    for batch, options in enumerate(updates):
         if batch < len(BATCHES):
             _land(landing, batch)
         in_sql, in_python = run("sql", **options), run("python", **options)
         assert in_sql.datasets == in_python.datasets
         assert _metrics(in_sql) == _metrics(in_python), options
+        flows_run += sum(not f.skipped for f in in_sql.flows)
     for table in TABLES:
         query = f"SELECT * FROM main.shop.{table}"
         assert_df_equality(
@@ -370,11 +425,29 @@ def test_the_same_pipeline_in_sql_and_in_python_gives_the_same_tables_and_metric
             sql(tmp_path / "python_storage", query, spark=spark),
             ignore_row_order=True, ignore_nullable=True,
         )  # fmt: skip
+    in_event_log = _event_metrics(tmp_path / "sql_storage", spark)
+    assert in_event_log == _event_metrics(tmp_path / "python_storage", spark)
+    assert [e[2] for e in in_event_log].count("COMPLETED") == flows_run
+
+    def rows(query: str) -> list[tuple]:
+        return [tuple(r) for r in sql(tmp_path / "sql_storage", query, spark=spark).collect()]
+
     assert in_sql.expectation("orders", "positive")["failed_records"] == 1
     assert in_sql.rows_written("all_ids") == 5  # rebuilt: the backfill's row and each order's
-    current = sql(tmp_path / "sql_storage", "SELECT id, name FROM main.shop.customers "
-                  "WHERE __END_AT IS NULL", spark=spark).collect()  # fmt: skip
-    assert [tuple(r) for r in current] == [(1, "Anna")]
+    # SCD2 tracks the name only: Cy's move is no new version, Ann's renames are; Bob's delete
+    # ends his version
+    query = (
+        "SELECT id, name, city, __END_AT IS NULL FROM main.shop.customers ORDER BY id, __START_AT"
+    )
+    assert rows(query) == [
+        (1, "Ann", "Utrecht", False), (1, "Anna", "Utrecht", False), (1, None, "Amsterdam", True),
+        (2, "Bob", "Delft", False), (3, "Cy", "Leiden", True), (5, "Eve", "Gouda", True),
+    ]  # fmt: skip
+    # SCD1: the truncate removed Eve, the null name of the last change is ignored
+    assert rows("SELECT id, name, city FROM main.shop.customers_latest ORDER BY id") == [
+        (1, "Anna", "Amsterdam"), (3, "Cy", "Leiden"),
+    ]  # fmt: skip
+    assert rows("SELECT zone FROM main.shop.refreshed_in") == [("Asia/Tokyo",)]  # SET's conf
     detail = (
         DeltaTable.forPath(spark, str(tmp_path / "sql_storage/catalog/main/shop/orders"))
         .detail()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from lakehouse.engine.graph.elements import AutoCdc, DatasetKind, Expectation
+from lakehouse.engine.graph.names import LIVE_PREFIX, split_identifier
 from lakehouse.engine.sql_files.lexer import Statement, Token, split_top_level, unquote
 
 
@@ -72,6 +73,12 @@ def read_statement(statement: Statement) -> PipelineStatement:
         SetConf(key='a.b', value='1')
     """
     return _Reader(statement).pipeline_statement()
+
+
+def _named_after(target: str) -> str:
+    """A standalone AUTO CDC flow's name: its target's, without the legacy ``LIVE.``."""
+    parts = split_identifier(target)
+    return parts[1] if len(parts) == 2 and parts[0] == LIVE_PREFIX else target
 
 
 _AUTO_CDC_CLAUSES = ("KEYS", "IGNORE", "APPLY", "SEQUENCE", "COLUMNS", "STORED", "TRACK")
@@ -189,7 +196,9 @@ class _Reader:
         if self.at("APPLY", "CHANGES", "INTO") or self.at("AUTO", "CDC", "INTO"):
             self.i += 3
             target = self.name()
-            return CreateFlow(self.statement, target, target, auto_cdc=self.auto_cdc())
+            return CreateFlow(
+                self.statement, _named_after(target), target, auto_cdc=self.auto_cdc()
+            )
         self.expect("CREATE")
         self.accept("OR", "REFRESH") or self.accept("OR", "REPLACE")
         if self.accept("FLOW"):
