@@ -5,6 +5,7 @@ metrics, and a mistake named by file, line and column."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
     declared = _read("""
         CREATE OR REFRESH STREAMING TABLE main.sales.orders (
           id INT NOT NULL COMMENT 'the order',
-          amount DECIMAL(10, 2), tags MAP<STRING, INT>,
+          amount DECIMAL(10, 2), tags MAP<STRING, INT>, ssn STRING MASK hr.mask USING COLUMNS (id),
           CONSTRAINT valid_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW,
           CONSTRAINT positive EXPECT (amount > 0),
           CONSTRAINT named_ok EXPECT (length(name) > 0) ON VIOLATION FAIL UPDATE,
@@ -48,6 +49,7 @@ def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
         COMMENT 'Orders, checked'
         PARTITIONED BY (order_date)
         CLUSTER BY (country, city)
+        WITH ROW FILTER hr.same_region ON (country)
         TBLPROPERTIES ('quality' = 'silver', "delta.appendOnly" = 'true')
         AS SELECT * FROM STREAM(raw_orders)
     """)
@@ -56,7 +58,8 @@ def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
         DatasetKind.STREAMING_TABLE, "main.sales.orders", False,
     )  # fmt: skip
     assert declared.schema == (
-        "id INT NOT NULL COMMENT 'the order', amount DECIMAL(10, 2), tags MAP<STRING, INT>"
+        "id INT NOT NULL COMMENT 'the order', amount DECIMAL(10, 2), tags MAP<STRING, INT>, "
+        "ssn STRING MASK hr.mask USING COLUMNS (id)"
     )
     assert declared.expectations == (
         Expectation("valid_id", "id IS NOT NULL", "drop"),
@@ -67,6 +70,7 @@ def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
     assert declared.partition_cols == ("order_date",)
     assert declared.cluster_by == ("country", "city")
     assert declared.table_properties == {"quality": "silver", "delta.appendOnly": "true"}
+    assert declared.row_filter == "ROW FILTER hr.same_region ON (country)"
     assert declared.flow is not None and declared.flow.query is not None
     assert declared.flow.query.text == "SELECT * FROM STREAM(raw_orders)"
 
@@ -80,9 +84,10 @@ def test_a_streaming_table_reads_its_columns_constraints_and_clauses():
         ("CREATE OR REFRESH MATERIALIZED VIEW mv AS SELECT 1 AS one", DatasetKind.MATERIALIZED_VIEW, False, True),
         ("CREATE OR REFRESH PRIVATE MATERIALIZED VIEW mv AS SELECT 1", DatasetKind.MATERIALIZED_VIEW, True, True),
         ("CREATE LIVE TABLE mv AS SELECT 1", DatasetKind.MATERIALIZED_VIEW, False, True),
-        ("CREATE TEMPORARY VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
-        ("CREATE VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
-        ("CREATE TEMPORARY LIVE VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),
+        ("CREATE TEMPORARY VIEW v AS SELECT 1", DatasetKind.VIEW, True, True),
+        ("CREATE VIEW v AS SELECT 1", DatasetKind.VIEW, False, True),  # published
+        ("CREATE TEMPORARY LIVE VIEW v AS SELECT 1", DatasetKind.VIEW, True, True),
+        ("CREATE LIVE VIEW v AS SELECT 1", DatasetKind.VIEW, True, True),
     ],
 )  # fmt: skip
 def test_each_dataset_statement_declares_its_kind(text, kind, private, has_query):
@@ -182,6 +187,7 @@ def test_configuration_is_substituted_and_a_missing_key_is_named_where_it_is_use
         ("CREATE STREAMING TABLE t (a INT,\n CONSTRAINT c EXPECT (a > 0) ON VIOLATION SKIP)", "gold.sql:2:43", "expected ON VIOLATION DROP ROW or FAIL UPDATE"),
         ("CREATE FLOW f AS AUTO CDC INTO t FROM s KEYS (id)", "gold.sql:1:50", "AUTO CDC needs SEQUENCE BY"),
         ("CREATE STREAMING TABLE t USING parquet", "gold.sql:1:32", "pipeline tables are Delta tables"),
+        ("CREATE STREAMING TABLE t FLOW REPLACE WHERE d > 1 BY NAME SELECT 1", "gold.sql:1:31", "FLOW REPLACE WHERE is not supported"),
         ("SELECT 'unclosed", "gold.sql:1:8", "string not closed"),
     ],
 )  # fmt: skip
@@ -463,11 +469,15 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
         CREATE OR REFRESH STREAMING TABLE orders
         AS SELECT * FROM STREAM read_files('${landing}', format => 'json');
 
-        CREATE OR REFRESH MATERIALIZED VIEW doubled AS SELECT id, amount * 2 AS twice FROM big;
+        CREATE OR REFRESH MATERIALIZED VIEW doubled (id BIGINT MASK hr.mask_id, twice DOUBLE)
+        WITH ROW FILTER hr.same_region ON (id)
+        AS SELECT id, amount * 2 AS twice FROM big;
 
         SET landed.format = json;
         CREATE OR REFRESH MATERIALIZED VIEW landed
         AS SELECT count(*) AS files_rows FROM read_files('${landing}', format => '${landed.format}');
+
+        CREATE VIEW small COMMENT 'Published' AS SELECT id FROM orders WHERE amount < 5;
         """,
         name="silver.sql",
     )
@@ -478,6 +488,10 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
         @dlt.view
         def big():
             return spark.read.table("orders").where("amount > 5")
+
+        @dlt.table
+        def small_count():
+            return spark.read.table("small").groupBy().count()
         """,
         name="views.py",
     )
@@ -488,9 +502,42 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
         "big": "view",
         "main.sales.doubled": "materialized_view",
         "main.sales.landed": "materialized_view",
+        "main.sales.small": "view",
+        "main.sales.small_count": "materialized_view",
     }
     assert workspace.rows("doubled", "id") == [{"id": 1, "twice": 20.0}]
     assert workspace.rows("landed", "files_rows") == [{"files_rows": 2}]  # batch read_files
+    # CREATE VIEW publishes the view: read outside the pipeline, and by it
+    assert workspace.rows("main.sales.small", "id") == [{"id": 2}]
+    assert workspace.rows("small_count", "count") == [{"count": 1}]
+    # Unity Catalog's row filters and column masks are declared, and said not to apply here
+    (doubled,) = [e for e in workspace.events() if e["origin"]["dataset_name"] == "main.sales.doubled"
+                  and e["event_type"] == "dataset_definition"]  # fmt: skip
+    assert doubled["level"] == "WARN"
+    assert doubled["details"]["dataset_definition"]["not_applied_locally"] == [
+        "ROW FILTER hr.same_region ON (id)", "MASK hr.mask_id on id",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        ("CREATE VIEW v AS SELECT * FROM STREAM(orders)", "view 'main.sales.v' has a streaming query"),
+        ("CREATE TEMPORARY VIEW t AS SELECT * FROM orders;\nCREATE VIEW v AS SELECT * FROM t",
+         "view 'main.sales.v' reads t, which only this pipeline sees"),
+        ("CREATE VIEW v AS SELECT 1 AS x;\nCREATE STREAMING TABLE s AS SELECT * FROM STREAM(v)",
+         "streaming read of view 'main.sales.v'"),
+        ("CREATE VIEW orders AS SELECT 1 AS x", "dataset 'main.sales.orders' is defined twice"),
+    ],
+)  # fmt: skip
+def test_a_published_view_is_a_batch_query_over_the_catalog(workspace, statements, message):
+    workspace.source(
+        "CREATE STREAMING TABLE orders AS SELECT * FROM STREAM read_files('${landing}', "
+        f"format => 'json', schema => 'id INT');\n{statements}",
+        name="gold.sql",
+    )
+    with pytest.raises(GraphError, match=re.escape(message)):
+        workspace.run()
 
 
 def test_a_query_spark_cannot_parse_is_named_by_file_line_and_column(workspace):

@@ -104,6 +104,7 @@ def _stored_dataset_decorator(
         "schema": options.get("schema"),
         "private": bool(options.get("private") or options.get("temporary")),
         "path": options.get("path"),
+        "row_filter": options.get("row_filter"),
     }
 
     def decorate(function: QueryFunction) -> QueryFunction:
@@ -191,7 +192,7 @@ def view(
     def decorate(function: QueryFunction) -> QueryFunction:
         _check_callable(function, "view")
         return _register_dataset_with_flow(
-            function, DatasetKind.VIEW, name, spark_conf, comment=comment
+            function, DatasetKind.VIEW, name, spark_conf, comment=comment, private=True
         )
 
     return decorate(query_function) if query_function is not None else decorate
@@ -244,6 +245,7 @@ def create_streaming_table(
             private=private or temporary,
             path=path,
             expectations=expectations,
+            row_filter=row_filter,
         )
     )
 

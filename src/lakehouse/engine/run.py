@@ -18,10 +18,13 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from lakehouse.engine.analysis.analyzer import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
+from lakehouse.engine.analysis.table_schema import column_masks
 from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.execution.flow_runner import FlowResult, ProgressCallback
 from lakehouse.engine.execution.pipeline_settings import PipelineSettings
 from lakehouse.engine.execution.scheduler import PipelineUpdate
+from lakehouse.engine.graph.elements import Dataset
+from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.graph.registry import GraphRegistry
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
 from lakehouse.engine.local_spark import get_spark
@@ -32,6 +35,7 @@ from lakehouse.engine.session import (
     reading_with,
     sql_over_tables,
 )
+from lakehouse.engine.sql_files.published_views import view_definition
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.table_metadata import metadata_statement
 
@@ -165,18 +169,35 @@ def _analyze(
         settings.auto_loader_state,
     ).analyze()
     for dataset in analyzed.datasets.values():
+        unapplied = _unapplied_policies(dataset.dataset)
         event_log.emit(
             "dataset_definition",
-            f"Dataset '{dataset.name}' is a {dataset.kind.value}.",
+            f"Dataset '{dataset.name}' is a {dataset.kind.value}."
+            + (f" Not applied locally: {'; '.join(unapplied)}." if unapplied else ""),
             {
                 "dataset_type": dataset.kind.value,
                 "schema": dataset.schema.jsonValue(),
                 "upstream": list(dataset.upstream),
                 "expectations": [e.name for e in dataset.dataset.expectations],
+                "not_applied_locally": unapplied,
             },
             dataset=dataset.name,
+            level="WARN" if unapplied else "INFO",
         )
+    _publish_views(analyzed, settings)
     return analyzed
+
+
+def _publish_views(analyzed: AnalyzedGraph, settings: PipelineSettings) -> None:
+    """Each ``CREATE VIEW`` into the catalog, where ``lakehouse sql`` and other pipelines
+    read it."""
+    for key, dataset in analyzed.datasets.items():
+        if dataset.dataset.is_published_view:
+            (flow,) = analyzed.graph.flows_into(key)
+            settings.local_catalog.create_view(
+                TableName.parse(key, *settings.default),
+                view_definition(dataset.dataset, flow, settings.default),
+            )
 
 
 def _refresh_selection(
@@ -192,6 +213,17 @@ def _refresh_selection(
             )
         selected.append(key)
     return tuple(selected)
+
+
+def _unapplied_policies(dataset: Dataset) -> list[str]:
+    """The Unity Catalog access policies ``dataset`` declares: Databricks applies them where
+    the table is read, a local run (one user, no Unity Catalog) does not.
+
+    """
+    policies = [dataset.row_filter] if dataset.row_filter else []
+    if isinstance(dataset.schema, str):
+        policies += [f"{mask} on {column}" for column, mask in column_masks(dataset.schema).items()]
+    return policies
 
 
 def _default_name(paths: Sequence[str | Path]) -> str:

@@ -75,6 +75,15 @@ class CatalogReader:
         options: Mapping[str, str] | None = None,
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
+        view = self.catalog.view(table)
+        if view is not None:
+            if streaming:
+                raise GraphError(f"view '{table}' cannot be read as a stream", location)
+            # Imported here: SQL files build on this module (a view is a SQL query).
+            from lakehouse.engine.sql_files.published_views import read_view
+
+            reader = CatalogReader(self.spark, self.catalog, view.default, self.max_driver_rows)
+            return read_view(self.spark, view, reader)
         if not self.catalog.exists(table):
             raise GraphError(f"table '{table}' does not exist", location)
         return read_delta(

@@ -33,7 +33,7 @@ from lakehouse.engine.graph.elements import (
 from lakehouse.engine.graph.names import TableName, split_identifier
 from lakehouse.engine.graph.source_location import user_code_location
 from lakehouse.engine.quality.expectations import violated
-from lakehouse.engine.session import reading_with
+from lakehouse.engine.session import CatalogReader, reading_with
 from lakehouse.engine.sources.auto_loader import auto_loader_stream
 from lakehouse.engine.storage.catalog import LocalCatalog
 
@@ -300,9 +300,35 @@ class GraphAnalyzer:
                 "table must stream (spark.readStream), or be declared with once=True",
                 flow.location,
             )
+        if dataset.is_published_view:
+            self._check_published_view(dataset, frame, reads, flow.location)
         if dataset.is_view:
             self.view_frames[dataset.name] = frame
         return frame, reads
+
+    def _check_published_view(
+        self, dataset: Dataset, frame: DataFrame, reads: set[str], location: SourceLocation
+    ) -> None:
+        """A view in the catalog is read outside the pipeline: by batch, and only from what
+        the catalog holds too."""
+        if frame.isStreaming:
+            raise GraphError(
+                f"view '{dataset.name}' has a streaming query: a view published with CREATE "
+                "VIEW is read as a batch; use CREATE TEMPORARY VIEW to stream inside the pipeline",
+                location,
+            )
+        hidden = sorted(k for k in reads if (d := self.graph.dataset(k)) and d.private)
+        if hidden:
+            raise GraphError(
+                f"view '{dataset.name}' reads {', '.join(hidden)}, which only this pipeline "
+                "sees: a view published with CREATE VIEW reads tables of the catalog",
+                location,
+            )
+        if self.catalog.exists(self._table_name(dataset.name)):
+            raise GraphError(
+                f"view '{dataset.name}': a table {self._table_name(dataset.name)} already exists",
+                location,
+            )
 
     def _resolve_auto_cdc(self, flow: Flow, dataset: Dataset, frame: DataFrame) -> None:
         assert flow.auto_cdc is not None
@@ -452,6 +478,10 @@ class GraphAnalyzer:
         options: Mapping[str, str] | None,
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
+        if self.catalog.view(table) is not None:
+            reader = CatalogReader(self.spark, self.catalog, self.default)
+            schema = reader.read(name, streaming=streaming, location=location).schema
+            return self._empty(schema, streaming=False)
         if not self.catalog.exists(table):
             raise GraphError(
                 f"unknown dataset '{name}': it is not defined in this pipeline and no table "

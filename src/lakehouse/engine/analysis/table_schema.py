@@ -4,7 +4,8 @@ Spark's DDL parser reads types, ``NOT NULL`` and comments; what Delta adds is re
 ``GENERATED ALWAYS AS (expr)`` and ``GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY [(START WITH
 n INCREMENT BY m)]``. Both are kept in the column's metadata under Delta's own keys, which is
 how Delta stores them in the table's schema, and ``table_setup.py`` creates the table with
-them.
+them. A column's ``MASK`` clause is Unity Catalog's, applied where the table is read: it is
+taken out here, and ``column_masks`` names it so that the update can say it is not applied.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _IDENTITY = re.compile(
     r"(?:\s*\((?P<options>[^)]*)\))?",
     re.IGNORECASE,
 )
+_MASK = re.compile(r"\bMASK\s+[\w.`]+(?:\s+USING\s+COLUMNS\s*\([^)]*\))?", re.IGNORECASE)
 _START = re.compile(r"START\s+WITH\s+(-?\d+)", re.IGNORECASE)
 _STEP = re.compile(r"INCREMENT\s+BY\s+(-?\d+)", re.IGNORECASE)
 
@@ -47,7 +49,7 @@ def parse_table_schema(ddl: str) -> StructType:
         metadata: dict[str, object] = {}
         column = _take_generated(column, metadata)
         column = _take_identity(column, metadata)
-        columns.append(column)
+        columns.append(_MASK.sub("", column))
         extra.append(metadata)
     schema = StructType.fromDDL(", ".join(columns))
     if len(schema.fields) != len(extra):  # a form split_top_level did not see; leave it to Spark
@@ -82,3 +84,18 @@ def _take_identity(column: str, metadata: dict[str, object]) -> str:
     metadata[IDENTITY_STEP] = int(step.group(1)) if step else 1
     metadata[IDENTITY_ALLOW_EXPLICIT_INSERT] = match.group("when").upper() != "ALWAYS"
     return column[: match.start()] + column[match.end() :]
+
+
+def column_masks(ddl: str) -> dict[str, str]:
+    """The ``MASK`` clause of each column of ``ddl`` that has one.
+
+    Example:
+        >>> column_masks("id INT, ssn STRING MASK hr.mask_ssn USING COLUMNS (id)")
+        {'ssn': 'MASK hr.mask_ssn USING COLUMNS (id)'}
+    """
+    masks = {}
+    for _, column in split_top_level(ddl):
+        match = _MASK.search(column)
+        if match is not None:
+            masks[column.split(None, 1)[0].strip("`")] = match.group(0)
+    return masks

@@ -65,10 +65,22 @@ class Dataset:
     private: bool = False
     path: str | None = None
     expectations: tuple[Expectation, ...] = ()
+    row_filter: str | None = None  # "ROW FILTER f ON (c)": Unity Catalog's, not applied locally
 
     @property
     def is_view(self) -> bool:
         return self.kind is DatasetKind.VIEW
+
+    @property
+    def is_temporary_view(self) -> bool:
+        """A view only the pipeline sees, known by its short name (``@view``, SQL ``CREATE
+        TEMPORARY VIEW``)."""
+        return self.kind is DatasetKind.VIEW and self.private
+
+    @property
+    def is_published_view(self) -> bool:
+        """A view in the catalog (SQL ``CREATE VIEW``), known by its qualified name."""
+        return self.kind is DatasetKind.VIEW and not self.private
 
 
 QueryFunction = Callable[[], Any]

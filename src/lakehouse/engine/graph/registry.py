@@ -1,8 +1,9 @@
 """Collects the definitions that pipeline source files register while they load.
 
 The decorators in ``api.py`` call ``current_registry()``; the loader installs a registry for
-the duration of a load. Names are normalised here: tables to ``catalog.schema.table`` under the
-pipeline's target, views stay short because they are pipeline-scoped.
+the duration of a load. Names are normalised here: tables (and views published to the catalog)
+to ``catalog.schema.table`` under the pipeline's target; temporary views stay short because
+they are pipeline-scoped.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class GraphRegistry:
     flows: dict[str, Flow] = field(default_factory=dict)
 
     def qualify(self, name: str, *, view: bool = False) -> str:
-        """The key a dataset is known by: short for views, fully qualified for tables."""
+        """The key a dataset is known by: short for temporary views, else fully qualified."""
         if view:
             parts = split_identifier(name)
             if len(parts) != 1:
@@ -40,7 +41,7 @@ class GraphRegistry:
         return str(TableName.parse(name, self.catalog, self.schema))
 
     def register_dataset(self, dataset: Dataset) -> None:
-        name = self.qualify(dataset.name, view=dataset.is_view)
+        name = self.qualify(dataset.name, view=dataset.is_temporary_view)
         clash = self._clash(name, dataset)
         if clash is not None:
             raise GraphError(
@@ -49,7 +50,7 @@ class GraphRegistry:
         self.datasets[name] = replace(dataset, name=name)
 
     def _clash(self, name: str, dataset: Dataset) -> Dataset | None:
-        # Views are read by short name, so a view may not share its short name with anything.
+        # Temporary views are read by short name: they share it with nothing.
         if name in self.datasets:
             return self.datasets[name]
         short = split_identifier(name)[-1]
@@ -57,7 +58,8 @@ class GraphRegistry:
             (
                 other
                 for other in self.datasets.values()
-                if (other.is_view or dataset.is_view) and split_identifier(other.name)[-1] == short
+                if (other.is_temporary_view or dataset.is_temporary_view)
+                and split_identifier(other.name)[-1] == short
             ),
             None,
         )

@@ -62,12 +62,14 @@ def register_sql_file(file: Path, registry: GraphRegistry, spark: PipelineSparkS
                     private=declared.private,
                     path=declared.path,
                     expectations=declared.expectations,
+                    row_filter=declared.row_filter,
                 )
             )
             if declared.flow is None:
                 continue
             # The dataset's own flow is known by the dataset's key, as @table's is.
-            key = registry.qualify(declared.name, view=declared.kind is DatasetKind.VIEW)
+            temporary_view = declared.kind is DatasetKind.VIEW and declared.private
+            key = registry.qualify(declared.name, view=temporary_view)
             flow = replace(declared.flow, name=key, target=key)
         else:
             flow = declared

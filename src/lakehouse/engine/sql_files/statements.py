@@ -50,6 +50,7 @@ class CreateDataset:
     partition_cols: tuple[str, ...] = ()
     cluster_by: tuple[str, ...] = ()
     path: str | None = None
+    row_filter: str | None = None
     flow: CreateFlow | None = None
 
 
@@ -208,8 +209,10 @@ class _Reader:
             kind = DatasetKind.STREAMING_TABLE
         elif self.accept("MATERIALIZED", "VIEW") or self.accept("LIVE", "TABLE"):
             kind = DatasetKind.MATERIALIZED_VIEW
-        elif self.accept("LIVE", "VIEW") or self.accept("VIEW"):
-            kind, private = DatasetKind.VIEW, False
+        elif self.accept("LIVE", "VIEW"):  # the legacy form of a temporary view
+            kind, private = DatasetKind.VIEW, True
+        elif self.accept("VIEW"):  # published to the catalog unless TEMPORARY
+            kind = DatasetKind.VIEW
         else:
             raise self.fail(
                 "expected STREAMING TABLE, MATERIALIZED VIEW, [TEMPORARY] VIEW or FLOW after CREATE"
@@ -309,10 +312,17 @@ class _Reader:
                 raise self.fail("pipeline tables are Delta tables: expected USING DELTA")
         elif self.accept("LOCATION"):
             options["path"] = self.string("the location")
+        elif self.accept("WITH"):
+            start = self.offset()
+            self.expect("ROW", "FILTER")
+            self.name()
+            self.expect("ON")
+            self.group()
+            options["row_filter"] = self.statement.text[start : self.offset()].strip()
         else:
             raise self.fail(
                 "expected COMMENT, PARTITIONED BY, CLUSTER BY, TBLPROPERTIES, USING DELTA, "
-                "LOCATION or AS query"
+                "LOCATION, WITH ROW FILTER or AS query"
             )
 
     def create_flow(self) -> CreateFlow:
@@ -332,6 +342,8 @@ class _Reader:
     def flow_clause(self, name: str, target: str) -> CreateFlow:
         if self.accept("AUTO", "CDC"):
             return CreateFlow(self.statement, name, target, auto_cdc=self.auto_cdc())
+        if self.at("REPLACE", "WHERE"):
+            raise self.fail("FLOW REPLACE WHERE is not supported by the local engine yet")
         self.expect("INSERT")
         once = self.accept("ONCE")
         self.expect("BY", "NAME")

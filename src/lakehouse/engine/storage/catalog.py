@@ -3,17 +3,34 @@ under the storage folder, ``<storage>/catalog/<catalog>/<schema>/<table>``.
 
 The folder is the metastore: a table exists once its Delta log holds a commit (a log left
 empty by a creation cut short is no table), and its schema, comment and properties live in
-that log. Nothing is registered in Spark's session catalog, so one Spark session can serve
+that log. A published view (SQL ``CREATE VIEW``) is its definition, ``_view.json``, in the
+same place a table would be. Nothing is registered in Spark's session catalog, so one Spark session can serve
 several storage folders (and two catalogs with the same schema and table names never collide).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.delta_table import LOG_FOLDER, LocalDeltaTable
+
+VIEW_FILE = "_view.json"
+
+
+@dataclass(frozen=True)
+class ViewDefinition:
+    """A published view: its query as written (configuration substituted), the schema its
+    short names resolve in, and where it is written, for messages."""
+
+    query: str
+    default: tuple[str, str]
+    file: str
+    line: int
+    column: int
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,31 @@ class LocalCatalog:
             True
         """
         return self.table(name).exists()
+
+    def view(self, name: TableName) -> ViewDefinition | None:
+        """The definition of the view ``name`` names, or None if it names no view.
+
+        Example:
+            >>> catalog.view(TableName("main", "sales", "dutch_orders")).query  # doctest: +SKIP
+            "SELECT * FROM orders WHERE country = 'NL'"
+        """
+        file = self.table_path(name) / VIEW_FILE
+        if not file.is_file():
+            return None
+        fields = json.loads(file.read_text())
+        return ViewDefinition(**{**fields, "default": tuple(fields["default"])})
+
+    def create_view(self, name: TableName, definition: ViewDefinition) -> None:
+        """Publish (or replace) the view ``name``.
+
+        Example:
+            >>> catalog.create_view(TableName("main", "sales", "dutch_orders"), definition)  # doctest: +SKIP
+        """
+        folder = self.table_path(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = folder / f".{VIEW_FILE}.tmp"
+        written.write_text(json.dumps(asdict(definition), indent=2))
+        written.replace(folder / VIEW_FILE)  # a reader sees the old definition or the new one
 
     def tables(self) -> list[TableName]:
         """Every table in the catalog, sorted by name."""
