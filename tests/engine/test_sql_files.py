@@ -510,10 +510,20 @@ def test_sql_and_python_files_in_one_folder_read_each_others_datasets(workspace)
     # CREATE VIEW publishes the view: read outside the pipeline, and by it
     assert workspace.rows("main.sales.small", "id") == [{"id": 2}]
     assert workspace.rows("small_count", "count") == [{"count": 1}]
+    described = {r[0]: r[1] for r in workspace.sql("DESCRIBE TABLE EXTENDED small").collect()}
+    assert described["id"] == "bigint" and described["Type"] == "VIEW"
+    assert described["View Text"] == "SELECT id FROM orders WHERE amount < 5"
+    (created,) = workspace.sql("SHOW CREATE TABLE main.sales.small").first()
+    assert created == (
+        "CREATE VIEW main.sales.small COMMENT 'Published' AS\n"
+        "SELECT id FROM orders WHERE amount < 5\n"
+    )
+    with pytest.raises(GraphError, match=r"'main\.sales\.small' is a view: DESCRIBE HISTORY"):
+        workspace.sql("DESCRIBE HISTORY main.sales.small")
     # Unity Catalog's row filters and column masks are declared, and said not to apply here
     (doubled,) = [e for e in workspace.events() if e["origin"]["dataset_name"] == "main.sales.doubled"
                   and e["event_type"] == "dataset_definition"]  # fmt: skip
-    assert doubled["level"] == "WARN"
+    assert doubled["level"] == "WARN" and result.warnings == [doubled["message"]]
     assert doubled["details"]["dataset_definition"]["not_applied_locally"] == [
         "ROW FILTER hr.same_region ON (id)", "MASK hr.mask_id on id",
     ]  # fmt: skip

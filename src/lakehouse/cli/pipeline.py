@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakehouse.cli.options import DEFAULT_STORAGE, Storage
@@ -85,6 +86,8 @@ def pipeline_run(
         console.print("[bold yellow]canceled[/bold yellow]: the update stopped (Ctrl-C)")
         raise typer.Exit(130) from None
     out.print(_summary(result))
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     console.print(f"update {result.update_id} completed in {result.seconds:.1f}s")
 
 

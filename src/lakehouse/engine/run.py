@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 from lakehouse.engine.analysis.analyzer import AnalyzedGraph, GraphAnalyzer, resolve_dataset_name
 from lakehouse.engine.analysis.table_schema import column_masks
@@ -49,6 +50,7 @@ class UpdateResult:
     flows: list[FlowResult]
     datasets: dict[str, str]  # dataset name -> kind
     seconds: float
+    warnings: list[str] = field(default_factory=list)  # the update's WARN events
 
     def rows_written(self, dataset: str) -> int:
         """Rows the update wrote into ``dataset`` (short or qualified name)."""
@@ -148,6 +150,7 @@ def run_pipeline(
         flows,
         {name: d.kind.value for name, d in analyzed.datasets.items()},
         time.perf_counter() - started,
+        list(event_log.warnings),
     )
 
 
@@ -217,9 +220,7 @@ def _refresh_selection(
 
 def _unapplied_policies(dataset: Dataset) -> list[str]:
     """The Unity Catalog access policies ``dataset`` declares: Databricks applies them where
-    the table is read, a local run (one user, no Unity Catalog) does not.
-
-    """
+    the table is read, a local run (one user, no Unity Catalog) does not."""
     policies = [dataset.row_filter] if dataset.row_filter else []
     if isinstance(dataset.schema, str):
         policies += [f"{mask} on {column}" for column, mask in column_masks(dataset.schema).items()]
@@ -249,10 +250,14 @@ def sql(
     """
     spark = spark or get_spark()
     local = LocalCatalog(Path(storage).resolve())
-    described = metadata_statement(spark, local, (catalog, schema), query)
+    reader = CatalogReader(spark, local, (catalog, schema))
+
+    def view_schema(name: TableName) -> StructType:
+        return reader.read(str(name), streaming=False, location=None).schema
+
+    described = metadata_statement(spark, local, (catalog, schema), query, view_schema)
     if described is not None:
         return described
-    reader = CatalogReader(spark, local, (catalog, schema))
     return sql_over_tables(
         spark, query, lambda name: reader.read(name, streaming=False, location=None)
     )

@@ -60,6 +60,7 @@ class EventLog:
     path: Path
     update_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     pending: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # messages of the WARN events
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def emit(
@@ -91,6 +92,8 @@ class EventLog:
         }
         with self._lock:
             self.pending.append(event)
+            if level == "WARN":
+                self.warnings.append(message)
 
     def flow_progress(self, flow: str, dataset: str, status: str, **extra: Any) -> None:
         self.emit(

@@ -5,19 +5,21 @@ Spark's session catalog does not know these tables (the storage folder is the me
 each statement is answered over the table's Delta log: Delta's own ``DESCRIBE HISTORY``,
 ``DESCRIBE DETAIL`` and ``SHOW TBLPROPERTIES`` on the table's path, ``DESCRIBE TABLE
 [EXTENDED]`` with the table's name and comment put back, and ``SHOW CREATE TABLE`` written
-from the log, which open-source Delta does not offer.
+from the log, which open-source Delta does not offer. A published view is described by its
+definition and the columns its query gives.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pyspark.sql import DataFrame, Row, SparkSession
-from pyspark.sql.types import StructField
+from pyspark.sql.types import StructField, StructType
 
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph.names import TableName
-from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.engine.storage.catalog import LocalCatalog, ViewDefinition
 from lakehouse.engine.storage.table_setup import (
     GENERATION_EXPRESSION,
     IDENTITY_ALLOW_EXPLICIT_INSERT,
@@ -41,14 +43,19 @@ _PATTERNS = {
 
 
 def metadata_statement(
-    spark: SparkSession, catalog: LocalCatalog, default: tuple[str, str], statement: str
+    spark: SparkSession,
+    catalog: LocalCatalog,
+    default: tuple[str, str],
+    statement: str,
+    view_schema: Callable[[TableName], StructType],
 ) -> DataFrame | None:
-    """The answer to a ``DESCRIBE`` / ``SHOW`` statement about one table of ``catalog``, or
-    None when ``statement`` is none of them. A missing table is a ``GraphError``.
+    """The answer to a ``DESCRIBE`` / ``SHOW`` statement about one table or published view of
+    ``catalog`` (``view_schema`` gives a view's columns), or None when ``statement`` is none of
+    them. A missing table is a ``GraphError``.
 
     Example:
         >>> metadata_statement(spark, catalog, ("main", "default"),
-        ...                    "SHOW TBLPROPERTIES main.sales.orders").collect()  # doctest: +SKIP
+        ...                    "SHOW TBLPROPERTIES main.sales.orders", schema_of).collect()  # doctest: +SKIP
         [Row(key='quality', value='silver')]
     """
     for kind, pattern in _PATTERNS.items():
@@ -56,6 +63,10 @@ def metadata_statement(
         if match is None:
             continue
         name = TableName.parse(match.group("name"), *default)
+        view = catalog.view(name)
+        if view is not None:
+            extended = bool(match.groupdict().get("extended"))
+            return _describe_view(spark, kind, name, view, view_schema(name), extended)
         if not catalog.exists(name):
             raise GraphError(f"table '{name}' does not exist")
         path = f"delta.{quote_identifier(str(catalog.table_path(name)))}"
@@ -129,6 +140,39 @@ def _describe(spark: SparkSession, path: str, name: TableName, extended: bool) -
         if row["col_name"] == "Table" and comment:
             rows.append(Row(col_name="Comment", data_type=comment, comment=""))
     return spark.createDataFrame(rows, frame.schema)
+
+
+def _describe_view(
+    spark: SparkSession,
+    kind: str,
+    name: TableName,
+    view: ViewDefinition,
+    schema: StructType,
+    extended: bool,
+) -> DataFrame:
+    if kind == "show_create_table":
+        comment = f" COMMENT {quote_string(view.comment)}" if view.comment else ""
+        text = f"CREATE VIEW {_quoted(name)}{comment} AS\n{view.query}\n"
+        return spark.createDataFrame([(text,)], "createtab_stmt STRING")
+    if kind != "describe":
+        raise GraphError(f"'{name}' is a view: {kind.replace('_', ' ').upper()} is for tables")
+    rows = [(f.name, f.dataType.simpleString(), f.metadata.get("comment")) for f in schema]
+    if extended:
+        rows += [("", "", ""), ("# Detailed Table Information", "", "")]
+        rows += [
+            (key, value, "")
+            for key, value in (
+                ("Catalog", name.catalog),
+                ("Namespace", name.schema),
+                ("Table", name.table),
+                ("Type", "VIEW"),
+                ("Comment", view.comment),
+                ("View Text", view.query),
+                ("View Catalog and Namespace", ".".join(view.default)),
+            )
+            if value
+        ]
+    return spark.createDataFrame(rows, "col_name STRING, data_type STRING, comment STRING")
 
 
 def _with_name(detail: DataFrame, name: TableName) -> DataFrame:
