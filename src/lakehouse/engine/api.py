@@ -14,14 +14,19 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from pyspark.sql import Column
 
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph.elements import (
     AutoCdc,
     Dataset,
     DatasetKind,
+    EventHook,
     Expectation,
     ExpectationAction,
     Flow,
@@ -38,8 +43,44 @@ _DATASET_ATTR = "__lakehouse_dataset__"
 
 
 def _location_of(function: Callable[..., Any]) -> SourceLocation:
-    code = function.__code__
+    """Where a query function is written: a function's or method's first line, else (a
+    ``functools.partial``, an object with ``__call__``) the line that registers it."""
+    target = inspect.unwrap(function)
+    while isinstance(target, functools.partial):
+        target = target.func
+    code = getattr(target, "__code__", None) or getattr(type(target).__call__, "__code__", None)
+    if code is None or code.co_filename == __file__:
+        return user_code_location()
     return SourceLocation(code.co_filename, code.co_firstlineno)
+
+
+def _name_of(function: Callable[..., Any], decorator: str) -> str:
+    target = inspect.unwrap(function)
+    while isinstance(target, functools.partial):
+        target = target.func
+    name = getattr(target, "__name__", None)
+    if not isinstance(name, str) or name == "<lambda>":
+        raise GraphError(
+            f"{decorator}: give name=..., the query function {function!r} has no name of its own",
+            user_code_location(),
+        )
+    return name
+
+
+def _carrying(function: F, attribute: str, value: Any) -> F:
+    """``function`` with ``attribute`` set; a callable that takes no attributes (a bound
+    method, a builtin) is wrapped in one that does."""
+    try:
+        setattr(function, attribute, value)
+        return function
+    except (AttributeError, TypeError):
+
+        @functools.wraps(function)
+        def carrier(*args: Any, **kwargs: Any) -> Any:
+            return function(*args, **kwargs)
+
+        setattr(carrier, attribute, value)
+        return cast(F, carrier)
 
 
 def _expectations_of(function: Callable[..., Any]) -> tuple[Expectation, ...]:
@@ -55,6 +96,18 @@ def _check_callable(function: Any, decorator: str) -> None:
         )
 
 
+def _not_applied(**options: Any) -> tuple[str, ...]:
+    """The options given that a local run does not apply, as ``name=value``: where a table
+    is stored, its format, automatic clustering and Unity Catalog's row filter."""
+    unused = {
+        "path": options.get("path"),
+        "format": options.get("format") if options.get("format") not in (None, "delta") else None,
+        "cluster_by_auto": options.get("cluster_by_auto") or None,
+        "row_filter": options.get("row_filter"),
+    }
+    return tuple(f"{key}={value!r}" for key, value in unused.items() if value is not None)
+
+
 def _register_dataset_with_flow(
     function: QueryFunction,
     kind: DatasetKind,
@@ -64,7 +117,7 @@ def _register_dataset_with_flow(
 ) -> QueryFunction:
     registry = current_registry()
     location = _location_of(function)
-    dataset_name = name or function.__name__
+    dataset_name = name or _name_of(function, kind.value)
     registry.register_dataset(
         Dataset(
             name=dataset_name,
@@ -84,8 +137,7 @@ def _register_dataset_with_flow(
             spark_conf=dict(spark_conf or {}),
         )
     )
-    setattr(function, _DATASET_ATTR, key)
-    return function
+    return _carrying(function, _DATASET_ATTR, key)
 
 
 def _stored_dataset_decorator(
@@ -104,7 +156,7 @@ def _stored_dataset_decorator(
         "schema": options.get("schema"),
         "private": bool(options.get("private") or options.get("temporary")),
         "path": options.get("path"),
-        "row_filter": options.get("row_filter"),
+        "not_applied": _not_applied(**options),
     }
 
     def decorate(function: QueryFunction) -> QueryFunction:
@@ -116,19 +168,20 @@ def _stored_dataset_decorator(
 
 def table(
     query_function: QueryFunction | None = None,
-    *,
     name: str | None = None,
     comment: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
     table_properties: Mapping[str, str] | None = None,
-    path: str | None = None,
     partition_cols: list[str] | None = None,
-    cluster_by: list[str] | None = None,
+    path: str | None = None,
     schema: Any = None,
     temporary: bool = False,
+    cluster_by: list[str] | None = None,
+    row_filter: str | None = None,
+    *,
     private: bool = False,
     format: str | None = None,
-    row_filter: str | None = None,
+    cluster_by_auto: bool = False,
 ) -> Any:
     """Define a table: a streaming table when the query is streaming, else a materialized view.
 
@@ -156,6 +209,7 @@ def materialized_view(
     private: bool = False,
     format: str | None = None,
     row_filter: str | None = None,
+    cluster_by_auto: bool = False,
 ) -> Any:
     """Define a materialized view: a batch query recomputed on every update.
 
@@ -203,21 +257,22 @@ temporary_view = view
 
 def create_streaming_table(
     name: str,
-    *,
     comment: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
     table_properties: Mapping[str, str] | None = None,
-    path: str | None = None,
     partition_cols: list[str] | None = None,
-    cluster_by: list[str] | None = None,
+    path: str | None = None,
     schema: Any = None,
     expect_all: Mapping[str, str] | None = None,
     expect_all_or_drop: Mapping[str, str] | None = None,
     expect_all_or_fail: Mapping[str, str] | None = None,
+    cluster_by: list[str] | None = None,
+    row_filter: str | None = None,
+    *,
     temporary: bool = False,
     private: bool = False,
     format: str | None = None,
-    row_filter: str | None = None,
+    cluster_by_auto: bool = False,
 ) -> None:
     """Declare a streaming table that flows (``append_flow``, AUTO CDC) write into.
 
@@ -245,7 +300,9 @@ def create_streaming_table(
             private=private or temporary,
             path=path,
             expectations=expectations,
-            row_filter=row_filter,
+            not_applied=_not_applied(
+                path=path, format=format, cluster_by_auto=cluster_by_auto, row_filter=row_filter
+            ),
         )
     )
 
@@ -255,11 +312,10 @@ create_target_table = create_streaming_table
 
 
 def append_flow(
-    *,
-    target: str,
     name: str | None = None,
-    spark_conf: Mapping[str, str] | None = None,
+    target: str | None = None,
     comment: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
     once: bool = False,
 ) -> Callable[[QueryFunction], QueryFunction]:
     """Add a flow that appends its query's rows to the streaming table ``target``.
@@ -269,12 +325,15 @@ def append_flow(
         ... def backfill():
         ...     return spark.read.table("historic_orders")  # doctest: +SKIP
     """
+    if not target:
+        raise GraphError("append_flow needs target=, the streaming table it appends to",
+                         user_code_location())  # fmt: skip
 
     def decorate(function: QueryFunction) -> QueryFunction:
         _check_callable(function, "append_flow")
         current_registry().register_flow(
             Flow(
-                name=name or function.__name__,
+                name=name or _name_of(function, "append_flow"),
                 target=target,
                 query=function,
                 location=_location_of(function),
@@ -297,7 +356,18 @@ def _as_expectations(
             f"expectations must be a dict of name to SQL constraint, got {constraints!r}",
             user_code_location(),
         )
-    return tuple(Expectation(str(n), str(c), action) for n, c in constraints.items())
+    return tuple(
+        Expectation(str(n), c if isinstance(c, Column) else str(c), action)
+        for n, c in constraints.items()
+    )
+
+
+def _constraint(constraint: Any, inv: Any) -> Any:
+    """The constraint, given as ``constraint`` (pyspark.pipelines) or ``inv`` (dlt)."""
+    if (constraint is None) == (inv is None):
+        raise GraphError("an expectation needs one constraint (a SQL string or a Column)",
+                         user_code_location())  # fmt: skip
+    return constraint if constraint is not None else inv
 
 
 def _expectation_decorator(expectations: tuple[Expectation, ...]) -> Callable[[F], F]:
@@ -305,16 +375,15 @@ def _expectation_decorator(expectations: tuple[Expectation, ...]) -> Callable[[F
         registered = getattr(function, _DATASET_ATTR, None)
         if registered is not None:  # written above @table: the dataset exists already
             current_registry().add_expectations(registered, expectations)
-        else:
-            existing = getattr(function, _EXPECTATIONS_ATTR, ())
-            # Stored bottom-up; _expectations_of reverses into source order.
-            setattr(function, _EXPECTATIONS_ATTR, (*existing, *reversed(expectations)))
-        return function
+            return function
+        existing = getattr(function, _EXPECTATIONS_ATTR, ())
+        # Stored bottom-up; _expectations_of reverses into source order.
+        return _carrying(function, _EXPECTATIONS_ATTR, (*existing, *reversed(expectations)))
 
     return decorate
 
 
-def expect(name: str, constraint: str) -> Callable[[F], F]:
+def expect(name: str, constraint: Any = None, *, inv: Any = None) -> Callable[[F], F]:
     """Record rows that break ``constraint`` in the metrics and keep them.
 
     Example:
@@ -323,25 +392,25 @@ def expect(name: str, constraint: str) -> Callable[[F], F]:
         ... def orders():
         ...     return spark.readStream.table("raw_orders")  # doctest: +SKIP
     """
-    return _expectation_decorator((Expectation(name, constraint, "warn"),))
+    return _expectation_decorator((Expectation(name, _constraint(constraint, inv), "warn"),))
 
 
-def expect_or_drop(name: str, constraint: str) -> Callable[[F], F]:
+def expect_or_drop(name: str, constraint: Any = None, *, inv: Any = None) -> Callable[[F], F]:
     """Drop rows that break ``constraint`` and count them.
 
     Example:
         >>> @dlt.expect_or_drop("valid_id", "id IS NOT NULL")  # doctest: +SKIP
     """
-    return _expectation_decorator((Expectation(name, constraint, "drop"),))
+    return _expectation_decorator((Expectation(name, _constraint(constraint, inv), "drop"),))
 
 
-def expect_or_fail(name: str, constraint: str) -> Callable[[F], F]:
+def expect_or_fail(name: str, constraint: Any = None, *, inv: Any = None) -> Callable[[F], F]:
     """Stop the update at the first row that breaks ``constraint``.
 
     Example:
         >>> @dlt.expect_or_fail("positive_total", "total > 0")  # doctest: +SKIP
     """
-    return _expectation_decorator((Expectation(name, constraint, "fail"),))
+    return _expectation_decorator((Expectation(name, _constraint(constraint, inv), "fail"),))
 
 
 def expect_all(expectations: Mapping[str, str]) -> Callable[[F], F]:
@@ -408,11 +477,19 @@ def create_auto_cdc_flow(
     track_history_except_column_list: list[Any] | None = None,
     name: str | None = None,
     once: bool = False,
+    *,
+    spark_conf: Mapping[str, str] | None = None,
+    where: Any = None,
+    flow_name: str | None = None,
+    ignore_null_updates_column_list: list[Any] | None = None,
+    ignore_null_updates_except_column_list: list[Any] | None = None,
+    columns_to_update: Any = None,
 ) -> None:
     """Apply the change events streamed from ``source`` to the streaming table ``target``.
 
     Per key, the event with the highest ``sequence_by`` wins, whatever order events arrive
     in. ``stored_as_scd_type=2`` keeps every version with ``__START_AT`` / ``__END_AT``.
+    ``where`` applies only the events that meet it.
 
     Example:
         >>> dlt.create_streaming_table("customers")
@@ -422,6 +499,16 @@ def create_auto_cdc_flow(
         ...     except_column_list=["op", "updated_at"], stored_as_scd_type=2)  # doctest: +SKIP
     """
     location = user_code_location()
+    for argument, value in (
+        ("ignore_null_updates_column_list", ignore_null_updates_column_list),
+        ("ignore_null_updates_except_column_list", ignore_null_updates_except_column_list),
+        ("columns_to_update", columns_to_update),
+    ):
+        if value is not None:
+            raise GraphError(
+                f"AUTO CDC into '{target}': {argument} is not supported by the local engine "
+                "yet", location
+            )  # fmt: skip
     if str(stored_as_scd_type) not in ("1", "2"):
         raise GraphError(
             f"AUTO CDC into '{target}': stored_as_scd_type must be 1 or 2, "
@@ -447,24 +534,64 @@ def create_auto_cdc_flow(
     )
     current_registry().register_flow(
         Flow(
-            name=name or target,
+            name=name or flow_name or target,
             target=target,
             # A once flow (a backfill) reads its source as a batch, every other one streams it.
-            query=lambda: _read_source(source, location, streaming=not once),
+            query=functools.partial(
+                _read_source, source, location, streaming=not once, where=where
+            ),
             location=location,
             once=once,
+            spark_conf=dict(spark_conf or {}),
             auto_cdc=spec,
         )
     )
 
 
-apply_changes = create_auto_cdc_flow
+def apply_changes(
+    target: str,
+    source: str,
+    keys: list[Any],
+    sequence_by: Any,
+    where: Any = None,
+    ignore_null_updates: bool = False,
+    apply_as_deletes: Any = None,
+    apply_as_truncates: Any = None,
+    column_list: list[Any] | None = None,
+    except_column_list: list[Any] | None = None,
+    stored_as_scd_type: int | str = 1,
+    track_history_column_list: list[Any] | None = None,
+    track_history_except_column_list: list[Any] | None = None,
+    flow_name: str | None = None,
+    once: bool = False,
+    ignore_null_updates_column_list: list[Any] | None = None,
+    ignore_null_updates_except_column_list: list[Any] | None = None,
+    columns_to_update: Any = None,
+    *,
+    name: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> None:
+    """``create_auto_cdc_flow`` under its older name, with dlt's order of arguments.
+
+    Example:
+        >>> dlt.apply_changes("customers", "customers_cdc", ["id"], "updated_at")  # doctest: +SKIP
+    """
+    create_auto_cdc_flow(
+        target, source, keys, sequence_by, ignore_null_updates, apply_as_deletes,
+        apply_as_truncates, column_list, except_column_list, stored_as_scd_type,
+        track_history_column_list, track_history_except_column_list, name or flow_name, once,
+        spark_conf=spark_conf, where=where,
+        ignore_null_updates_column_list=ignore_null_updates_column_list,
+        ignore_null_updates_except_column_list=ignore_null_updates_except_column_list,
+        columns_to_update=columns_to_update,
+    )  # fmt: skip
 
 
-def _read_source(source: str, location: SourceLocation, *, streaming: bool) -> Any:
+def _read_source(source: str, location: SourceLocation, *, streaming: bool, where: Any) -> Any:
     from lakehouse.engine.session import current_reader
 
-    return current_reader().read(source, streaming=streaming, location=location)
+    events = current_reader().read(source, streaming=streaming, location=location)
+    return events if where is None else events.where(where)
 
 
 def _column_tuple(
@@ -477,6 +604,46 @@ def _column_tuple(
     return tuple(columns)
 
 
+def on_event_hook(
+    user_event_hook_fn: Callable[[dict[str, Any]], Any] | None = None,
+    max_allowable_consecutive_failures: int | None = None,
+) -> Any:
+    """Call the decorated function with each event of every update's event log: a dict with
+    the event log's columns, ``details`` parsed. After more than
+    ``max_allowable_consecutive_failures`` exceptions in a row it is disabled for the update.
+
+    Example:
+        >>> @dlt.on_event_hook(max_allowable_consecutive_failures=3)
+        ... def alert_on_failure(event):
+        ...     if event["level"] == "ERROR":
+        ...         print(event["message"])  # doctest: +SKIP
+    """
+    if user_event_hook_fn is not None and not callable(user_event_hook_fn):
+        raise GraphError(
+            "@on_event_hook takes its options by name, e.g. "
+            "@on_event_hook(max_allowable_consecutive_failures=5)",
+            user_code_location(),
+        )
+    limit = max_allowable_consecutive_failures
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise GraphError(
+            f"max_allowable_consecutive_failures must be an integer >= 0 or None, got {limit!r}",
+            user_code_location(),
+        )
+
+    def register(function: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+        name = _name_of(function, "on_event_hook")
+        current_registry().hooks.append(EventHook(function, name, limit))
+        return function
+
+    return register(user_event_hook_fn) if user_event_hook_fn is not None else register
+
+
+def enable_local_execution() -> None:
+    """Accepted for code written against the ``databricks-dlt`` stubs: the engine always runs
+    pipelines locally."""
+
+
 def _not_yet(feature: str) -> Callable[..., Any]:
     def unsupported(*args: Any, **kwargs: Any) -> Any:
         raise GraphError(
@@ -486,6 +653,12 @@ def _not_yet(feature: str) -> Callable[..., Any]:
     return unsupported
 
 
+# dlt's older names
+create_table = table
+create_view = view
+readStream = read_stream
+
 apply_changes_from_snapshot = _not_yet("AUTO CDC from snapshot")
 create_auto_cdc_from_snapshot_flow = _not_yet("AUTO CDC from snapshot")
 create_sink = _not_yet("sinks (create_sink)")
+foreach_batch_sink = _not_yet("sinks (foreach_batch_sink)")

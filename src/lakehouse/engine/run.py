@@ -29,6 +29,7 @@ from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.graph.registry import GraphRegistry
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
 from lakehouse.engine.local_spark import get_spark
+from lakehouse.engine.observability.event_hooks import EventHooks
 from lakehouse.engine.observability.event_log import EventLog
 from lakehouse.engine.session import (
     CatalogReader,
@@ -162,6 +163,8 @@ def _analyze(
     registry = GraphRegistry(settings.catalog, settings.schema)
     with reading_with(settings.catalog_reader(spark)):
         graph = load_pipeline(files, registry, session)
+    if registry.hooks:
+        event_log.attach_hooks(EventHooks(registry.hooks))
     event_log.update_progress("SETTING_UP_TABLES")
     analyzed = GraphAnalyzer(
         spark,
@@ -172,7 +175,7 @@ def _analyze(
         settings.auto_loader_state,
     ).analyze()
     for dataset in analyzed.datasets.values():
-        unapplied = _unapplied_policies(dataset.dataset)
+        unapplied = _not_applied(dataset.dataset)
         event_log.emit(
             "dataset_definition",
             f"Dataset '{dataset.name}' is a {dataset.kind.value}."
@@ -218,10 +221,10 @@ def _refresh_selection(
     return tuple(selected)
 
 
-def _unapplied_policies(dataset: Dataset) -> list[str]:
-    """The Unity Catalog access policies ``dataset`` declares: Databricks applies them where
-    the table is read, a local run (one user, no Unity Catalog) does not."""
-    policies = [dataset.row_filter] if dataset.row_filter else []
+def _not_applied(dataset: Dataset) -> list[str]:
+    """What ``dataset`` declares that a local run does not apply: Unity Catalog's access
+    policies (one user, no Unity Catalog here), where and how Databricks stores the table."""
+    policies = list(dataset.not_applied)
     if isinstance(dataset.schema, str):
         policies += [f"{mask} on {column}" for column, mask in column_masks(dataset.schema).items()]
     return policies

@@ -36,7 +36,7 @@ class Expectation:
     """
 
     name: str
-    constraint: str
+    constraint: Any  # a SQL string, or a Column
     action: ExpectationAction = "warn"
 
 
@@ -65,7 +65,9 @@ class Dataset:
     private: bool = False
     path: str | None = None
     expectations: tuple[Expectation, ...] = ()
-    row_filter: str | None = None  # "ROW FILTER f ON (c)": Unity Catalog's, not applied locally
+    # Options declared that a local run does not apply, as written: "cluster_by_auto=True",
+    # "ROW FILTER f ON (c)" (Unity Catalog's); the event log names them.
+    not_applied: tuple[str, ...] = ()
 
     @property
     def is_view(self) -> bool:
@@ -123,6 +125,16 @@ class Flow:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     expectations: tuple[Expectation, ...] = ()
     auto_cdc: AutoCdc | None = None
+
+
+@dataclass(frozen=True)
+class EventHook:
+    """A function called with each event of the update's event log (``@on_event_hook``);
+    disabled after more than ``max_consecutive_failures`` failures in a row (None: never)."""
+
+    function: Callable[[dict[str, Any]], Any]
+    name: str
+    max_consecutive_failures: int | None = None
 
 
 @dataclass(frozen=True)

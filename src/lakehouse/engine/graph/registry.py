@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from lakehouse.engine.errors import GraphError
-from lakehouse.engine.graph.elements import Dataset, Expectation, Flow, PipelineGraph
+from lakehouse.engine.graph.elements import Dataset, EventHook, Expectation, Flow, PipelineGraph
 from lakehouse.engine.graph.names import TableName, split_identifier
 
 _current: ContextVar[GraphRegistry | None] = ContextVar("lakehouse_graph_registry", default=None)
@@ -28,6 +28,7 @@ class GraphRegistry:
     schema: str
     datasets: dict[str, Dataset] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
+    hooks: list[EventHook] = field(default_factory=list)  # not part of the graph
 
     def qualify(self, name: str, *, view: bool = False) -> str:
         """The key a dataset is known by: short for temporary views, else fully qualified."""

@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakehouse.engine.observability.event_hooks import EventHooks
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 ORIGIN = pa.struct(
@@ -61,7 +62,9 @@ class EventLog:
     update_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     pending: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # messages of the WARN events
+    hooks: EventHooks | None = None  # the pipeline's @on_event_hook functions, once loaded
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _hook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def emit(
         self,
@@ -94,6 +97,26 @@ class EventLog:
             self.pending.append(event)
             if level == "WARN":
                 self.warnings.append(message)
+        if self.hooks is not None and event_type != "hook_progress":
+            self._run_hooks(event)
+
+    def attach_hooks(self, hooks: EventHooks) -> None:
+        """Call ``hooks`` with every event from now on, and with those already emitted."""
+        self.hooks = hooks
+        with self._lock:
+            earlier = list(self.pending)
+        for event in earlier:
+            self._run_hooks(event)
+
+    def _run_hooks(self, event: dict[str, Any]) -> None:
+        assert self.hooks is not None
+        with self._hook_lock:  # one hook at a time, as Databricks runs them
+            self.hooks.run({**event, "details": json.loads(event["details"])}, self._hook_progress)
+
+    def _hook_progress(self, message: str, status: str, details: dict[str, Any]) -> None:
+        self.emit(
+            "hook_progress", message, details, level="ERROR" if status == "DISABLED" else "WARN"
+        )
 
     def flow_progress(self, flow: str, dataset: str, status: str, **extra: Any) -> None:
         self.emit(

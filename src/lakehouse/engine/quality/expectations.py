@@ -85,6 +85,8 @@ def merged_expectations(
 
 def violated(expectation: Expectation) -> Column:
     """True when a row breaks the constraint: it is false or NULL."""
+    if isinstance(expectation.constraint, Column):
+        return ~F.coalesce(expectation.constraint, F.lit(False))
     try:
         condition = F.expr(expectation.constraint)
     except Exception as error:  # Spark's parse error, reworded with the expectation's name

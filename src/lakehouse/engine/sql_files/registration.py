@@ -62,7 +62,14 @@ def register_sql_file(file: Path, registry: GraphRegistry, spark: PipelineSparkS
                     private=declared.private,
                     path=declared.path,
                     expectations=declared.expectations,
-                    row_filter=declared.row_filter,
+                    not_applied=tuple(
+                        clause
+                        for clause in (
+                            declared.row_filter,
+                            declared.path and f"LOCATION '{declared.path}'",
+                        )
+                        if clause
+                    ),
                 )
             )
             if declared.flow is None:
