@@ -19,7 +19,9 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 
 def fail(message: str) -> NoReturn:
     """Print ``error: message`` and exit 1: an expected error is one paragraph, no traceback."""
-    console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
+    from lakehouse.engine.observability.redaction import redacted
+
+    console.print(f"[bold red]error:[/bold red] {escape(redacted(message))}", soft_wrap=True)
     raise typer.Exit(1)
 
 

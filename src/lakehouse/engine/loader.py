@@ -19,6 +19,7 @@ from lakehouse.engine import api
 from lakehouse.engine.errors import ConfigurationError, GraphError, PipelineError, exception_line
 from lakehouse.engine.graph.elements import PipelineGraph, SourceLocation
 from lakehouse.engine.graph.registry import GraphRegistry, registering_into
+from lakehouse.engine.notebook import notebook_globals
 from lakehouse.engine.session import PipelineSparkSession
 from lakehouse.engine.sql_files.registration import register_sql_file
 
@@ -99,7 +100,11 @@ def load_pipeline(
                 continue
             sys.path.insert(0, str(file.parent))
             try:
-                runpy.run_path(str(file), init_globals={"spark": spark}, run_name="__main__")
+                runpy.run_path(
+                    str(file),
+                    init_globals={"spark": spark, **notebook_globals(spark.configuration)},
+                    run_name="__main__",
+                )
             except PipelineError:
                 raise
             except Exception as error:

@@ -213,6 +213,7 @@ class PipelineSparkSession:
     def __init__(self, spark: SparkSession, configuration: Mapping[str, str]) -> None:
         self._spark = spark
         self._conf = PipelineConf(spark.conf, configuration)
+        self.configuration: Mapping[str, str] = dict(configuration)
 
     @property
     def session(self) -> SparkSession:

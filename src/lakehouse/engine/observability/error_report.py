@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lakehouse.engine.errors import exception_line, raised_at
 from lakehouse.engine.observability.masking import Masking
+from lakehouse.engine.observability.redaction import redacted
 from lakehouse.engine.quality.row_errors import error_texts, mask_row_errors
 
 # Layers that only say that something below failed.
@@ -48,7 +49,7 @@ def error_summary(error: BaseException, masking: Masking | None = None) -> str:
     if not lines:
         lines = [_meaningful_line(str(error)) or exception_line(error)]
     summary = "; caused by: ".join(lines[-2:])
-    return (masking or Masking()).text(summary)
+    return redacted((masking or Masking()).text(summary))
 
 
 def _meaningful_line(text: str) -> str:
@@ -91,5 +92,5 @@ def write_error_log(
     text = "\n\n".join(parts)
     if masking.masks:
         text = masking.text(mask_row_errors(text, masking.record_json))
-    file.write_text(text)
+    file.write_text(redacted(text))
     return file

@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakehouse.engine.observability.event_hooks import EventHooks
+from lakehouse.engine.observability.redaction import redacted
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 ORIGIN = pa.struct(
@@ -83,15 +84,15 @@ class EventLog:
             "event_type": event_type,
             "level": level,
             "maturity_level": "STABLE",
-            "message": message,
+            "message": redacted(message),
             "origin": {
                 "pipeline_name": self.pipeline_name,
                 "update_id": self.update_id,
                 "flow_name": flow,
                 "dataset_name": dataset,
             },
-            "error": error,
-            "details": json.dumps({event_type: details}),
+            "error": error and redacted(error),
+            "details": redacted(json.dumps({event_type: details})),
         }
         with self._lock:
             self.pending.append(event)
