@@ -44,6 +44,13 @@ def test_every_read_spelling_reaches_the_same_dataset(workspace):
     @dlt.table
     def by_read_stream_table():
         return spark.readStream.table("sales.orders")
+
+    @dlt.table
+    def by_sql_stream():  # Databricks SQL: STREAM(), a JSON path, a :: cast
+        return spark.sql(
+            "SELECT id, to_json(named_struct('c', country)):c::STRING AS country "
+            "FROM stream(LIVE.orders) WHERE id IS NOT NULL"
+        )
     """
     )
     workspace.land("a.json", ORDERS)
@@ -54,6 +61,8 @@ def test_every_read_spelling_reaches_the_same_dataset(workspace):
     assert workspace.table("by_sql").count() == 3  # the join drops the null id
     assert result.datasets["main.sales.by_read_stream"] == "streaming_table"
     assert workspace.table("by_read_stream_table").count() == 4
+    assert result.datasets["main.sales.by_sql_stream"] == "streaming_table"
+    assert workspace.rows("by_sql_stream", "id")[0] == {"id": 1, "country": "NL"}
 
 
 def test_tables_outside_the_pipeline_are_read_from_the_local_catalog(workspace, spark):

@@ -82,7 +82,7 @@ def test_registering_outside_a_pipeline_load_is_a_clear_error():
 def test_bind_table_references_replaces_tables_but_not_ctes(spark):
     read_names: list[str] = []
 
-    def read(name):
+    def read(name, streaming):
         read_names.append(name)
         return spark.createDataFrame([(1,)], "id INT")
 

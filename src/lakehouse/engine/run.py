@@ -262,5 +262,5 @@ def sql(
     if described is not None:
         return described
     return sql_over_tables(
-        spark, query, lambda name: reader.read(name, streaming=False, location=None)
+        spark, query, lambda name, streaming: reader.read(name, streaming=streaming, location=None)
     )

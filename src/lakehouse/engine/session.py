@@ -240,8 +240,8 @@ class PipelineSparkSession:
         return sql_over_tables(
             self._spark,
             query,
-            lambda name: current_reader().read(
-                name, streaming=False, location=user_code_location()
+            lambda name, streaming: current_reader().read(
+                name, streaming=streaming, location=user_code_location()
             ),
             args,
             **kwargs,
@@ -254,7 +254,7 @@ class PipelineSparkSession:
 def sql_over_tables(
     spark: SparkSession, query: str, read: Any, *args: Any, **kwargs: Any
 ) -> DataFrame:
-    """Run SQL whose table names are resolved by ``read`` (name -> DataFrame).
+    """Run SQL whose table names are resolved by ``read`` ((name, streaming) -> DataFrame).
 
     Each table becomes a temporary view for the time Spark analyses the query; the analysed
     plan keeps what it needs, so the views are dropped again and never pile up.
@@ -271,32 +271,44 @@ def sql_over_tables(
 
 
 def bind_table_references(query: str, read: Any, views: list[str] | None = None) -> str:
-    """Replace each table a SQL query reads by a temporary view over ``read(name)``; the
-    names of the views created are appended to ``views``.
+    """Replace each table a SQL query reads by a temporary view over ``read(name, streaming)``
+    (``STREAM(t)`` / ``STREAM t`` stream it); the names of the views created are appended to
+    ``views``. The query is Databricks SQL: ``col:a.b`` JSON paths and ``::`` casts become
+    Spark's own functions.
 
     Example:
-        >>> bind_table_references("SELECT * FROM main.sales.orders", reader)  # doctest: +SKIP
+        >>> bind_table_references("SELECT * FROM STREAM(main.sales.orders)", reader)  # doctest: +SKIP
         'SELECT * FROM __lakehouse_0'
     """
     try:
-        tree = sqlglot.parse_one(query, read="spark")
-    except sqlglot.errors.ParseError:
+        tree = sqlglot.parse_one(query, read="databricks")
+    except sqlglot.errors.SqlglotError:
         return query  # let Spark report the syntax error in its own words
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    bound: dict[str, str] = {}
+    bound: dict[tuple[str, bool], str] = {}
+
+    def view_over(table: exp.Table, streaming: bool, alias: Any) -> exp.Expression:
+        name = ".".join(f"`{p}`" for p in (table.catalog, table.db, table.name) if p)
+        if (name, streaming) not in bound:
+            view = temporary_view_name()
+            read(name, streaming).createOrReplaceTempView(view)
+            bound[name, streaming] = view
+            if views is not None:
+                views.append(view)
+        return exp.Table(this=exp.to_identifier(bound[name, streaming]), alias=alias)
 
     def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Stream):  # STREAM(t) [AS a], STREAM t [AS a]
+            inner = node.this
+            alias = inner.args.get("alias")
+            table = inner.this if isinstance(inner, exp.Subquery) else inner
+            if isinstance(table, exp.Table) and not isinstance(table.this, exp.Func):
+                return view_over(table, True, alias or table.args.get("alias"))
+            return node
         if not isinstance(node, exp.Table) or not node.name or node.name.lower() in ctes:
             return node
         if isinstance(node.this, exp.Anonymous | exp.Func):
             return node  # table-valued function
-        name = ".".join(f"`{p}`" for p in (node.catalog, node.db, node.name) if p)
-        if name not in bound:
-            view = temporary_view_name()
-            read(name).createOrReplaceTempView(view)
-            bound[name] = view
-            if views is not None:
-                views.append(view)
-        return exp.Table(this=exp.to_identifier(bound[name]), alias=node.args.get("alias"))
+        return view_over(node, False, node.args.get("alias"))
 
     return tree.transform(bind).sql(dialect="spark")
