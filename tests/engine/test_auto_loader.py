@@ -44,6 +44,46 @@ def test_json_columns_are_inferred_as_strings_and_each_file_is_read_once(workspa
     assert workspace.run().rows_written("raw_orders") == 0
 
 
+def test_the_schema_and_the_stream_see_the_same_files_in_nested_folders(workspace):
+    workspace.source(
+        """
+        import dlt
+
+        def files(path, *filters):
+            reader = spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            for name_filter in filters:
+                reader = reader.option("pathGlobFilter", name_filter)
+            return reader.load(spark.conf.get("landing") + path)
+
+        @dlt.table
+        def nested():
+            return files("/orders")
+
+        @dlt.table
+        def globbed():
+            return files("/orders/round*/")
+
+        @dlt.table
+        def filtered():
+            return files("/orders", "*.json")
+        """
+    )
+    workspace.land("a.json", [{"id": 1}], folder="orders/round1")
+    workspace.land("b.json", [{"id": 2, "late": True}], folder="orders/round2/retry")
+    workspace.land("c.txt", [{"id": 3, "other": "x"}], folder="orders")
+    workspace.run()
+    assert workspace.rows("nested", "id") == [
+        {"id": "1", "late": None, "other": None, "_rescued_data": None},
+        {"id": "2", "late": "true", "other": None, "_rescued_data": None},
+        {"id": "3", "late": None, "other": "x", "_rescued_data": None},
+    ]
+    for table in ("globbed", "filtered"):  # the .txt file is not theirs, nor is its column
+        assert workspace.rows(table, "id") == [
+            {"id": "1", "late": None, "_rescued_data": None},
+            {"id": "2", "late": "true", "_rescued_data": None},
+        ], table
+
+
 def test_infer_column_types_and_schema_hints_type_the_columns(workspace):
     workspace.source(
         _pipeline(

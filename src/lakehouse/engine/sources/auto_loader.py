@@ -25,6 +25,8 @@ count once across updates; files that arrive during an update wait for the next 
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -185,11 +187,10 @@ def _save(versions: Path, version: int, schema: StructType) -> None:
 def _infer(
     spark: SparkSession, path: str, file_format: str, settings: Mapping[str, str]
 ) -> StructType | None:
-    root = Path(path)
     files = sorted(
-        (p for p in root.rglob("*") if p.is_file() and not is_hidden(p.relative_to(root))),
-        key=lambda p: p.stat().st_mtime,
-    )[-_SAMPLE_FILES:]
+        landed_files(path, settings.get("pathglobfilter")), key=lambda p: p.stat().st_mtime
+    )
+    files = files[-_SAMPLE_FILES:]
     if not files:
         return None
     infer_types = settings.get("cloudfiles.infercolumntypes", "false") == "true"
@@ -206,6 +207,28 @@ def _infer(
     fields = [StructField(f.name, hints.pop(f.name.lower(), f.dataType)) for f in fields]
     fields += [StructField(name, data_type) for name, data_type in hints.items()]
     return StructType(fields)
+
+
+def landed_files(path: str, name_filter: str | None = None) -> list[Path]:
+    """The files the stream over ``path`` reads: under it at any depth (a glob in ``path``
+    matches its folders, as in Spark and Auto Loader), hidden ones left out, names matching
+    ``pathGlobFilter`` if it is set.
+
+    Example:
+        >>> landed_files("/landing/orders/*/", "*.json")  # doctest: +SKIP
+        [PosixPath('/landing/orders/round1/a.json')]
+    """
+    pattern = path.rstrip("/") or path
+    roots = [Path(p) for p in glob.glob(pattern)] if glob.has_magic(pattern) else [Path(path)]
+    found = []
+    for root in roots:
+        candidates = [root] if root.is_file() else root.rglob("*")
+        for file in candidates:
+            if not file.is_file() or (file != root and is_hidden(file.relative_to(root))):
+                continue
+            if name_filter is None or fnmatch.fnmatchcase(file.name, name_filter):
+                found.append(file)
+    return found
 
 
 def _infer_csv(
