@@ -84,6 +84,31 @@ def test_pipeline_run_rejects_malformed_conf(runner, workspace):
     assert "expected KEY=VALUE" in result.output
 
 
+def test_pipeline_run_takes_the_pipelines_settings_file(runner, workspace, spark, tmp_path):
+    workspace.source(PIPELINE)
+    workspace.land("a.json", ORDERS)
+    settings = tmp_path / "orders.pipeline.yml"
+    settings.write_text(
+        "resources:\n  pipelines:\n    orders_bronze:\n      name: orders_bronze\n"
+        "      catalog: dev\n      schema: ${var.schema}\n      channel: CURRENT\n"
+        "      libraries:\n        - glob:\n            include: src/**\n"
+        "      configuration:\n        landing: /nowhere\n"
+        "      event_log:\n        schema: monitoring\n        name: orders_events\n"
+    )
+    result = runner.invoke(
+        app,
+        ["pipeline", "run", "--settings", str(settings), "--var", "schema=sales",
+         "--storage", str(workspace.storage), "--conf", f"landing={workspace.landing}"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dev.sales.orders" in result.stdout
+    events = workspace.sql("SELECT count(*) FROM dev.monitoring.orders_events").first()[0]
+    assert events > 0  # where the event_log setting puts it
+    missing = runner.invoke(app, ["pipeline", "run", "--settings", str(settings)])
+    assert missing.exit_code == 1 and "${var.schema}: a local run knows only" in missing.output
+    assert runner.invoke(app, ["pipeline", "run", "--storage", "x"]).exit_code == 2
+
+
 def test_sql_json_prints_one_object_per_row_with_columns_in_select_order(runner, workspace, spark):
     workspace.source(PIPELINE)
     workspace.land("a.json", ORDERS)

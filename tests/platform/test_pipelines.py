@@ -12,7 +12,7 @@ from lakehouse.bundle.resources import ingestion_pipeline as deployed_ingestion_
 from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.ingestion.pipeline_spec import SOURCE_FILE, ingestion_pipeline
 from lakehouse.platform.domains import Domain
-from lakehouse.platform.pipelines import domain_pipelines
+from lakehouse.platform.pipelines import domain_pipelines, settings_file_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SALES = Domain(REPO / "domains" / "sales")
@@ -46,14 +46,15 @@ def _domain_with(tmp_path: Path, text: str) -> Domain:
             "targets:\n  sales-dev:\n    resources:\n      pipelines:\n        g:\n"
             "          catalog: ${var.env}_gold\n          schema: ${var.region}\n",
             "gold.pipeline.yml:5: targets.sales-dev.resources.pipelines.g: ${var.region}: "
-            "a local run knows only ${var.schema_prefix}, ${var.env}",
+            "a local run knows only ${var.schema_prefix}, ${var.env} "
+            "(with --settings, give others as --var NAME=VALUE)",
         ),
         (
             "targets:\n  sales-dev:\n    resources:\n      pipelines:\n        g:\n"
             "          catalog: c\n          schema: s\n          libraries:\n"
-            "            - notebook: {path: x}\n",
+            "            - jar: x.jar\n",
             "gold.pipeline.yml:9: targets.sales-dev.resources.pipelines.g.libraries[0]: "
-            "expected a 'glob' or 'file' library",
+            "expected a 'glob', 'file' or 'notebook' library",
         ),
         (
             "targets:\n  sales-dev:\n    resources:\n      pipelines:\n        g:\n"
@@ -66,6 +67,53 @@ def _domain_with(tmp_path: Path, text: str) -> Domain:
 def test_a_pipeline_a_local_run_cannot_run_is_named_by_file_line_and_field(tmp_path, text, message):
     with pytest.raises(ConfigFileError) as error:
         domain_pipelines(_domain_with(tmp_path, text), "dev")
+    assert str(error.value).endswith(message)
+
+
+def test_a_settings_file_is_read_as_databricks_writes_it(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "bronze.py").write_text("")
+    api_json = tmp_path / "pipeline.json"  # what GET /api/2.0/pipelines/{id} returns
+    api_json.write_text(
+        '{"pipeline_id": "1b2c", "spec": {"name": "orders", "catalog": "dev", "target": "sales",'
+        ' "libraries": [{"notebook": {"path": "src/bronze"}}], "channel": "PREVIEW",'
+        ' "configuration": {"source": "/landing"},'
+        ' "event_log": {"catalog": "ops", "schema": "logs", "name": "orders_events"}}}'
+    )
+    spec = settings_file_pipeline(api_json)
+    assert (spec.name, spec.target, spec.event_log) == (
+        "orders",
+        "dev.sales",
+        "ops.logs.orders_events",
+    )
+    assert spec.sources == ((tmp_path / "src" / "bronze.py").resolve(),)
+    assert spec.configuration == {"source": "/landing"}
+    hr = settings_file_pipeline(
+        REPO / "domains/hr/resources/hr_gold.pipeline.yml", "hr-prod", {"env": "prod"}
+    )
+    assert (hr.name, hr.target, hr.event_log) == ("hr_gold", "prod_gold.hr", None)
+    assert hr.sources == ((REPO / "domains/hr/pipelines").resolve(),)
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "message"),
+    [
+        ("targets:\n  a:\n    resources:\n      pipelines:\n        p: {catalog: c, schema: s}\n"
+         "  b:\n    resources:\n      pipelines:\n        p: {catalog: c, schema: s}\n", None,
+         "declares several pipelines (targets.a.resources.pipelines.p, "
+         "targets.b.resources.pipelines.p): pick with --target"),
+        ("targets:\n  a:\n    resources:\n      pipelines:\n        p: {catalog: c, schema: s}\n"
+         "  b: {}\n", "prod", "targets: no target 'prod' (the file has a, b)"),
+        ("resources:\n  pipelines:\n    p: {catalog: c, schema: '${bundle.target}'}\n", None,
+         "${bundle.target}: a local run substitutes only ${var.*}"),
+        ("jobs: {}\n", None, "expected resources.pipelines, or a pipeline's settings"),
+    ],
+)  # fmt: skip
+def test_a_settings_file_that_names_no_one_pipeline_says_why(tmp_path, text, target, message):
+    file = tmp_path / "p.yml"
+    file.write_text(text)
+    with pytest.raises(ConfigFileError) as error:
+        settings_file_pipeline(file, target)
     assert str(error.value).endswith(message)
 
 

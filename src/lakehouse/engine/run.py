@@ -86,6 +86,7 @@ def run_pipeline(
     continuous: bool = False,
     run_for: float | None = None,
     stop: threading.Event | None = None,
+    event_log: str | None = None,
 ) -> UpdateResult:
     """Run one update of the pipeline made of ``paths``.
 
@@ -95,6 +96,9 @@ def run_pipeline(
 
     ``continuous``: streaming flows keep running and materialized views are recomputed as
     their inputs change, for ``run_for`` seconds, until ``stop`` is set, or until Ctrl-C.
+
+    ``event_log`` names the event log table (``[catalog.][schema.]name``, as the pipeline's
+    ``event_log`` setting does); by default it is ``event_log`` in the target schema.
 
     Example:
         >>> run_pipeline(["pipelines/"], storage="/tmp/lh", schema="sales",
@@ -113,45 +117,48 @@ def run_pipeline(
         catalog=catalog.lower(),
         schema=schema.lower(),
         configuration=dict(configuration or {}),
+        event_log=TableName.parse(event_log, catalog.lower(), schema.lower())
+        if event_log
+        else None,
     )
-    event_log = EventLog(settings.name, settings.event_log_path())
-    event_log.emit(
+    log = EventLog(settings.name, settings.event_log_path())
+    log.emit(
         "create_update",
-        f"Update {event_log.update_id[:8]} started.",
+        f"Update {log.update_id[:8]} started.",
         {"cause": "USER_ACTION", "full_refresh": full_refresh, "refresh_selection": list(refresh)},
     )
     try:
         with pipeline_api_modules():
-            analyzed = _analyze(spark, files, settings, event_log)
+            analyzed = _analyze(spark, files, settings, log)
             selection = _refresh_selection(analyzed, settings, refresh)
-            event_log.update_progress("RUNNING")
-            event_log.flush()
+            log.update_progress("RUNNING")
+            log.flush()
             update = PipelineUpdate(
                 spark,
                 settings,
                 analyzed,
-                event_log,
+                log,
                 full_refresh=full_refresh,
                 full_refresh_selection=selection,
                 on_progress=on_progress,
             )
             flows = update.run_continuously(run_for, stop=stop) if continuous else update.run()
-        event_log.update_progress("COMPLETED")
+        log.update_progress("COMPLETED")
     except KeyboardInterrupt:
-        event_log.update_progress("CANCELED")
+        log.update_progress("CANCELED")
         raise
     except BaseException as error:
-        event_log.update_progress("FAILED", error=str(error))
+        log.update_progress("FAILED", error=str(error))
         raise
     finally:
-        event_log.flush()
+        log.flush()
     return UpdateResult(
-        event_log.update_id,
+        log.update_id,
         settings.name,
         flows,
         {name: d.kind.value for name, d in analyzed.datasets.items()},
         time.perf_counter() - started,
-        list(event_log.warnings),
+        list(log.warnings),
     )
 
 

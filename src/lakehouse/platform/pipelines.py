@@ -43,6 +43,7 @@ class PipelineSpec:
     sources: tuple[Path, ...]
     configuration: Mapping[str, str] = field(default_factory=dict)
     continuous: bool = False
+    event_log: str | None = None  # catalog.schema.name, from the event_log setting
 
     @property
     def target(self) -> str:
@@ -70,6 +71,63 @@ def domain_pipelines(domain: Domain, env: str) -> list[PipelineSpec]:
     return specs
 
 
+def settings_file_pipeline(
+    file: Path, target: str | None = None, variables: Mapping[str, str] | None = None
+) -> PipelineSpec:
+    """The pipeline a settings file declares, as Databricks writes one: a bundle's pipeline
+    resource (YAML, under ``resources.pipelines`` or a target's; ``target`` picks the target,
+    ``variables`` give ``${var.*}``), or a pipeline's JSON settings as the Pipelines API
+    returns them (``{"spec": {...}}`` or the settings themselves). Paths are relative to the
+    file.
+
+    Example:
+        >>> spec = settings_file_pipeline(Path("domains/hr/resources/hr_gold.pipeline.yml"),
+        ...                               "hr-dev", {"env": "dev"})  # doctest: +SKIP
+        >>> spec.target  # doctest: +SKIP
+        'dev_gold.hr'
+    """
+    source = YamlSource.read(file, ConfigFileError)
+    data = source.data
+    if not isinstance(data, dict):
+        raise Where(file, source, ()).problem(message="expected a pipeline's settings")
+    if isinstance(data.get("spec"), dict):  # GET /api/2.0/pipelines/{id}
+        return _spec("pipeline", data["spec"], {}, Where(file, source, ("spec",)))
+    if "libraries" in data:
+        return _spec("pipeline", data, {}, Where(file, source, ()))
+    targets = data.get("targets") or {}
+    if target is not None and targets and target not in targets:
+        raise Where(file, source, ("targets",)).problem(
+            message=f"no target '{target}' (the file has {', '.join(targets)})"
+        )
+    found = _declared_pipelines(data, target)
+    if len(found) != 1:
+        where = Where(file, source, ())
+        if not found:
+            raise where.problem(message="expected resources.pipelines, or a pipeline's settings")
+        places = ", ".join(".".join(map(str, at)) for at, _ in found)
+        raise where.problem(message=f"declares several pipelines ({places}): pick with --target")
+    ((at, pipeline),) = found
+    values = {**_LOCAL_VARIABLES, **(variables or {})}
+    return _spec(str(at[-1]), pipeline, values, Where(file, source, at))
+
+
+def _declared_pipelines(
+    data: dict[str, Any], target: str | None
+) -> list[tuple[tuple[str, ...], Any]]:
+    """Each pipeline under ``resources.pipelines`` and, for ``target`` (else every target),
+    under ``targets.<target>.resources.pipelines``, with where it is."""
+    found = [
+        (("resources", "pipelines", key), pipeline)
+        for key, pipeline in (((data.get("resources") or {}).get("pipelines")) or {}).items()
+    ]
+    for name, declared in (data.get("targets") or {}).items():
+        if target is not None and name != target:
+            continue
+        pipelines = ((declared or {}).get("resources") or {}).get("pipelines") or {}
+        found += [(("targets", name, "resources", "pipelines", k), p) for k, p in pipelines.items()]
+    return found
+
+
 @dataclass(frozen=True)
 class Where:
     """A pipeline's place in a YAML file, for problems that name file, line and field."""
@@ -85,7 +143,12 @@ class Where:
 
 
 def _spec(key: str, pipeline: Any, values: Mapping[str, str], where: Where) -> PipelineSpec:
-    if not isinstance(pipeline, dict) or not {"catalog", "schema"} <= set(pipeline):
+    # ``target`` is the older name of ``schema``.
+    if (
+        not isinstance(pipeline, dict)
+        or "catalog" not in pipeline
+        or not ({"schema", "target"} & set(pipeline))
+    ):
         raise where.problem(message="expected a pipeline with a catalog and a schema")
     pipeline = _substituted(pipeline, values, where)
     sources = []
@@ -94,17 +157,36 @@ def _spec(key: str, pipeline: Any, values: Mapping[str, str], where: Where) -> P
             # A folder's files, recursively, as the engine loads a folder.
             include = re.sub(r"/\*\*(/\*)?$|/\*$", "", library["glob"]["include"])
             sources.append(where.file.parent / include)
-        elif isinstance(library, dict) and "file" in library:
-            sources.append(where.file.parent / library["file"]["path"])
+        elif isinstance(library, dict) and ("file" in library or "notebook" in library):
+            kind = "file" if "file" in library else "notebook"
+            sources.append(_source_file(where.file.parent / library[kind]["path"]))
         else:
-            raise where.problem("libraries", index, message="expected a 'glob' or 'file' library")
+            raise where.problem(
+                "libraries", index, message="expected a 'glob', 'file' or 'notebook' library"
+            )
+    log = pipeline.get("event_log") or {}
+    if (log and not isinstance(log, dict)) or (log and "name" not in log):
+        raise where.problem(
+            "event_log", message="expected a mapping with name (and catalog, schema)"
+        )
     return PipelineSpec(
         name=pipeline.get("name", key),
         catalog=pipeline["catalog"],
-        schema=pipeline["schema"],
+        schema=pipeline.get("schema") or pipeline["target"],
         sources=tuple(path.resolve() for path in sources),
         configuration={k: str(v) for k, v in (pipeline.get("configuration") or {}).items()},
         continuous=bool(pipeline.get("continuous", False)),
+        event_log=".".join(str(log[k]) for k in ("catalog", "schema", "name") if log.get(k))
+        or None,
+    )
+
+
+def _source_file(path: Path) -> Path:
+    """A library's file; a notebook's path may leave out its extension."""
+    if path.exists() or path.suffix:
+        return path
+    return next(
+        (p for p in (path.with_suffix(".py"), path.with_suffix(".sql")) if p.exists()), path
     )
 
 
@@ -114,10 +196,18 @@ def _substituted(node: Any, values: Mapping[str, str], where: Where) -> Any:
         def value(match: re.Match[str]) -> str:
             if match.group(1) not in values:
                 known = ", ".join(f"${{var.{name}}}" for name in values)
-                raise where.problem(message=f"{match.group(0)}: a local run knows only {known}")
+                raise where.problem(
+                    message=f"{match.group(0)}: a local run knows only {known} "
+                    "(with --settings, give others as --var NAME=VALUE)"
+                )
             return values[match.group(1)]
 
-        return _VARIABLE.sub(value, node)
+        substituted = _VARIABLE.sub(value, node)
+        if "${" in substituted:
+            unknown = re.search(r"\$\{[^}]*\}", substituted)
+            name = unknown.group(0) if unknown else substituted
+            raise where.problem(message=f"{name}: a local run substitutes only ${{var.*}}")
+        return substituted
     if isinstance(node, dict):
         return {k: _substituted(v, values, where) for k, v in node.items()}
     if isinstance(node, list):

@@ -28,6 +28,7 @@ class PipelineSettings:
     catalog: str = "main"
     schema: str = "default"
     configuration: Mapping[str, str] = field(default_factory=dict)
+    event_log: TableName | None = None  # the pipeline's event_log setting; else <schema>.event_log
 
     @property
     def default(self) -> tuple[str, str]:
@@ -59,7 +60,8 @@ class PipelineSettings:
         return self.state_dir / "auto_cdc" / target
 
     def event_log_path(self) -> Path:
-        return self.local_catalog.table_path(TableName(self.catalog, self.schema, "event_log"))
+        table = self.event_log or TableName(self.catalog, self.schema, "event_log")
+        return self.local_catalog.table_path(table)
 
     @cached_property
     def engine(self) -> EngineSettings:
