@@ -32,6 +32,21 @@ def test_unknown_dataset_names_the_line_that_reads_it(workspace):
     assert error.value.location.line == _line_of(source, "no_such_table")
 
 
+def test_unknown_dataset_in_spark_sql_names_the_users_line(workspace):
+    source = workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return spark.sql("SELECT * FROM stream(main.silver.gone)")
+    """
+    )
+    with pytest.raises(GraphError, match="unknown dataset") as error:
+        workspace.run()
+    assert error.value.location.file == str(source.resolve())
+    assert error.value.location.line == _line_of(source, "main.silver.gone")
+
+
 def test_cycle_is_reported_with_its_path(workspace):
     source = workspace.source(
         """

@@ -42,12 +42,18 @@ _EXPECTATIONS_ATTR = "__lakehouse_expectations__"
 _DATASET_ATTR = "__lakehouse_dataset__"
 
 
-def _location_of(function: Callable[..., Any]) -> SourceLocation:
-    """Where a query function is written: a function's or method's first line, else (a
-    ``functools.partial``, an object with ``__call__``) the line that registers it."""
+def _underlying(function: Callable[..., Any]) -> Any:
+    """The function a wrapper (``functools.wraps``) or a ``functools.partial`` calls."""
     target = inspect.unwrap(function)
     while isinstance(target, functools.partial):
-        target = target.func
+        target = inspect.unwrap(target.func)
+    return target
+
+
+def _location_of(function: Callable[..., Any]) -> SourceLocation:
+    """Where a query function is written: a function's or method's first line, else (an
+    object with ``__call__``) the line that registers it."""
+    target = _underlying(function)
     code = getattr(target, "__code__", None) or getattr(type(target).__call__, "__code__", None)
     if code is None or code.co_filename == __file__:
         return user_code_location()
@@ -55,10 +61,7 @@ def _location_of(function: Callable[..., Any]) -> SourceLocation:
 
 
 def _name_of(function: Callable[..., Any], decorator: str) -> str:
-    target = inspect.unwrap(function)
-    while isinstance(target, functools.partial):
-        target = target.func
-    name = getattr(target, "__name__", None)
+    name = getattr(_underlying(function), "__name__", None)
     if not isinstance(name, str) or name == "<lambda>":
         raise GraphError(
             f"{decorator}: give name=..., the query function {function!r} has no name of its own",

@@ -237,11 +237,12 @@ class PipelineSparkSession:
 
     def sql(self, query: str, args: Any = None, **kwargs: Any) -> DataFrame:
         """Run SQL whose table names resolve like ``spark.read.table``."""
+        location = user_code_location()  # here: the tables are read from inside sqlglot
         return sql_over_tables(
             self._spark,
             query,
             lambda name, streaming: current_reader().read(
-                name, streaming=streaming, location=user_code_location()
+                name, streaming=streaming, location=location
             ),
             args,
             **kwargs,

@@ -484,8 +484,8 @@ class GraphAnalyzer:
             return self._empty(schema, streaming=False)
         if not self.catalog.exists(table):
             raise GraphError(
-                f"unknown dataset '{name}': it is not defined in this pipeline and no table "
-                f"{table} exists",
+                f"unknown dataset '{name.replace('`', '')}': it is not defined in this pipeline "
+                f"and no table {table} exists",
                 location,
             )
         path = str(self.catalog.table_path(table))

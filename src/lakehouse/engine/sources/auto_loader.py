@@ -77,8 +77,13 @@ def auto_loader_stream(
         ...                    Path("/lh/pipelines/p/auto_loader/orders"),
         ...                    check_new_columns=True)  # doctest: +SKIP
     """
+    file_format = next((v for k, v in options.items() if k.lower() == "cloudfiles.format"), None)
+    # A format's option may carry the format's name ("csv.header"), as frameworks write them.
+    prefix = f"{file_format}."
+    options = {
+        k[len(prefix) :] if k.lower().startswith(prefix) else k: v for k, v in options.items()
+    }
     settings = {k.lower(): v for k, v in options.items()}
-    file_format = settings.get("cloudfiles.format")
     if file_format not in _FORMATS:
         raise ConfigurationError(
             f"Auto Loader on {path}: cloudFiles.format must be one of {', '.join(_FORMATS)} "
