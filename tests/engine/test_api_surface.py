@@ -46,6 +46,8 @@ SAMPLES: dict[str, Any] = {
     "stored_as_scd_type": 1,
     "track_history_column_list": None,
     "track_history_except_column_list": None,
+    "ignore_null_updates_column_list": None,
+    "ignore_null_updates_except_column_list": ["op"],
     "expectations": {"valid_id": "id IS NOT NULL"},
     "expect_all": {"valid_id": "id IS NOT NULL"},
     "expect_all_or_drop": {"valid_id": "id IS NOT NULL"},
@@ -56,13 +58,7 @@ SAMPLES: dict[str, Any] = {
     "options": {},
 }
 # Documented, with a meaning the local engine does not implement yet: a clear GraphError.
-NOT_YET = {
-    "apply_changes_from_snapshot",
-    "create_sink",
-    "ignore_null_updates_column_list",
-    "ignore_null_updates_except_column_list",
-    "columns_to_update",
-}
+NOT_YET = {"apply_changes_from_snapshot", "create_sink", "columns_to_update"}
 READS = {"read", "read_stream"}
 NOT_DECLARATIONS = {*READS, "enable_local_execution"}
 

@@ -325,6 +325,24 @@ def test_scd1_ignore_null_updates_keeps_stored_values_for_null_columns(workspace
     ]
 
 
+def test_ignore_null_updates_column_lists_keep_only_the_named_columns(workspace):
+    latest = _apply(ignore_null_updates_column_list='["city"]')
+    history = _apply(
+        target='"history"',
+        stored_as_scd_type="2",
+        ignore_null_updates_except_column_list='["name"]',
+    )
+    workspace.source(_cdc_pipeline(PEOPLE, latest, history, targets=("people", "history")))
+    workspace.land("1.json", [_event(1, "Ann", "Oslo", "I", 1), _event(1, None, None, seq=2)])
+    workspace.run()
+    # city keeps Oslo; name takes the NULL, which opens a version in the history
+    assert workspace.rows("people", "id") == [{"id": 1, "name": None, "city": "Oslo"}]
+    assert workspace.rows("history", "__START_AT") == [
+        {"id": 1, "name": "Ann", "city": "Oslo", "__START_AT": 1, "__END_AT": 2},
+        {"id": 1, "name": None, "city": "Oslo", "__START_AT": 2, "__END_AT": None},
+    ]
+
+
 @COMPUTED_APART
 def test_scd1_without_ignore_null_updates_overwrites_with_nulls(workspace):
     workspace.source(_cdc_pipeline(PEOPLE, _apply()))

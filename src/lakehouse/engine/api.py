@@ -502,16 +502,11 @@ def create_auto_cdc_flow(
         ...     except_column_list=["op", "updated_at"], stored_as_scd_type=2)  # doctest: +SKIP
     """
     location = user_code_location()
-    for argument, value in (
-        ("ignore_null_updates_column_list", ignore_null_updates_column_list),
-        ("ignore_null_updates_except_column_list", ignore_null_updates_except_column_list),
-        ("columns_to_update", columns_to_update),
-    ):
-        if value is not None:
-            raise GraphError(
-                f"AUTO CDC into '{target}': {argument} is not supported by the local engine "
-                "yet", location
-            )  # fmt: skip
+    if columns_to_update is not None:
+        raise GraphError(
+            f"AUTO CDC into '{target}': columns_to_update is not supported by the local engine "
+            "yet", location
+        )  # fmt: skip
     if str(stored_as_scd_type) not in ("1", "2"):
         raise GraphError(
             f"AUTO CDC into '{target}': stored_as_scd_type must be 1 or 2, "
@@ -533,6 +528,14 @@ def create_auto_cdc_flow(
         ),
         track_history_except_column_list=_column_tuple(
             track_history_except_column_list, "track_history_except_column_list", location
+        ),
+        ignore_null_updates_column_list=_column_tuple(
+            ignore_null_updates_column_list, "ignore_null_updates_column_list", location
+        ),
+        ignore_null_updates_except_column_list=_column_tuple(
+            ignore_null_updates_except_column_list,
+            "ignore_null_updates_except_column_list",
+            location,
         ),
     )
     current_registry().register_flow(

@@ -46,6 +46,9 @@ class ResolvedAutoCdc:
     tracked: tuple[str, ...]  # SCD2: the columns whose change opens a new version
     sequence_type: DataType
     source_schema: StructType
+    # The value columns whose NULL in an update keeps the stored value (ignore_null_updates,
+    # or its column lists); empty: a NULL is written as any value is.
+    null_kept: tuple[str, ...] = ()
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -96,6 +99,7 @@ def resolve_auto_cdc(spec: AutoCdc, flow: str, target: str, source: DataFrame) -
     for first, second in (
         ("column_list", "except_column_list"),
         ("track_history_column_list", "track_history_except_column_list"),
+        ("ignore_null_updates_column_list", "ignore_null_updates_except_column_list"),
     ):
         if getattr(spec, first) is not None and getattr(spec, second) is not None:
             raise GraphError(f"{where}: give {first} or {second}, not both")
@@ -129,6 +133,22 @@ def resolve_auto_cdc(spec: AutoCdc, flow: str, target: str, source: DataFrame) -
     if outside:
         raise GraphError(f"{where}: tracked columns {outside} are not stored in the target")
 
+    if spec.ignore_null_updates_column_list is not None:
+        null_kept = names(spec.ignore_null_updates_column_list, "ignore_null_updates_column_list")
+    elif spec.ignore_null_updates_except_column_list is not None:
+        kept_null = set(
+            names(
+                spec.ignore_null_updates_except_column_list,
+                "ignore_null_updates_except_column_list",
+            )
+        )
+        null_kept = tuple(c for c in values if c not in kept_null)
+    else:
+        null_kept = tuple(values) if spec.ignore_null_updates else ()
+    outside = [c for c in null_kept if c not in values]
+    if outside:
+        raise GraphError(f"{where}: ignore_null_updates columns {outside} are not stored values")
+
     sequence_type = _expression_type(source, spec.sequence_by, "sequence_by", where)
     if isinstance(sequence_type, MapType):
         raise GraphError(f"{where}: sequence_by must be orderable, got a {sequence_type}")
@@ -136,7 +156,9 @@ def resolve_auto_cdc(spec: AutoCdc, flow: str, target: str, source: DataFrame) -
         expression = getattr(spec, argument)
         if expression is not None:
             _expression_type(source, expression, argument, where)
-    return ResolvedAutoCdc(spec, flow, target, keys, columns, tracked, sequence_type, source.schema)
+    return ResolvedAutoCdc(
+        spec, flow, target, keys, columns, tracked, sequence_type, source.schema, null_kept
+    )
 
 
 def _as_column(expression: Any) -> Column:

@@ -28,7 +28,7 @@ def latest_per_key(
 ) -> pa.Table:
     """One row per key of ``events`` (change events: the stored columns, ``__seq``,
     ``__delete``): its latest event newer than the sequence already applied to the key
-    (``applied``, by key tuple). With ``ignore_null_updates``, a value column holds the latest
+    (``applied``, by key tuple). With ``ignore_null_updates``, a column it covers holds the latest
     non-NULL value since the key's last delete in the batch, and ``__fill_from_target`` says
     whether the batch has no delete of the key (NULLs then keep the stored values).
 
@@ -40,7 +40,7 @@ def latest_per_key(
     if applied:
         events = events.filter(_newer(events, cdc.keys, applied))
     rows = [_latest(key_events, cdc) for key_events in events_by_key(events, cdc)]
-    if cdc.spec.ignore_null_updates:
+    if cdc.null_kept:
         fields.append(pa.field(FILL, pa.bool_()))
     return pa.Table.from_pylist(rows, schema=pa.schema(fields))
 
@@ -61,12 +61,12 @@ def _newer(
 
 def _latest(events: list[dict[str, Any]], cdc: ResolvedAutoCdc) -> dict[str, Any]:
     latest = events[-1]
-    if not cdc.spec.ignore_null_updates:
+    if not cdc.null_kept:
         return latest
     deletes = [i for i, event in enumerate(events) if event[DELETE]]
     since_delete = events[deletes[-1] + 1 :] if deletes else events
     merged = {
         c: next((e[c] for e in reversed(since_delete) if e[c] is not None), None)
-        for c in cdc.values
+        for c in cdc.null_kept
     }
     return {**latest, **merged, FILL: not deletes}

@@ -151,7 +151,7 @@ def _on(cdc: ResolvedAutoCdc, q: Quote) -> str:
 
 
 def _new_value(cdc: ResolvedAutoCdc, column: str, q: Quote) -> str:
-    if cdc.spec.ignore_null_updates:
+    if column in cdc.null_kept:
         # NULL in an update keeps the stored value, unless a delete came first in the batch.
         return (
             f"CASE WHEN s.{FILL} THEN coalesce(s.{q(column)}, t.{q(column)}) ELSE s.{q(column)} END"
@@ -177,14 +177,17 @@ def _latest_per_key(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
         *_merged_values(cdc, newest_first),
     )
     latest = ranked.where(F.coalesce(F.col("__conflict"), F.col("__rank") == 1))
-    if not cdc.spec.ignore_null_updates:
+    if not cdc.null_kept:
         return latest.select(*cdc.columns, SEQUENCE, DELETE)
-    merged = [F.col(f"__merged_{c}").alias(c) for c in cdc.values]
+    merged = [
+        F.col(f"__merged_{c}").alias(c) if c in cdc.null_kept else F.col(f"`{c}`")
+        for c in cdc.values
+    ]
     return latest.select(*cdc.keys, *merged, SEQUENCE, DELETE, FILL)
 
 
 def _merged_values(cdc: ResolvedAutoCdc, newest_first: Window) -> list[Column]:
-    if not cdc.spec.ignore_null_updates:
+    if not cdc.null_kept:
         return []
     whole_key = Window.partitionBy(*cdc.keys)
     last_delete = F.max(F.when(F.col(DELETE), F.col(SEQUENCE))).over(whole_key)
@@ -195,7 +198,7 @@ def _merged_values(cdc: ResolvedAutoCdc, newest_first: Window) -> list[Column]:
             F.first(F.when(after_delete, F.col(f"`{c}`")), ignorenulls=True)
             .over(everything)
             .alias(f"__merged_{c}")
-            for c in cdc.values
+            for c in cdc.null_kept
         ],
         last_delete.isNull().alias(FILL),
     ]

@@ -39,7 +39,7 @@ def fold_versions(history: pa.Table, cdc: ResolvedAutoCdc, schema: pa.Schema) ->
 
 
 def _key_versions(events: list[Event], cdc: ResolvedAutoCdc) -> Iterator[Event]:
-    if cdc.spec.ignore_null_updates:
+    if cdc.null_kept:
         events = _null_updates_filled(events, cdc)
     versions: list[dict[str, Any]] = []
     previous: Event | None = None
@@ -74,10 +74,10 @@ def _null_updates_filled(events: list[Event], cdc: ResolvedAutoCdc) -> list[Even
     for event in events:
         if event[DELETE]:
             known = {}
-            filled.append({**event, **{c: None for c in cdc.values}})
+            filled.append({**event, **{c: None for c in cdc.null_kept}})
             continue
-        known.update({c: event[c] for c in cdc.values if event[c] is not None})
-        filled.append({**event, **{c: known.get(c) for c in cdc.values}})
+        known.update({c: event[c] for c in cdc.null_kept if event[c] is not None})
+        filled.append({**event, **{c: known.get(c) for c in cdc.null_kept}})
     return filled
 
 

@@ -165,7 +165,7 @@ def _versions(events: DataFrame, cdc: ResolvedAutoCdc) -> DataFrame:
         .where(F.coalesce(F.col("__conflict"), ~F.col("__copy")))
         .drop("__conflict", "__copy")
     )
-    if cdc.spec.ignore_null_updates:
+    if cdc.null_kept:
         events = _fill_null_updates(events, cdc, in_order)
 
     tracked = F.struct(*[F.col(f"`{c}`") for c in cdc.tracked])
@@ -217,6 +217,8 @@ def _fill_null_updates(events: DataFrame, cdc: ResolvedAutoCdc, in_order: Window
             ~F.col(DELETE),
             F.last(F.when(~F.col(DELETE), F.col(f"`{c}`")), ignorenulls=True).over(since_delete),
         ).alias(c)
+        if c in cdc.null_kept
+        else F.col(f"`{c}`")
         for c in cdc.values
     ]
     return events.select(*cdc.keys, *filled, SEQUENCE, DELETE)

@@ -107,6 +107,8 @@ class AutoCdc:
     except_column_list: tuple[Any, ...] | None = None
     track_history_column_list: tuple[Any, ...] | None = None
     track_history_except_column_list: tuple[Any, ...] | None = None
+    ignore_null_updates_column_list: tuple[Any, ...] | None = None
+    ignore_null_updates_except_column_list: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
