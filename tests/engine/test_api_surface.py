@@ -56,9 +56,10 @@ SAMPLES: dict[str, Any] = {
     "constraint": "id IS NOT NULL",
     "max_allowable_consecutive_failures": 3,
     "options": {},
+    "snapshot_and_version": None,
 }
 # Documented, with a meaning the local engine does not implement yet: a clear GraphError.
-NOT_YET = {"apply_changes_from_snapshot", "create_sink", "columns_to_update"}
+NOT_YET = {"create_sink", "columns_to_update"}
 READS = {"read", "read_stream"}
 NOT_DECLARATIONS = {*READS, "enable_local_execution"}
 

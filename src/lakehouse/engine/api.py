@@ -21,6 +21,12 @@ from typing import Any, TypeVar, cast
 
 from pyspark.sql import Column
 
+from lakehouse.engine.cdc.snapshots import (
+    DELETED,
+    VERSION,
+    checked_snapshot,
+    with_event_columns,
+)
 from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph.elements import (
     AutoCdc,
@@ -31,6 +37,7 @@ from lakehouse.engine.graph.elements import (
     ExpectationAction,
     Flow,
     QueryFunction,
+    SnapshotSource,
     SourceLocation,
 )
 from lakehouse.engine.graph.registry import current_registry
@@ -507,17 +514,11 @@ def create_auto_cdc_flow(
             f"AUTO CDC into '{target}': columns_to_update is not supported by the local engine "
             "yet", location
         )  # fmt: skip
-    if str(stored_as_scd_type) not in ("1", "2"):
-        raise GraphError(
-            f"AUTO CDC into '{target}': stored_as_scd_type must be 1 or 2, "
-            f"got {stored_as_scd_type!r}",
-            location,
-        )
     spec = AutoCdc(
         source=source,
         keys=_column_tuple(keys, "keys", location) or (),
         sequence_by=sequence_by,
-        scd_type=int(stored_as_scd_type),
+        scd_type=_scd_type(stored_as_scd_type, f"AUTO CDC into '{target}'", location),
         ignore_null_updates=ignore_null_updates,
         apply_as_deletes=apply_as_deletes,
         apply_as_truncates=apply_as_truncates,
@@ -593,11 +594,122 @@ def apply_changes(
     )  # fmt: skip
 
 
+def create_auto_cdc_from_snapshot_flow(
+    target: str,
+    source: Any,
+    keys: list[Any],
+    stored_as_scd_type: int | str = 1,
+    track_history_column_list: list[Any] | None = None,
+    track_history_except_column_list: list[Any] | None = None,
+    name: str | None = None,
+    once: bool = False,
+    *,
+    snapshot_and_version: Callable[[int | None], Any] | None = None,
+) -> None:
+    """Keep ``target`` in step with snapshots of ``source``: a table or view's name (read once
+    per update), or a function ``f(latest_version) -> (DataFrame, version) | None`` called
+    until it returns None. A key new in a snapshot is inserted, a changed row updated, a
+    vanished key deleted; with SCD type 2, ``__START_AT`` / ``__END_AT`` are snapshot
+    versions.
+
+    Example:
+        >>> dlt.create_streaming_table("customers")
+        >>> dlt.create_auto_cdc_from_snapshot_flow(
+        ...     target="customers", source="raw_customers_snapshot", keys=["id"],
+        ...     stored_as_scd_type=2)  # doctest: +SKIP
+    """
+    location = user_code_location()
+    function = snapshot_and_version or (source if callable(source) else None)
+    if function is None and not isinstance(source, str):
+        raise GraphError(
+            f"AUTO CDC from snapshot into '{target}': source must be a table or view's name, "
+            f"or a function returning (DataFrame, version) or None; got {source!r}",
+            location,
+        )
+    snapshot = SnapshotSource(table=None if function else source, function=function)
+    spec = AutoCdc(
+        source=snapshot.table or _name_of(function, "create_auto_cdc_from_snapshot_flow"),
+        keys=_column_tuple(keys, "keys", location) or (),
+        sequence_by=VERSION,
+        scd_type=_scd_type(stored_as_scd_type, f"AUTO CDC from snapshot into '{target}'", location),
+        apply_as_deletes=DELETED,
+        except_column_list=(VERSION, DELETED),
+        track_history_column_list=_column_tuple(
+            track_history_column_list, "track_history_column_list", location
+        ),
+        track_history_except_column_list=_column_tuple(
+            track_history_except_column_list, "track_history_except_column_list", location
+        ),
+    )
+    current_registry().register_flow(
+        Flow(
+            name=name or target,
+            target=target,
+            query=functools.partial(_first_snapshot, snapshot, location),
+            location=location,
+            once=once,
+            auto_cdc=spec,
+            snapshot=snapshot,
+        )
+    )
+
+
+def apply_changes_from_snapshot(
+    target: str,
+    source: Any = None,
+    keys: list[Any] | None = None,
+    stored_as_scd_type: int | str = 1,
+    snapshot_and_version: Callable[[int | None], Any] | None = None,
+    track_history_column_list: list[Any] | None = None,
+    track_history_except_column_list: list[Any] | None = None,
+    *,
+    name: str | None = None,
+    once: bool = False,
+) -> None:
+    """``create_auto_cdc_from_snapshot_flow`` under its older name and dlt's argument order.
+
+    Example:
+        >>> dlt.apply_changes_from_snapshot("customers", "raw_customers", ["id"])  # doctest: +SKIP
+    """
+    create_auto_cdc_from_snapshot_flow(
+        target, source, keys or [], stored_as_scd_type, track_history_column_list,
+        track_history_except_column_list, name, once, snapshot_and_version=snapshot_and_version,
+    )  # fmt: skip
+
+
+def _first_snapshot(snapshot: SnapshotSource, location: SourceLocation) -> Any:
+    """What the graph sees of a snapshot flow: the source's columns and the event columns,
+    no rows (the flow runner applies the snapshots themselves, ``cdc/snapshots.py``)."""
+    from lakehouse.engine.session import current_reader
+
+    if snapshot.table is not None:
+        frame = current_reader().read(snapshot.table, streaming=False, location=location)
+    else:
+        assert snapshot.function is not None
+        first = checked_snapshot(snapshot.function(None), None, location)
+        if first is None:
+            raise GraphError(
+                "the snapshot function returned None for the first snapshot: the flow needs "
+                "one to know its columns",
+                location,
+            )
+        frame = first[0]
+    return with_event_columns(frame)
+
+
 def _read_source(source: str, location: SourceLocation, *, streaming: bool, where: Any) -> Any:
     from lakehouse.engine.session import current_reader
 
     events = current_reader().read(source, streaming=streaming, location=location)
     return events if where is None else events.where(where)
+
+
+def _scd_type(stored_as_scd_type: int | str, flow: str, location: SourceLocation) -> int:
+    if str(stored_as_scd_type) not in ("1", "2"):
+        raise GraphError(
+            f"{flow}: stored_as_scd_type must be 1 or 2, got {stored_as_scd_type!r}", location
+        )
+    return int(stored_as_scd_type)
 
 
 def _column_tuple(
@@ -664,7 +776,5 @@ create_table = table
 create_view = view
 readStream = read_stream
 
-apply_changes_from_snapshot = _not_yet("AUTO CDC from snapshot")
-create_auto_cdc_from_snapshot_flow = _not_yet("AUTO CDC from snapshot")
 create_sink = _not_yet("sinks (create_sink)")
 foreach_batch_sink = _not_yet("sinks (foreach_batch_sink)")

@@ -263,8 +263,14 @@ class GraphAnalyzer:
         self.reads.append(set())
         self.flows_running.append(flow)
         try:
-            with reading_with(self), forbid_actions(dataset.name):
-                frame = flow.query()
+            if flow.snapshot is not None and flow.snapshot.function is not None:
+                # A snapshot function finds the next snapshot in stored data (it may collect),
+                # so it runs over the catalog as it is, not over the graph's empty frames.
+                with reading_with(CatalogReader(self.spark, self.catalog, self.default)):
+                    frame = flow.query()
+            else:
+                with reading_with(self), forbid_actions(dataset.name):
+                    frame = flow.query()
         except PipelineError:
             raise
         except Exception as error:  # e.g. Spark cannot resolve a column the query names
@@ -338,7 +344,7 @@ class GraphAnalyzer:
                 "streaming table: declare the target with create_streaming_table",
                 flow.location,
             )
-        if not frame.isStreaming and not flow.once:
+        if not frame.isStreaming and not flow.once and flow.snapshot is None:
             raise GraphError(
                 f"AUTO CDC flow '{flow.name}' reads '{flow.auto_cdc.source}' as a batch: its "
                 "source must stream, or the flow be declared with once=True",

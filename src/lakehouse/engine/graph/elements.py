@@ -112,6 +112,15 @@ class AutoCdc:
 
 
 @dataclass(frozen=True)
+class SnapshotSource:
+    """Where an AUTO CDC flow from snapshots takes them: a table or view read once per
+    update, or a function ``f(latest_version) -> (DataFrame, version) | None``."""
+
+    table: str | None = None
+    function: Callable[[int | None], Any] | None = None
+
+
+@dataclass(frozen=True)
 class Flow:
     """A query whose rows are written into ``target``.
 
@@ -127,6 +136,7 @@ class Flow:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     expectations: tuple[Expectation, ...] = ()
     auto_cdc: AutoCdc | None = None
+    snapshot: SnapshotSource | None = None  # AUTO CDC from snapshots: where they come from
 
 
 @dataclass(frozen=True)
