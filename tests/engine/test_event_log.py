@@ -32,10 +32,16 @@ def test_event_log_has_the_databricks_columns_and_origin(workspace):
         "update_id",
         "flow_name",
         "dataset_name",
+        "pipeline_id",
     ]
     events = workspace.events()
     assert {e["origin"]["update_id"] for e in events} == {result.update_id}
     assert {e["origin"]["pipeline_name"] for e in events} == {"test_pipeline"}
+    second = workspace.run()  # a pipeline's id stays; each update has its own
+    ids = {(e["origin"]["pipeline_id"], e["origin"]["update_id"]) for e in workspace.events()}
+    assert {u for _, u in ids} == {result.update_id, second.update_id}
+    ((pipeline_id,),) = {(p,) for p, _ in ids}
+    assert len(pipeline_id) == 36  # a UUID, as Databricks' pipeline ids are
     states = [
         e["details"]["update_progress"]["state"]
         for e in events

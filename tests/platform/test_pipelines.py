@@ -46,8 +46,8 @@ def _domain_with(tmp_path: Path, text: str) -> Domain:
             "targets:\n  sales-dev:\n    resources:\n      pipelines:\n        g:\n"
             "          catalog: ${var.env}_gold\n          schema: ${var.region}\n",
             "gold.pipeline.yml:5: targets.sales-dev.resources.pipelines.g: ${var.region}: "
-            "a local run knows only ${var.schema_prefix}, ${var.env} "
-            "(with --settings, give others as --var NAME=VALUE)",
+            "a local run knows only ${var.schema_prefix}, ${var.env}, ${bundle.target} "
+            "(with --settings, give ${var.*} as --var NAME=VALUE and --target)",
         ),
         (
             "targets:\n  sales-dev:\n    resources:\n      pipelines:\n        g:\n"
@@ -88,6 +88,20 @@ def test_a_settings_file_is_read_as_databricks_writes_it(tmp_path):
     )
     assert spec.sources == ((tmp_path / "src" / "bronze.py").resolve(),)
     assert spec.configuration == {"source": "/landing"}
+    # A resource as bundles write them: ${bundle.target} and ${workspace.file_path} (the bundle's
+    # root, where databricks.yml is) are substituted as the bundle would
+    (tmp_path / "databricks.yml").write_text("bundle:\n  name: shop\n")
+    (tmp_path / "generated" / "dev").mkdir(parents=True)
+    bundled = tmp_path / "resources" / "orders.pipeline.yml"
+    bundled.parent.mkdir()
+    bundled.write_text(
+        "resources:\n  pipelines:\n    orders:\n      name: ${bundle.name}_orders\n"
+        "      catalog: main\n      schema: ${bundle.target}_sales\n      libraries:\n"
+        "        - glob:\n            include: ${workspace.file_path}/generated/${bundle.target}/**\n"
+    )
+    orders = settings_file_pipeline(bundled, "dev")
+    assert (orders.name, orders.target) == ("shop_orders", "main.dev_sales")
+    assert orders.sources == ((tmp_path / "generated" / "dev").resolve(),)
     hr = settings_file_pipeline(
         REPO / "domains/hr/resources/hr_gold.pipeline.yml", "hr-prod", {"env": "prod"}
     )
@@ -105,7 +119,8 @@ def test_a_settings_file_is_read_as_databricks_writes_it(tmp_path):
         ("targets:\n  a:\n    resources:\n      pipelines:\n        p: {catalog: c, schema: s}\n"
          "  b: {}\n", "prod", "targets: no target 'prod' (the file has a, b)"),
         ("resources:\n  pipelines:\n    p: {catalog: c, schema: '${bundle.target}'}\n", None,
-         "${bundle.target}: a local run substitutes only ${var.*}"),
+         "${bundle.target}: a local run knows only ${var.schema_prefix} "
+         "(with --settings, give ${var.*} as --var NAME=VALUE and --target)"),
         ("jobs: {}\n", None, "expected resources.pipelines, or a pipeline's settings"),
     ],
 )  # fmt: skip

@@ -22,8 +22,8 @@ from lakehouse.platform.domains import Domain
 
 # The bundle variables a domain's pipeline may use, and their values in a local run: the
 # developer's own schemas are the local catalog's, so no prefix.
-_LOCAL_VARIABLES = {"schema_prefix": ""}
-_VARIABLE = re.compile(r"\$\{var\.(\w+)\}")
+_LOCAL_VARIABLES = {"var.schema_prefix": ""}
+_SUBSTITUTION = re.compile(r"\$\{([\w.-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def domain_pipelines(domain: Domain, env: str) -> list[PipelineSpec]:
         ['sales_gold']
     """
     target = f"{domain.name}-{env}"
-    values = {**_LOCAL_VARIABLES, "env": env}
+    values = {**_LOCAL_VARIABLES, "var.env": env, "bundle.target": target}
     specs = []
     for file in sorted((domain.folder / "resources").glob("*.y*ml")):
         source = YamlSource.read(file, ConfigFileError)
@@ -107,8 +107,27 @@ def settings_file_pipeline(
         places = ", ".join(".".join(map(str, at)) for at, _ in found)
         raise where.problem(message=f"declares several pipelines ({places}): pick with --target")
     ((at, pipeline),) = found
-    values = {**_LOCAL_VARIABLES, **(variables or {})}
+    values = {
+        **_LOCAL_VARIABLES,
+        **{f"var.{name}": value for name, value in (variables or {}).items()},
+        **_bundle_values(file, target),
+    }
     return _spec(str(at[-1]), pipeline, values, Where(file, source, at))
+
+
+def _bundle_values(file: Path, target: str | None) -> dict[str, str]:
+    """What a local run substitutes for the bundle's own ``${...}``: the target given, and
+    the bundle's root (the folder of ``databricks.yml`` above ``file``) for
+    ``${workspace.file_path}``, where the bundle's files are on Databricks."""
+    values = {"bundle.target": target} if target else {}
+    root = next((d for d in file.resolve().parents if (d / "databricks.yml").is_file()), None)
+    if root is not None:
+        values["workspace.file_path"] = str(root)
+        bundle = YamlSource.read(root / "databricks.yml", ConfigFileError).data or {}
+        name = (bundle.get("bundle") or {}).get("name") if isinstance(bundle, dict) else None
+        if name:
+            values["bundle.name"] = str(name)
+    return values
 
 
 def _declared_pipelines(
@@ -195,19 +214,14 @@ def _substituted(node: Any, values: Mapping[str, str], where: Where) -> Any:
 
         def value(match: re.Match[str]) -> str:
             if match.group(1) not in values:
-                known = ", ".join(f"${{var.{name}}}" for name in values)
+                known = ", ".join(f"${{{name}}}" for name in values)
                 raise where.problem(
                     message=f"{match.group(0)}: a local run knows only {known} "
-                    "(with --settings, give others as --var NAME=VALUE)"
+                    "(with --settings, give ${var.*} as --var NAME=VALUE and --target)"
                 )
             return values[match.group(1)]
 
-        substituted = _VARIABLE.sub(value, node)
-        if "${" in substituted:
-            unknown = re.search(r"\$\{[^}]*\}", substituted)
-            name = unknown.group(0) if unknown else substituted
-            raise where.problem(message=f"{name}: a local run substitutes only ${{var.*}}")
-        return substituted
+        return _SUBSTITUTION.sub(value, node)
     if isinstance(node, dict):
         return {k: _substituted(v, values, where) for k, v in node.items()}
     if isinstance(node, list):

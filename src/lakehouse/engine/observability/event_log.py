@@ -32,6 +32,7 @@ ORIGIN = pa.struct(
         ("update_id", pa.string()),
         ("flow_name", pa.string()),
         ("dataset_name", pa.string()),
+        ("pipeline_id", pa.string()),
     ]
 )
 EVENT_LOG_SCHEMA = pa.schema(
@@ -67,6 +68,11 @@ class EventLog:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _hook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def pipeline_id(self) -> str:
+        """The pipeline's id: stable across updates, as Databricks' is (from its name here)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lakehouse-pipeline:{self.pipeline_name}"))
+
     def emit(
         self,
         event_type: str,
@@ -90,6 +96,7 @@ class EventLog:
                 "update_id": self.update_id,
                 "flow_name": flow,
                 "dataset_name": dataset,
+                "pipeline_id": self.pipeline_id,
             },
             "error": error and redacted(error),
             "details": redacted(json.dumps({event_type: details})),
@@ -146,4 +153,5 @@ class EventLog:
                 return
             events, self.pending = self.pending, []
             batch = pa.Table.from_pylist(events, schema=EVENT_LOG_SCHEMA)
-            LocalDeltaTable(self.path).append(batch)
+            # merge: a log written before a field joined ``origin`` takes the new field
+            LocalDeltaTable(self.path).append(batch, schema_mode="merge")
