@@ -197,6 +197,8 @@ class GraphAnalyzer:
         self.view_frames: dict[str, DataFrame] = {}
         self.stack: list[str] = []
         self.reads: list[set[str]] = []
+        # The catalog as it is, for what the graph cannot stand in for with empty frames.
+        self.catalog_reader = CatalogReader(spark, catalog, default)
 
     def analyze(self) -> AnalyzedGraph:
         self._check_flow_targets()
@@ -266,7 +268,7 @@ class GraphAnalyzer:
             if flow.snapshot is not None and flow.snapshot.function is not None:
                 # A snapshot function finds the next snapshot in stored data (it may collect),
                 # so it runs over the catalog as it is, not over the graph's empty frames.
-                with reading_with(CatalogReader(self.spark, self.catalog, self.default)):
+                with reading_with(self.catalog_reader):
                     frame = flow.query()
             else:
                 with reading_with(self), forbid_actions(dataset.name):
@@ -485,8 +487,8 @@ class GraphAnalyzer:
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
         if self.catalog.view(table) is not None:
-            reader = CatalogReader(self.spark, self.catalog, self.default)
-            schema = reader.read(name, streaming=streaming, location=location).schema
+            view = self.catalog_reader.read(name, streaming=streaming, location=location)
+            schema = view.schema
             return self._empty(schema, streaming=False)
         if not self.catalog.exists(table):
             raise GraphError(

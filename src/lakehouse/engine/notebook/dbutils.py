@@ -19,6 +19,7 @@ from typing import Any
 from lakehouse.engine.errors import ConfigurationError, GraphError
 from lakehouse.engine.graph.source_location import user_code_location
 from lakehouse.engine.notebook.secrets import LocalSecrets
+from lakehouse.engine.sources.cloud_files_state import local_path
 
 
 class _Unavailable:
@@ -161,16 +162,13 @@ class LocalFs:
 
 
 def _local(path: str) -> Path:
-    if path.startswith("file://"):
-        return Path(path[len("file://") :])
-    if path.startswith("file:"):
-        return Path(path[len("file:") :])
-    if ":" in path.split("/", 1)[0]:  # dbfs:/, s3://, abfss://: storage a local run lacks
+    scheme = path.split("/", 1)[0]
+    if ":" in scheme and scheme != "file:":  # dbfs:/, s3://, abfss://: storage a local run lacks
         raise ConfigurationError(
             f"dbutils.fs: '{path}' is not a local path; a local pipeline run reads and writes "
             "local folders"
         )
-    return Path(path)
+    return local_path(path)
 
 
 class LocalDbutils:

@@ -17,6 +17,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ class EventLog:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _hook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @property
+    @cached_property
     def pipeline_id(self) -> str:
         """The pipeline's id: stable across updates, as Databricks' is (from its name here)."""
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lakehouse-pipeline:{self.pipeline_name}"))
@@ -104,7 +105,7 @@ class EventLog:
         with self._lock:
             self.pending.append(event)
             if level == "WARN":
-                self.warnings.append(message)
+                self.warnings.append(event["message"])
         if self.hooks is not None and event_type != "hook_progress":
             self._run_hooks(event)
 

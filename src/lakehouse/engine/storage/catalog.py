@@ -4,8 +4,9 @@ under the storage folder, ``<storage>/catalog/<catalog>/<schema>/<table>``.
 The folder is the metastore: a table exists once its Delta log holds a commit (a log left
 empty by a creation cut short is no table), and its schema, comment and properties live in
 that log. A published view (SQL ``CREATE VIEW``) is its definition, ``_view.json``, in the
-same place a table would be. Nothing is registered in Spark's session catalog, so one Spark session can serve
-several storage folders (and two catalogs with the same schema and table names never collide).
+same place a table would be. Nothing is registered in Spark's session catalog, so one Spark
+session can serve several storage folders (and two catalogs with the same schema and table
+names never collide).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.delta_table import LOG_FOLDER, LocalDeltaTable
+from lakehouse.engine.storage.local_files import write_atomically
 
 VIEW_FILE = "_view.json"
 
@@ -89,11 +91,8 @@ class LocalCatalog:
         Example:
             >>> catalog.create_view(TableName("main", "sales", "dutch_orders"), definition)  # doctest: +SKIP
         """
-        folder = self.table_path(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = folder / f".{VIEW_FILE}.tmp"
-        written.write_text(json.dumps(asdict(definition), indent=2))
-        written.replace(folder / VIEW_FILE)  # a reader sees the old definition or the new one
+        # a reader sees the old definition or the new one
+        write_atomically(self.table_path(name) / VIEW_FILE, json.dumps(asdict(definition)))
 
     def tables(self) -> list[TableName]:
         """Every table in the catalog, sorted by name."""
