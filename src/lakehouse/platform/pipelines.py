@@ -184,7 +184,7 @@ def _spec(key: str, pipeline: Any, values: Mapping[str, str], where: Where) -> P
                 "libraries", index, message="expected a 'glob', 'file' or 'notebook' library"
             )
     log = pipeline.get("event_log") or {}
-    if (log and not isinstance(log, dict)) or (log and "name" not in log):
+    if log and (not isinstance(log, dict) or "name" not in log):
         raise where.problem(
             "event_log", message="expected a mapping with name (and catalog, schema)"
         )
