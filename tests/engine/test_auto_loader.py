@@ -160,8 +160,9 @@ def test_a_given_schema_ignores_new_columns_by_default(workspace):
     assert _rows(workspace) == [{"id": 1}]
 
 
-def test_a_given_schema_with_a_rescued_data_column_keeps_what_does_not_fit(workspace):
-    workspace.source(_pipeline('"rescuedDataColumn", "_bad"', schema="id INT"))
+@pytest.mark.parametrize("option", ["rescuedDataColumn", "cloudFiles.rescuedDataColumn"])
+def test_a_given_schema_with_a_rescued_data_column_keeps_what_does_not_fit(workspace, option):
+    workspace.source(_pipeline(f'"{option}", "_bad"', schema="id INT"))
     workspace.land("1.json", [{"id": "x1", "country": "NL"}])
     workspace.run()
     (row,) = _rows(workspace)

@@ -85,7 +85,7 @@ def test_tables_outside_the_pipeline_are_read_from_the_local_catalog(workspace, 
     assert names[1] == "Netherlands" and names[2] == "Germany"
 
 
-def test_spark_conf_get_returns_the_pipeline_configuration(workspace):
+def test_spark_conf_get_returns_the_pipeline_configuration_on_a_unity_catalog_runtime(workspace):
     workspace.source(
         """
     import dlt
@@ -95,13 +95,15 @@ def test_spark_conf_get_returns_the_pipeline_configuration(workspace):
     @dlt.table
     def settings():
         return spark.createDataFrame(
-            [(threshold, spark.conf.get("missing", "fallback"))], "threshold STRING, other STRING"
+            [(threshold, spark.conf.get("missing", "fallback"),
+              spark.conf.get("spark.databricks.unityCatalog.enabled", "false"))],
+            "threshold STRING, other STRING, unity_catalog STRING",
         )
     """
     )
     workspace.run(configuration={"min_amount": "15"})
     row = workspace.table("settings").collect()[0]
-    assert (row["threshold"], row["other"]) == ("15", "fallback")
+    assert (row["threshold"], row["other"], row["unity_catalog"]) == ("15", "fallback", "true")
 
 
 def test_files_in_a_folder_load_as_one_pipeline_and_can_import_helpers(workspace):

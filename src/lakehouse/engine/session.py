@@ -202,6 +202,9 @@ def temporary_view_name() -> str:
     return f"__lakehouse_{next(_view_ids)}"
 
 
+UNITY_CATALOG_ENABLED = "spark.databricks.unityCatalog.enabled"
+
+
 class PipelineSparkSession:
     """The ``spark`` global of a pipeline source file.
 
@@ -212,7 +215,9 @@ class PipelineSparkSession:
 
     def __init__(self, spark: SparkSession, configuration: Mapping[str, str]) -> None:
         self._spark = spark
-        self._conf = PipelineConf(spark.conf, configuration)
+        # A local pipeline publishes to a catalog and schema as a Unity Catalog pipeline does;
+        # code that asks the runtime which kind it is (sdp-meta does) gets the same answer.
+        self._conf = PipelineConf(spark.conf, {UNITY_CATALOG_ENABLED: "true", **configuration})
         self.configuration: Mapping[str, str] = dict(configuration)
 
     @property

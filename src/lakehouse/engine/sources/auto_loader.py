@@ -84,6 +84,10 @@ def auto_loader_stream(
         k[len(prefix) :] if k.lower().startswith(prefix) else k: v for k, v in options.items()
     }
     settings = {k.lower(): v for k, v in options.items()}
+    # The rescued data column is a format option; Databricks' own sdp-meta documents it with
+    # the cloudFiles prefix, and Auto Loader takes it that way too.
+    if "cloudfiles.rescueddatacolumn" in settings:
+        settings.setdefault("rescueddatacolumn", settings["cloudfiles.rescueddatacolumn"])
     if file_format not in _FORMATS:
         raise ConfigurationError(
             f"Auto Loader on {path}: cloudFiles.format must be one of {', '.join(_FORMATS)} "
