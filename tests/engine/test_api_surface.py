@@ -55,11 +55,11 @@ SAMPLES: dict[str, Any] = {
     "inv": "id IS NOT NULL",
     "constraint": "id IS NOT NULL",
     "max_allowable_consecutive_failures": 3,
-    "options": {},
+    "options": {"path": "/mnt/exports/orders"},
     "snapshot_and_version": None,
 }
 # Documented, with a meaning the local engine does not implement yet: a clear GraphError.
-NOT_YET = {"create_sink", "columns_to_update"}
+NOT_YET = {"columns_to_update"}
 READS = {"read", "read_stream"}
 NOT_DECLARATIONS = {*READS, "enable_local_execution"}
 

@@ -37,9 +37,11 @@ from lakehouse.engine.graph.elements import (
     ExpectationAction,
     Flow,
     QueryFunction,
+    Sink,
     SnapshotSource,
     SourceLocation,
 )
+from lakehouse.engine.graph.names import split_identifier
 from lakehouse.engine.graph.registry import current_registry
 from lakehouse.engine.graph.source_location import user_code_location
 
@@ -328,7 +330,7 @@ def append_flow(
     spark_conf: Mapping[str, str] | None = None,
     once: bool = False,
 ) -> Callable[[QueryFunction], QueryFunction]:
-    """Add a flow that appends its query's rows to the streaming table ``target``.
+    """Add a flow that appends its query's rows to the streaming table or sink ``target``.
 
     Example:
         >>> @dp.append_flow(target="all_orders", once=True)
@@ -354,6 +356,84 @@ def append_flow(
         return function
 
     return decorate
+
+
+def create_sink(name: str, format: str, options: Mapping[str, str] | None = None) -> None:
+    """Declare a sink: somewhere outside the pipeline that append flows (``target=name``)
+    write to. Locally a ``delta`` sink writes to its ``path`` or its ``tableName`` (fully
+    qualified) in the storage folder's catalog; ``kafka`` needs a broker, which a local run
+    does not have. A full refresh reprocesses the sink's flows and appends again: it never
+    clears a sink.
+
+    Example:
+        >>> dp.create_sink("orders_export", "delta", {"tableName": "main.exports.orders"})
+        >>> @dp.append_flow(target="orders_export")
+        ... def export_orders():
+        ...     return spark.readStream.table("orders")  # doctest: +SKIP
+    """
+    location = user_code_location()
+    options = {str(k): str(v) for k, v in (options or {}).items()}
+    kind = str(format).lower()
+    if kind == "kafka":
+        raise GraphError(
+            f"sink '{name}': a kafka sink writes to a Kafka broker (or Event Hubs), which a "
+            "local run does not have; delta sinks and @foreach_batch_sink run locally",
+            location,
+        )
+    if kind != "delta":
+        raise GraphError(f"sink '{name}': format must be 'delta' or 'kafka', got {format!r}",
+                         location)  # fmt: skip
+    given = {k.lower(): v for k, v in options.items()}
+    if ("path" in given) == ("tablename" in given):
+        raise GraphError(
+            f"sink '{name}': a delta sink takes either a path or a tableName option, got "
+            f"{sorted(options) or 'neither'}",
+            location,
+        )
+    if "tablename" in given and len(split_identifier(given["tablename"])) != 3:
+        raise GraphError(
+            f"sink '{name}': tableName must be fully qualified (<catalog>.<schema>.<table>), "
+            f"got {given['tablename']!r}",
+            location,
+        )
+    current_registry().register_dataset(
+        Dataset(name=name, kind=DatasetKind.SINK, location=location, sink=Sink("delta", options))
+    )
+
+
+def foreach_batch_sink(name: Any = None) -> Any:
+    """Declare a sink that calls the decorated function with each micro-batch of the append
+    flows that target it, as ``handler(df, batch_id)``; ``batch_id`` 0 is the start of the
+    stream or of a full refresh.
+
+    Example:
+        >>> @dp.foreach_batch_sink(name="orders_to_both")
+        ... def write_twice(df, batch_id):
+        ...     df.write.format("delta").mode("append").save("/exports/a")
+        ...     df.write.format("delta").mode("append").save("/exports/b")  # doctest: +SKIP
+    """
+
+    def register(handler: Callable[[Any, int], Any]) -> Callable[[Any, int], Any]:
+        if not callable(handler):
+            raise GraphError(
+                f"@foreach_batch_sink must decorate a function (df, batch_id), got {handler!r}",
+                user_code_location(),
+            )
+        current_registry().register_dataset(
+            Dataset(
+                name=sink_name or _name_of(handler, "foreach_batch_sink"),
+                kind=DatasetKind.SINK,
+                location=_location_of(handler),
+                sink=Sink("foreach_batch", handler=handler),
+            )
+        )
+        return handler
+
+    if callable(name):  # used bare: @foreach_batch_sink
+        sink_name = None
+        return register(name)
+    sink_name = name
+    return register
 
 
 def _as_expectations(
@@ -512,7 +592,8 @@ def create_auto_cdc_flow(
     if columns_to_update is not None:
         raise GraphError(
             f"AUTO CDC into '{target}': columns_to_update is not supported by the local engine "
-            "yet", location
+            "yet: only its name is documented (the databricks-dlt stubs), and a guess at its "
+            "meaning would change rows silently", location
         )  # fmt: skip
     spec = AutoCdc(
         source=source,
@@ -762,19 +843,7 @@ def enable_local_execution() -> None:
     pipelines locally."""
 
 
-def _not_yet(feature: str) -> Callable[..., Any]:
-    def unsupported(*args: Any, **kwargs: Any) -> Any:
-        raise GraphError(
-            f"{feature} is not supported by the local engine yet", user_code_location()
-        )
-
-    return unsupported
-
-
 # dlt's older names
 create_table = table
 create_view = view
 readStream = read_stream
-
-create_sink = _not_yet("sinks (create_sink)")
-foreach_batch_sink = _not_yet("sinks (foreach_batch_sink)")

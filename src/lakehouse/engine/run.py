@@ -219,8 +219,8 @@ def _refresh_selection(
     selected = []
     for name in refresh:
         key = resolve_dataset_name(analyzed.graph, name, settings.default)
-        if key is None or analyzed.datasets[key].kind.value == "view":
-            tables = ", ".join(d.name for d in analyzed.tables())
+        if key is None or analyzed.datasets[key].kind.value in ("view", "sink"):
+            tables = ", ".join(d.name for d in analyzed.tables() if not d.dataset.is_sink)
             raise ConfigurationError(
                 f"--refresh: '{name}' is not a table of this pipeline ({tables})"
             )

@@ -58,6 +58,7 @@ class AnalyzedGraph:
     auto_cdc: Mapping[str, ResolvedAutoCdc]  # by flow name, for AUTO CDC flows
 
     def tables(self) -> list[AnalyzedDataset]:
+        """What an update writes into: its tables and its sinks."""
         return [d for d in self.datasets.values() if d.kind is not DatasetKind.VIEW]
 
 
@@ -217,6 +218,12 @@ class GraphAnalyzer:
                     "not define (declare it with create_streaming_table)",
                     flow.location,
                 )
+            if target.is_sink and (flow.auto_cdc is not None or flow.once):
+                raise GraphError(
+                    f"flow '{flow.name}' into sink '{target.name}': sinks take streaming "
+                    "append flows only (no AUTO CDC, no once=True)",
+                    flow.location,
+                )
             if flow.name != target.name and target.kind in (
                 DatasetKind.VIEW,
                 DatasetKind.MATERIALIZED_VIEW,
@@ -303,9 +310,15 @@ class GraphAnalyzer:
                 flow.location,
             )
         elif flow.name != dataset.name and not frame.isStreaming and not flow.once:
+            into = (
+                "a sink must stream (spark.readStream)"
+                if dataset.is_sink
+                else (
+                    "a streaming table must stream (spark.readStream), or be declared with once=True"
+                )
+            )
             raise GraphError(
-                f"append_flow '{flow.name}' returns a batch query: flows into a streaming "
-                "table must stream (spark.readStream), or be declared with once=True",
+                f"append_flow '{flow.name}' returns a batch query: flows into {into}",
                 flow.location,
             )
         if dataset.is_published_view:

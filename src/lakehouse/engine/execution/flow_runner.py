@@ -349,7 +349,12 @@ class FlowRunner:
 
     def _streaming_append(
         self, flow: Flow, table: AnalyzedDataset, app_suffix: str = ""
-    ) -> StreamingAppend:
+    ) -> Callable[[DataFrame, int], Any]:
+        """What each micro-batch of ``flow`` is given to: the sink's handler for a
+        ``foreach_batch_sink``, else an idempotent append to the table (or Delta sink)."""
+        sink = table.dataset.sink
+        if sink is not None and sink.handler is not None:
+            return sink.handler
         return StreamingAppend(
             self.settings.table(table),
             self.settings.checkpoint(flow),

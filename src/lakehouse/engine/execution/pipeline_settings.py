@@ -15,6 +15,7 @@ from lakehouse.engine.graph.elements import Flow
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.session import CatalogReader
 from lakehouse.engine.settings import EngineSettings
+from lakehouse.engine.sources.cloud_files_state import local_path
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
@@ -43,6 +44,14 @@ class PipelineSettings:
         return LocalCatalog(self.storage)
 
     def table_path(self, dataset: AnalyzedDataset) -> Path:
+        sink = dataset.dataset.sink
+        if sink is not None:  # a Delta sink: its path, or its table in the catalog
+            options = {k.lower(): v for k, v in sink.options.items()}
+            if "path" in options:
+                return local_path(options["path"])
+            return self.local_catalog.table_path(
+                TableName.parse(options["tablename"], *self.default)
+            )
         if dataset.dataset.private:
             return self.state_dir / "private" / dataset.name
         return self.local_catalog.table_path(TableName.parse(dataset.name, *self.default))

@@ -133,6 +133,8 @@ class PipelineUpdate:
         if self.full_refresh or table.name in self.full_refresh_selection:
             self._reset(table)
         flows = self.analyzed.graph.flows_into(table.name)
+        if table.dataset.is_sink:  # written where it points, as its flows' batches come
+            return [self.flows.run(f, table) for f in flows]
         # A long-running stream must start over a table that exists: created by its own first
         # write, it would race the empty table made for readers below.
         if (
@@ -149,7 +151,8 @@ class PipelineUpdate:
         return results
 
     def _reset(self, table: AnalyzedDataset) -> None:
-        shutil.rmtree(self.settings.table_path(table), ignore_errors=True)
+        if not table.dataset.is_sink:  # a full refresh reprocesses into a sink, never clears it
+            shutil.rmtree(self.settings.table_path(table), ignore_errors=True)
         for flow in self.analyzed.graph.flows_into(table.name):
             shutil.rmtree(self.settings.checkpoint(flow), ignore_errors=True)
             shutil.rmtree(self.settings.auto_loader_state(flow), ignore_errors=True)

@@ -48,11 +48,23 @@ class DatasetKind(str, Enum):
     STREAMING_TABLE = "streaming_table"
     MATERIALIZED_VIEW = "materialized_view"
     VIEW = "view"
+    SINK = "sink"
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Where a sink's rows go: a Delta table by ``path`` or ``tableName`` (``create_sink``), or
+    a function called with each micro-batch and its id (``@foreach_batch_sink``)."""
+
+    format: str  # "delta" or "foreach_batch"
+    options: Mapping[str, str] = field(default_factory=dict)
+    handler: Callable[[Any, int], Any] | None = None
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named output of the pipeline: a table that is stored, or a view that is not."""
+    """A named output of the pipeline: a table that is stored, a view that is not, or a sink
+    that writes outside the pipeline."""
 
     name: str
     kind: DatasetKind
@@ -68,10 +80,20 @@ class Dataset:
     # Options declared that a local run does not apply, as written: "cluster_by_auto=True",
     # "ROW FILTER f ON (c)" (Unity Catalog's); the event log names them.
     not_applied: tuple[str, ...] = ()
+    sink: Sink | None = None  # for kind SINK
 
     @property
     def is_view(self) -> bool:
         return self.kind is DatasetKind.VIEW
+
+    @property
+    def is_sink(self) -> bool:
+        return self.kind is DatasetKind.SINK
+
+    @property
+    def pipeline_scoped(self) -> bool:
+        """Known by its short name, in this pipeline only: temporary views and sinks."""
+        return self.is_temporary_view or self.is_sink
 
     @property
     def is_temporary_view(self) -> bool:

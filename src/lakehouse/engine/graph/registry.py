@@ -30,19 +30,22 @@ class GraphRegistry:
     flows: dict[str, Flow] = field(default_factory=dict)
     hooks: list[EventHook] = field(default_factory=list)  # not part of the graph
 
-    def qualify(self, name: str, *, view: bool = False) -> str:
-        """The key a dataset is known by: short for temporary views, else fully qualified."""
+    def qualify(self, name: str, *, view: bool = False, kind: str = "view") -> str:
+        """The key a dataset is known by: short for temporary views and sinks, else fully
+        qualified."""
         if view:
             parts = split_identifier(name)
             if len(parts) != 1:
                 raise GraphError(
-                    f"view name '{name}' must not be qualified: views are pipeline-scoped"
+                    f"{kind} name '{name}' must not be qualified: {kind}s are pipeline-scoped"
                 )
             return parts[0]
         return str(TableName.parse(name, self.catalog, self.schema))
 
     def register_dataset(self, dataset: Dataset) -> None:
-        name = self.qualify(dataset.name, view=dataset.is_temporary_view)
+        name = self.qualify(
+            dataset.name, view=dataset.pipeline_scoped, kind=dataset.kind.value.replace("_", " ")
+        )
         clash = self._clash(name, dataset)
         if clash is not None:
             raise GraphError(
@@ -59,7 +62,7 @@ class GraphRegistry:
             (
                 other
                 for other in self.datasets.values()
-                if (other.is_temporary_view or dataset.is_temporary_view)
+                if (other.pipeline_scoped or dataset.pipeline_scoped)
                 and split_identifier(other.name)[-1] == short
             ),
             None,
@@ -77,7 +80,9 @@ class GraphRegistry:
 
     def resolve_target(self, name: str) -> str:
         short = name.lower()
-        if short in self.datasets and self.datasets[short].is_view:
+        if short in self.datasets and (
+            self.datasets[short].is_view or self.datasets[short].is_sink
+        ):
             return short
         return str(TableName.parse(name, self.catalog, self.schema))
 
