@@ -63,11 +63,10 @@ def domain_pipelines(domain: Domain, env: str) -> list[PipelineSpec]:
     specs = []
     for file in sorted((domain.folder / "resources").glob("*.y*ml")):
         source = YamlSource.read(file, ConfigFileError)
-        targets = (source.data or {}).get("targets") or {}
-        declared = ((targets.get(target) or {}).get("resources") or {}).get("pipelines") or {}
-        for key, pipeline in declared.items():
-            at = ("targets", target, "resources", "pipelines", key)
-            specs.append(_spec(key, pipeline, values, Where(file, source, at)))
+        # A domain declares its pipelines per target: one workspace per domain and environment.
+        for at, pipeline in _declared_pipelines(source.data or {}, target):
+            if at[0] == "targets":
+                specs.append(_spec(at[-1], pipeline, values, Where(file, source, at)))
     return specs
 
 
