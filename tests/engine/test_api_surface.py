@@ -195,3 +195,13 @@ def test_every_name_dlt_exports_is_there():
     import dlt
 
     assert sorted(set(dlt.__all__) - set(dir(api))) == []
+
+
+@pytest.mark.parametrize("function", [api.create_auto_cdc_flow, api.apply_changes])
+def test_what_the_newest_reference_names_beyond_the_stubs_is_taken(function):
+    # The Databricks reference's create_auto_cdc_flow syntax lists system_sequence_by, which the
+    # installed stubs do not have yet: a clear GraphError, never a TypeError.
+    refused = pytest.raises(GraphError, match="system_sequence_by is not supported")
+    with registering_into(GraphRegistry("main", "sales")), refused:
+        function(target="t", source="s", keys=["id"], sequence_by="seq",
+                 system_sequence_by="ingested_at")  # fmt: skip

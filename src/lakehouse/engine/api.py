@@ -574,6 +574,7 @@ def create_auto_cdc_flow(
     ignore_null_updates_column_list: list[Any] | None = None,
     ignore_null_updates_except_column_list: list[Any] | None = None,
     columns_to_update: Any = None,
+    system_sequence_by: Any = None,
 ) -> None:
     """Apply the change events streamed from ``source`` to the streaming table ``target``.
 
@@ -589,12 +590,15 @@ def create_auto_cdc_flow(
         ...     except_column_list=["op", "updated_at"], stored_as_scd_type=2)  # doctest: +SKIP
     """
     location = user_code_location()
-    if columns_to_update is not None:
-        raise GraphError(
-            f"AUTO CDC into '{target}': columns_to_update is not supported by the local engine "
-            "yet: only its name is documented (the databricks-dlt stubs), and a guess at its "
-            "meaning would change rows silently", location
-        )  # fmt: skip
+    # Named in the references without a documented meaning: a guess would change rows silently.
+    for option, value in (("columns_to_update", columns_to_update),
+                          ("system_sequence_by", system_sequence_by)):  # fmt: skip
+        if value is not None:
+            raise GraphError(
+                f"AUTO CDC into '{target}': {option} is not supported by the local engine yet: "
+                "the Databricks reference names it without saying what it does",
+                location,
+            )
     spec = AutoCdc(
         source=source,
         keys=_column_tuple(keys, "keys", location) or (),
@@ -658,6 +662,7 @@ def apply_changes(
     *,
     name: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
+    system_sequence_by: Any = None,
 ) -> None:
     """``create_auto_cdc_flow`` under its older name, with dlt's order of arguments.
 
@@ -671,7 +676,7 @@ def apply_changes(
         spark_conf=spark_conf, where=where,
         ignore_null_updates_column_list=ignore_null_updates_column_list,
         ignore_null_updates_except_column_list=ignore_null_updates_except_column_list,
-        columns_to_update=columns_to_update,
+        columns_to_update=columns_to_update, system_sequence_by=system_sequence_by,
     )  # fmt: skip
 
 
