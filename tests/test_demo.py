@@ -1,10 +1,11 @@
 """The platform demo: every domain landed, ingested and turned into gold, summarized per
-domain and layer; the second run continues incrementally."""
+domain and layer, and the churn model scored; the second run continues incrementally."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from lakehouse.cli import app
@@ -24,9 +25,10 @@ def _summary_rows(output: str) -> dict[tuple[str, str], list[str]]:
 def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
     runner = CliRunner()
     storage = tmp_path / "demo"
-    first = runner.invoke(app, ["demo", "--storage", str(storage), "--fresh"])
+    # Scoring starts MLflow in Spark's workers: test_demo_trains_once_then_scores_each_batch.
+    first = runner.invoke(app, ["demo", "--storage", str(storage), "--fresh", "--no-score"])
     assert first.exit_code == 0, first.output
-    second = runner.invoke(app, ["demo", "--storage", str(storage)])
+    second = runner.invoke(app, ["demo", "--storage", str(storage), "--no-score"])
     assert second.exit_code == 0, second.output
 
     domains = [d.name for d in find_domains()]
@@ -47,3 +49,26 @@ def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
     assert len(accounted) == 5, second.output
     revenue = sql(storage, "SELECT count(*) FROM dev_gold.sales.daily_revenue", spark=spark)
     assert revenue.first()[0] > 0
+
+
+@pytest.mark.slow  # about 35 s more than the demo without scoring
+def test_demo_trains_once_then_scores_each_batch(tmp_path, spark):
+    runner = CliRunner()
+    storage = tmp_path / "demo"
+    first = runner.invoke(app, ["demo", "--storage", str(storage), "--fresh"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["demo", "--storage", str(storage)])
+    assert second.exit_code == 0, second.output
+
+    assert "trained and registered dev_gold.sales.customer_churn version 1" in first.output
+    assert "trained" not in second.output
+    assert re.search(r"sales/customer_churn │ 1 +│ full ", first.output), first.output
+    assert re.search(r"sales/customer_churn │ 1 +│ incremental ", second.output), second.output
+    scored = sql(
+        storage,
+        "SELECT count(*), count(DISTINCT c.customer_id) FROM dev_gold.sales.customer_360 c "
+        "JOIN dev_gold.sales.customer_churn_predictions p USING (customer_id)",
+        spark=spark,
+    ).first()
+    customers = sql(storage, "SELECT count(*) FROM dev_gold.sales.customer_360", spark=spark)
+    assert tuple(scored) == (customers.first()[0],) * 2  # every current customer, once

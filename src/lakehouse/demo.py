@@ -22,6 +22,7 @@ from lakehouse.ingestion.landing_audit import DatasetAudit, audit_landing, save_
 from lakehouse.ingestion.settings import bronze_table, silver_table
 from lakehouse.platform.domains import DOMAINS, find_domains
 from lakehouse.sample_data import LandedDataset, land_domain
+from lakehouse.scoring.batch_scoring import RowResult
 
 ENV = "dev"
 
@@ -51,6 +52,8 @@ class DemoRun:
     landing: list[DatasetAudit]  # every landed file, from the landing folder on
     conservation: list[RowConservation]  # every bronze row of this run
     layers: list[LayerSummary]
+    scoring: list[RowResult]  # each model of the scoring control table, over the new gold
+    trained: list[str]  # models trained by this run (the first, when none is registered)
     seconds: float
 
 
@@ -62,9 +65,11 @@ def run_demo(
     spark: SparkSession | None = None,
     on_progress: ProgressCallback | None = None,
     on_landed: Callable[[str, int, list[LandedDataset]], None] | None = None,
+    score: bool = True,
 ) -> DemoRun:
     """Land the next batch of every domain's sample data, run every source system's ingestion
-    and every domain's gold pipeline, and summarize.
+    and every domain's gold pipeline, score the control table's models over the new gold
+    (``score``; each model trained first when none is registered), and summarize.
 
     Example:
         >>> run = run_demo(Path(".lakehouse"))  # doctest: +SKIP
@@ -99,8 +104,27 @@ def run_demo(
     audits = audit_landing(contracts, storage=storage, landing=landing, env=ENV)
     save_audit(audits, storage=storage, env=ENV)
     layers = _layers(storage, runs, spark)
+    trained, scoring = _score(spark, storage, domains_root) if score else ([], [])
     seconds = time.perf_counter() - started
-    return DemoRun(batch, landed, runs, audits, conservation, layers, seconds)
+    return DemoRun(batch, landed, runs, audits, conservation, layers, scoring, trained, seconds)
+
+
+def _score(
+    spark: SparkSession, storage: Path, domains_root: Path
+) -> tuple[list[str], list[RowResult]]:
+    """Train each model that has no registered version yet, then run the scoring job."""
+    from lakehouse.scoring.local_run import local_identifiers, run_scoring, selected_rows
+    from lakehouse.scoring.model_store import use_model_store
+    from lakehouse.scoring.training import ensure_trained
+
+    use_model_store(storage)
+    _, rows = selected_rows(ENV, None, domains_root)
+    trained = [
+        f"{row.model} version {version}"
+        for row in rows
+        if (version := ensure_trained(spark, row, local_identifiers(storage), storage))
+    ]
+    return trained, run_scoring(spark, storage, ENV, domains_root=domains_root)
 
 
 def next_batch(landing: Path) -> int:

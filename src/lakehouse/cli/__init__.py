@@ -1,5 +1,5 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
-``bundle``, ``governance``, ``domain``, ``landing``) and one per top-level command (``demo``,
+``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``) and one per top-level command (``demo``,
 ``sql``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
@@ -19,7 +19,17 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from lakehouse.cli import bundle, contracts, demo, domain, governance, landing, pipeline, sql
+from lakehouse.cli import (
+    bundle,
+    contracts,
+    demo,
+    domain,
+    governance,
+    landing,
+    pipeline,
+    scoring,
+    sql,
+)
 from lakehouse.cli.terminal import console, out
 
 __all__ = ["app", "main"]
@@ -34,7 +44,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo.demo_command)
 app.command("sql")(sql.sql_command)
-for group in (pipeline, contracts, bundle, governance, domain, landing):
+for group in (pipeline, contracts, bundle, governance, domain, landing, scoring):
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
 

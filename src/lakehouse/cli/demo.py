@@ -10,7 +10,16 @@ import typer
 from rich.table import Table
 
 from lakehouse.cli.options import DEFAULT_STORAGE
-from lakehouse.cli.terminal import console, fail, out, print_progress, print_verdict, start_spark
+from lakehouse.cli.scoring import scoring_table
+from lakehouse.cli.terminal import (
+    console,
+    fail,
+    out,
+    print_progress,
+    print_verdict,
+    quiet_mlflow,
+    start_spark,
+)
 
 DEMO_COLUMNS = (
     "domain",
@@ -33,13 +42,21 @@ def demo_command(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start from an empty storage folder.")
     ] = False,
+    score: Annotated[
+        bool,
+        typer.Option(
+            "--score/--no-score", help="Score the models of the scoring control table (MLflow)."
+        ),
+    ] = True,
 ) -> None:
     """Land the next batch of every domain's sample data, run every source system's ingestion
-    and every domain's gold pipeline locally (incremental on each run), and summarize."""
+    and every domain's gold pipeline locally (incremental on each run), score the domains'
+    models over the new gold, and summarize."""
     from lakehouse.demo import run_demo
     from lakehouse.engine import PipelineError
 
     console.print(f"[bold]lakehouse demo[/bold] in {storage}")
+    quiet_mlflow()
     start_spark()
     try:
         run = run_demo(
@@ -49,6 +66,7 @@ def demo_command(
             on_landed=lambda domain, batch, datasets: console.print(
                 f"{domain}: landed batch {batch}, {sum(len(d.records) for d in datasets)} records"
             ),
+            score=score,
         )
     except PipelineError as error:
         fail(str(error))
@@ -65,6 +83,10 @@ def demo_command(
             f"{layer.seconds:.1f}s",
         )
     out.print(table)
+    for model in run.trained:
+        console.print(f"trained and registered {model} as @champion", soft_wrap=True)
+    if run.scoring:
+        out.print(scoring_table(run.scoring))
     console.print("every landed file (lakehouse landing audit):")
     for audit in run.landing:
         print_verdict(audit.holds, audit)
@@ -73,7 +95,13 @@ def demo_command(
         print_verdict(check.holds, check)
     console.print(f"end to end: {run.seconds:.1f}s")
     console.print(f"query it: {sql_hint(storage)}", soft_wrap=True, highlight=False)
-    if not all(check.holds for check in [*run.landing, *run.conservation]):
+    for result in run.scoring:
+        if result.error:
+            console.print(
+                f"[bold red]error:[/bold red] {result.error}", soft_wrap=True, markup=False
+            )
+    holds = all(check.holds for check in [*run.landing, *run.conservation])
+    if not holds or any(r.status == "failed" for r in run.scoring):
         raise typer.Exit(1)
 
 

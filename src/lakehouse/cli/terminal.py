@@ -51,3 +51,13 @@ def start_spark() -> None:
 
     with console.status("starting Spark (local, with Delta Lake)..."):
         get_spark()
+
+
+def quiet_mlflow() -> None:
+    """MLflow's INFO lines and its advice (integer columns, env_manager) would bury a run's
+    summary; its errors still show."""
+    import logging
+    import warnings
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from lakehouse.contracts.problems import ConfigFileError, Problem
 
@@ -100,3 +102,26 @@ def field_name(path: Path_) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+def validation_problems(
+    error: ValidationError,
+    file: Path,
+    source: YamlSource,
+    fields_at: Callable[[Path_], Iterable[str]],
+) -> list[Problem]:
+    """Each of pydantic's errors as a problem at its field's line; an unknown field lists the
+    fields ``fields_at`` its path allows.
+
+    Example:
+        >>> validation_problems(error, Path("domain.yml"), source, lambda path: {"name"})  # doctest: +SKIP
+        [Problem(file=PosixPath('domain.yml'), line=3, field='nmae', message="unknown field; ...")]
+    """
+    problems = []
+    for item in error.errors():
+        path = tuple(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field; expected one of {sorted(fields_at(path))}"
+        problems.append(Problem(file, source.line_of(path), field_name(path), message))
+    return problems

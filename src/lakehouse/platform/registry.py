@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from lakehouse.contracts.model import FrozenModel
 from lakehouse.contracts.problems import ConfigFileError, Problem
-from lakehouse.contracts.yaml_source import YamlSource, field_name
+from lakehouse.contracts.yaml_source import YamlSource, validation_problems
 
 ENVS = ("dev", "test", "prod")
 PLATFORM = "platform"
@@ -149,14 +149,7 @@ def load_domain_spec(file: Path) -> DomainSpec:
     try:
         spec = DomainSpec.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            path = tuple(item["loc"])
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = f"unknown field; expected one of {sorted(_fields_at(path))}"
-            problems.append(Problem(file, source.line_of(path), field_name(path), message))
-        raise RegistryError(problems) from None
+        raise RegistryError(validation_problems(error, file, source, _fields_at)) from None
     expected = PLATFORM if file.name == Path(PLATFORM_FILE).name else file.parent.name
     if spec.name != expected:
         raise RegistryError(

@@ -1,0 +1,287 @@
+"""Scores the control table's rows: each row's model over its input table, into its output
+table, one row at a time so that one bad row never stops the others.
+
+An output row holds the input's keys, ``prediction``, ``model_name``, ``model_version``,
+``scored_at`` and ``scoring_run_id``. Each write records the input version and the model
+version it scored in its commit (``userMetadata``), so a rerun with neither changed writes
+nothing, an ``incremental`` row scores only what changed since (``changed_rows.py``), and a new
+model version behind the alias scores every row again.
+
+Rows with a NULL feature are kept with a NULL prediction and counted (``null_features``):
+MLflow's schema enforcement refuses missing values in integer columns, and a model's answer
+for a missing value is not ours to invent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lakehouse.scoring.changed_rows import changed_rows
+from lakehouse.scoring.control_table import ControlRow, Mode
+from lakehouse.scoring.model_store import ModelNotFound, ModelVersion, resolve
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import DataType
+
+_STATE_KEY = "lakehouse.scoring"
+_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+# Spark types a model's signature type takes as they are (MLflow's safe conversions).
+_ACCEPTS = {
+    "boolean": ("boolean",),
+    "integer": ("tinyint", "smallint", "int"),
+    "long": ("tinyint", "smallint", "int", "bigint"),
+    "float": ("float",),
+    "double": ("float", "double"),
+    "string": ("string",),
+    "binary": ("binary",),
+    "datetime": ("date", "timestamp", "timestamp_ntz"),
+}
+
+
+class ScoringFailed(Exception):
+    """One control row could not be scored; the message names it."""
+
+
+@dataclass
+class RowResult:
+    """What scoring one control row did."""
+
+    row: ControlRow
+    status: str = "scored"  # scored | up to date | failed
+    model_version: str | None = None
+    full: bool = False  # every input row scored (first run, full mode or a new model version)
+    scored_rows: int = 0
+    null_features: int = 0
+    deleted_rows: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def score_rows(
+    spark: SparkSession,
+    rows: list[ControlRow],
+    table_identifier: Callable[[str], str],
+    *,
+    run_id: str | None = None,
+) -> list[RowResult]:
+    """Score each enabled row; a row that fails is reported and the others still run.
+    ``table_identifier`` turns a table name into what Spark reads and writes (a
+    ``delta.`path``` locally, the name itself on Databricks).
+
+    Example:
+        >>> results = score_rows(spark, control_rows(find_domains(), "dev"), identifier)  # doctest: +SKIP
+        >>> [(r.row.name, r.status, r.scored_rows) for r in results]  # doctest: +SKIP
+        [('customer_churn', 'scored', 120)]
+    """
+    run_id = run_id or str(uuid.uuid4())
+    results = []
+    for row in rows:
+        if not row.enabled:
+            continue
+        started = time.perf_counter()
+        result = RowResult(row)
+        try:
+            _score(spark, row, table_identifier, run_id, result)
+        except (ScoringFailed, ModelNotFound) as error:
+            result.status, result.error = "failed", f"{row.domain}/{row.name}: {error}"
+        result.seconds = time.perf_counter() - started
+        results.append(result)
+    return results
+
+
+def _score(
+    spark: SparkSession,
+    row: ControlRow,
+    table_identifier: Callable[[str], str],
+    run_id: str,
+    result: RowResult,
+) -> None:
+    from delta.tables import DeltaTable
+
+    source, target = table_identifier(row.input_table), table_identifier(row.output_table)
+    if not _exists(spark, source):
+        raise ScoringFailed(f"input table {row.input_table} does not exist")
+    model = resolve(row.model, row.alias, row.version)
+    result.model_version = model.version
+    frame = spark.read.table(source)
+    _check_columns(row, frame, model)
+    input_version = _version(spark, source)
+    state = _last_state(spark, target) if _exists(spark, target) else None
+    if state == {"input_version": input_version, "model_version": model.version}:
+        result.status = "up to date"
+        return
+    metadata = json.dumps(
+        {
+            _STATE_KEY: {
+                "input_version": input_version,
+                "model_version": model.version,
+                "run_id": run_id,
+            }
+        }
+    )
+    stamp = _Stamp(row, model, run_id)
+    incremental = (
+        row.mode is Mode.INCREMENTAL
+        and state is not None
+        and state["model_version"] == model.version
+    )
+    if not incremental:
+        result.full = True
+        predictions = _predictions(frame, row, model, result, stamp)
+        with _commit_metadata(spark, metadata):
+            _overwrite(predictions, target)
+        return
+    changes = changed_rows(spark, _path_of(spark, source), state["input_version"], row.keys,
+                           row.features)  # fmt: skip
+    predictions = _predictions(changes.changed, row, model, result, stamp)
+    from pyspark.sql import functions as F
+
+    deletions = changes.deleted_keys
+    result.deleted_rows = deletions.count()
+    update = predictions.withColumn("_delete", F.lit(False)).unionByName(
+        deletions.withColumn("_delete", F.lit(True)), allowMissingColumns=True
+    )
+    on = functools.reduce(
+        operator.and_, [F.col(f"t.`{k}`").eqNullSafe(F.col(f"s.`{k}`")) for k in row.keys]
+    )
+    columns = predictions.columns
+    with _commit_metadata(spark, metadata):
+        (
+            DeltaTable.forName(spark, target)
+            .alias("t")
+            .merge(update.alias("s"), on)
+            .whenMatchedDelete("s._delete")
+            .whenMatchedUpdate(set={f"`{c}`": F.col(f"s.`{c}`") for c in columns})
+            .whenNotMatchedInsert(
+                condition="NOT s._delete", values={f"`{c}`": F.col(f"s.`{c}`") for c in columns}
+            )
+            .execute()
+        )
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    row: ControlRow
+    model: ModelVersion
+    run_id: str
+
+
+def _predictions(
+    frame: DataFrame, row: ControlRow, model: ModelVersion, result: RowResult, stamp: _Stamp
+) -> DataFrame:
+    """The output rows for ``frame``: scored where every feature is set, a NULL prediction
+    where one is missing; counts both into ``result``."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    keys = [F.col(f"`{k}`") for k in row.keys]
+    complete = functools.reduce(operator.and_, [F.col(f"`{f}`").isNotNull() for f in row.features])
+    udf = mlflow.pyfunc.spark_udf(
+        frame.sparkSession, model.uri, env_manager="local", result_type="double"
+    )
+    scored = frame.where(complete).select(
+        *keys, udf(*[F.col(f"`{f}`") for f in row.features]).alias("prediction")
+    )
+    missing = frame.where(~complete).select(*keys, F.lit(None).cast("double").alias("prediction"))
+    output = (
+        scored.unionByName(missing)
+        .withColumn("model_name", F.lit(stamp.model.name))
+        .withColumn("model_version", F.lit(stamp.model.version))
+        .withColumn("scored_at", F.current_timestamp())
+        .withColumn("scoring_run_id", F.lit(stamp.run_id))
+    ).localCheckpoint()  # scored once: counted here, written next
+    result.null_features = output.where("prediction IS NULL").count()
+    result.scored_rows = output.count() - result.null_features
+    return output
+
+
+def _overwrite(predictions: DataFrame, target: str) -> None:
+    writer = predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if target.startswith("delta."):
+        writer.save(_strip_delta(target))
+    else:
+        writer.saveAsTable(target)
+
+
+def _strip_delta(identifier: str) -> str:
+    return identifier.removeprefix("delta.`").removesuffix("`").replace("``", "`")
+
+
+def _path_of(spark: SparkSession, identifier: str) -> str:
+    if identifier.startswith("delta."):
+        return _strip_delta(identifier)
+    return str(spark.sql(f"DESCRIBE DETAIL {identifier}").first()["location"])
+
+
+def _check_columns(row: ControlRow, frame: DataFrame, model: ModelVersion) -> None:
+    types: dict[str, DataType] = {f.name: f.dataType for f in frame.schema.fields}
+    missing = [c for c in (*row.keys, *row.features) if c not in types]
+    if missing:
+        raise ScoringFailed(
+            f"{row.input_table} has no column {', '.join(missing)} "
+            f"(it has {', '.join(sorted(types))})"
+        )
+    if not model.input_columns:
+        raise ScoringFailed(
+            f"model {model.name} version {model.version} has no signature: log it with one "
+            "(mlflow.models.infer_signature) so its inputs can be checked"
+        )
+    wanted = dict(model.input_columns)
+    if set(wanted) != set(row.features):
+        raise ScoringFailed(
+            f"features {sorted(row.features)} are not the inputs of model {model.name} "
+            f"version {model.version} ({sorted(wanted)})"
+        )
+    wrong = [
+        f"{c} is {types[c].simpleString()}, the model wants {wanted[c]}"
+        for c in row.features
+        if types[c].simpleString() not in _ACCEPTS.get(wanted[c], (wanted[c],))
+    ]
+    if wrong:
+        raise ScoringFailed(
+            f"{row.input_table} does not match the signature of model {model.name} version "
+            f"{model.version}: {'; '.join(wrong)}"
+        )
+
+
+def _exists(spark: SparkSession, identifier: str) -> bool:
+    from delta.tables import DeltaTable
+
+    if identifier.startswith("delta."):
+        return DeltaTable.isDeltaTable(spark, _strip_delta(identifier))
+    return bool(spark.catalog.tableExists(identifier))
+
+
+def _version(spark: SparkSession, identifier: str) -> int:
+    return int(spark.sql(f"DESCRIBE HISTORY {identifier} LIMIT 1").first()["version"])
+
+
+def _last_state(spark: SparkSession, identifier: str) -> dict[str, Any] | None:
+    """The input and model versions the output's latest scoring commit recorded."""
+    for entry in spark.sql(f"DESCRIBE HISTORY {identifier}").select("userMetadata").collect():
+        try:
+            state = json.loads(entry["userMetadata"] or "{}").get(_STATE_KEY)
+        except ValueError:
+            continue
+        if state:
+            return {k: state[k] for k in ("input_version", "model_version")}
+    return None
+
+
+@contextmanager
+def _commit_metadata(spark: SparkSession, metadata: str) -> Iterator[None]:
+    """The next Delta commits carry ``metadata``: the state and the rows land together."""
+    spark.conf.set(_USER_METADATA, metadata)
+    try:
+        yield
+    finally:
+        spark.conf.unset(_USER_METADATA)

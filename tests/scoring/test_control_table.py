@@ -1,0 +1,81 @@
+"""The scoring control table comes from ``domains/<d>/models/*.yml``: each row resolved for
+an environment, and every mistake reported with its file, line and field."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from lakehouse.cli import app
+from lakehouse.platform.domains import Domain, find_domains
+from lakehouse.scoring.control_table import Mode, ScoringError, control_rows
+
+VALID = """\
+model: ${env}_gold.shop.churn
+alias: champion
+input_table: ${env}_gold.shop.customers
+keys: [customer_id]
+features: [orders, segment]
+output_table: ${env}_gold.shop.churn_predictions
+schedule: "0 0 6 * * ?"
+"""
+
+
+def _domain(tmp_path, text: str) -> Domain:
+    models = tmp_path / "shop" / "models"
+    models.mkdir(parents=True)
+    (tmp_path / "shop" / "pipelines").mkdir()
+    (models / "churn.yml").write_text(text)
+    return Domain(tmp_path / "shop")
+
+
+def test_the_sales_churn_model_is_a_row_per_environment():
+    (row,) = control_rows(find_domains(), "prod")
+    assert (row.domain, row.name, row.model, row.model_reference) == (
+        "sales", "customer_churn", "prod_gold.sales.customer_churn",
+        "prod_gold.sales.customer_churn@champion",
+    )  # fmt: skip
+    assert (row.input_table, row.output_table, row.mode, row.enabled) == (
+        "prod_gold.sales.customer_360", "prod_gold.sales.customer_churn_predictions",
+        Mode.INCREMENTAL, True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("alias: champion\n", "alias: champion\nversion: 2\n"),
+         ":1: (whole file): give either alias (e.g. champion) or version, not both or neither"),
+        (("${env}_gold.shop.customers", "customers"),
+         ":3: input_table: expected ${env}_<catalog>.<schema>.<name> in lower case, got 'customers'"),
+        (("[orders, segment]", "[orders, customer_id]"),
+         ":1: (whole file): keys are not features: ['customer_id']"),
+        (("keys: [customer_id]", "keys: []"), ":4: keys: expected at least one column"),
+        (('"0 0 6 * * ?"', "daily"),
+         ":7: schedule: expected a Quartz cron expression (6 or 7 fields, e.g. '0 0 6 * * ?'), "
+         "got 'daily'"),
+        (("schedule:", "mode: sometimes\nschedule:"),
+         ":7: mode: Input should be 'full' or 'incremental'"),
+        (("alias:", "modle: x\nalias:"), ":2: modle: unknown field; expected one of"),
+    ],
+    ids=["alias-and-version", "short-table", "key-feature", "no-keys", "schedule", "mode", "typo"],
+)  # fmt: skip
+def test_a_bad_model_file_names_the_file_line_and_field(tmp_path, change, expected):
+    domain = _domain(tmp_path, VALID.replace(*change))
+    with pytest.raises(ScoringError) as error:
+        control_rows([domain], "dev")
+    assert str(error.value).startswith(f"{domain.folder / 'models' / 'churn.yml'}{expected}")
+
+
+def test_scoring_run_reports_bad_files_and_unknown_models_before_starting_spark(tmp_path):
+    _domain(tmp_path / "domains", VALID.replace("alias: champion\n", ""))
+    (tmp_path / "databricks.yml").write_text("bundle:\n  name: t\n")
+    runner = CliRunner()
+    bad = runner.invoke(
+        app, ["scoring", "run", "--storage", str(tmp_path), "--root", str(tmp_path)]
+    )
+    assert bad.exit_code == 1
+    assert "churn.yml:1: (whole file): give either alias" in bad.output
+    unknown = runner.invoke(app, ["scoring", "run", "--model", "nope", "--storage", str(tmp_path)])
+    assert unknown.exit_code == 1
+    assert "no model file named 'nope' (there are: customer_churn)" in unknown.output
