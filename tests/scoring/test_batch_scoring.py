@@ -82,7 +82,9 @@ def scoring(tmp_path: Path, spark):
     )
 
 
-@pytest.mark.slow  # about 40 s: three scoring passes, each starting MLflow in Spark's workers
+# About 40 s: three scoring passes, the first starting MLflow in Spark's Python workers. The
+# default run checks rows that fail before scoring; these the slow run (./dev test -m slow).
+@pytest.mark.slow
 def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(scoring, spark):
     identifier, write_input, predictions = (
         scoring.identifier,
@@ -99,6 +101,17 @@ def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(scori
     assert predictions() == {1: (1.0, first), 2: (1.0, first), 3: (0.0, first),
                              4: (0.0, first), 5: (1.0, first), 6: (None, first)}  # fmt: skip
     run_id = spark.read.table(identifier(OUTPUT)).select("scoring_run_id").distinct().collect()
+    # Described for the people who read it: as classified as its input (which does not say).
+    detail = spark.sql(f"DESCRIBE DETAIL {identifier(OUTPUT)}").first()
+    assert detail["properties"]["lakehouse.classification"] == "confidential"
+    assert detail["description"].startswith(
+        "Predictions of dev_gold.sales.churn@champion over dev_gold.sales.customers, one row per "
+        "customer_id"
+    )
+    comments = {
+        f.name: f.metadata.get("comment") for f in spark.read.table(identifier(OUTPUT)).schema
+    }
+    assert comments["prediction"] == "The model's output for this row; NULL when a feature is NULL."
 
     (rerun,) = score_rows(spark, [_row()], identifier)
     assert rerun.status == "up to date"
@@ -133,7 +146,6 @@ def test_a_row_that_cannot_be_scored_is_named_and_the_others_still_run(scoring, 
         _row(name="no_input", input_table="dev_gold.sales.nothing"),
         _row(name="pinned", alias=None, version=7),
         _row(name="disabled", enabled=False),
-        _row(name="churn", mode=Mode.FULL),
     ]
     results = {r.row.name: r for r in score_rows(spark, rows, scoring.identifier)}
     assert "disabled" not in results
@@ -148,8 +160,8 @@ def test_a_row_that_cannot_be_scored_is_named_and_the_others_still_run(scoring, 
         "no_input": "sales/no_input: input table dev_gold.sales.nothing does not exist",
         "pinned": "sales/pinned: model dev_gold.sales.churn has no version 7 in the registry",
     }
-    assert results["churn"].status == "scored"
-    assert len(scoring.predictions()) == len(CUSTOMERS)
+    output = Path(scoring.identifier(OUTPUT)[len("delta.`") : -1])
+    assert output.parent.name == "sales" and not output.exists()  # nothing half written
 
 
 def test_a_feature_whose_type_does_not_match_the_signature_is_named(scoring, spark):

@@ -24,9 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lakehouse.engine.errors import exception_line
+from lakehouse.engine.observability.masking import CLASSIFICATION
 from lakehouse.scoring.changed_rows import changed_rows
 from lakehouse.scoring.control_table import ControlRow, Mode
 from lakehouse.scoring.model_store import ModelNotFound, ModelVersion, resolve
+from lakehouse.sql_quoting import quote_string
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -44,6 +47,15 @@ _ACCEPTS = {
     "string": ("string",),
     "binary": ("binary",),
     "datetime": ("date", "timestamp", "timestamp_ntz"),
+}
+
+
+_COMMENTS = {
+    "prediction": "The model's output for this row; NULL when a feature is NULL.",
+    "model_name": "The registered model that scored this row.",
+    "model_version": "The version of the model that scored this row.",
+    "scored_at": "When this row was scored.",
+    "scoring_run_id": "The scoring run that wrote this row.",
 }
 
 
@@ -93,6 +105,11 @@ def score_rows(
             _score(spark, row, table_identifier, run_id, result)
         except (ScoringFailed, ModelNotFound) as error:
             result.status, result.error = "failed", f"{row.domain}/{row.name}: {error}"
+        except Exception as error:  # Spark's or the model's: this row fails, the others run
+            result.status, result.error = (
+                "failed",
+                f"{row.domain}/{row.name}: {exception_line(error)}",
+            )
         result.seconds = time.perf_counter() - started
         results.append(result)
     return results
@@ -106,77 +123,57 @@ def _score(
     result: RowResult,
 ) -> None:
     from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
 
     source, target = table_identifier(row.input_table), table_identifier(row.output_table)
     if not _exists(spark, source):
         raise ScoringFailed(f"input table {row.input_table} does not exist")
     model = resolve(row.model, row.alias, row.version)
     result.model_version = model.version
-    frame = spark.read.table(source)
-    _check_columns(row, frame, model)
+    # One version of the input throughout, whatever commits land meanwhile.
     input_version = _version(spark, source)
+    frame = spark.sql(f"SELECT * FROM {source} VERSION AS OF {input_version}")
+    _check_columns(row, frame, model)
     state = _last_state(spark, target) if _exists(spark, target) else None
     if state == {"input_version": input_version, "model_version": model.version}:
         result.status = "up to date"
         return
     metadata = json.dumps(
-        {
-            _STATE_KEY: {
-                "input_version": input_version,
-                "model_version": model.version,
-                "run_id": run_id,
-            }
-        }
-    )
-    stamp = _Stamp(row, model, run_id)
-    incremental = (
-        row.mode is Mode.INCREMENTAL
-        and state is not None
-        and state["model_version"] == model.version
-    )
-    if not incremental:
+        {_STATE_KEY: {"input_version": input_version, "model_version": model.version,
+                      "run_id": run_id}}
+    )  # fmt: skip
+    if row.mode is Mode.FULL or state is None or state["model_version"] != model.version:
         result.full = True
-        predictions = _predictions(frame, row, model, result, stamp)
+        predictions = _predictions(frame, row, model, run_id, result)
         with _commit_metadata(spark, metadata):
             _overwrite(predictions, target)
+        _describe(spark, row, source, target)
         return
-    changes = changed_rows(spark, _path_of(spark, source), state["input_version"], row.keys,
-                           row.features)  # fmt: skip
-    predictions = _predictions(changes.changed, row, model, result, stamp)
-    from pyspark.sql import functions as F
-
-    deletions = changes.deleted_keys
-    result.deleted_rows = deletions.count()
+    changes = changed_rows(spark, _path_of(spark, source), state["input_version"],
+                           input_version, row.keys, row.features)  # fmt: skip
+    predictions = _predictions(changes.changed, row, model, run_id, result)
+    result.deleted_rows = changes.deleted_keys.count()
     update = predictions.withColumn("_delete", F.lit(False)).unionByName(
-        deletions.withColumn("_delete", F.lit(True)), allowMissingColumns=True
+        changes.deleted_keys.withColumn("_delete", F.lit(True)), allowMissingColumns=True
     )
     on = functools.reduce(
         operator.and_, [F.col(f"t.`{k}`").eqNullSafe(F.col(f"s.`{k}`")) for k in row.keys]
     )
-    columns = predictions.columns
+    values = {f"`{c}`": F.col(f"s.`{c}`") for c in predictions.columns}
     with _commit_metadata(spark, metadata):
         (
             DeltaTable.forName(spark, target)
             .alias("t")
             .merge(update.alias("s"), on)
             .whenMatchedDelete("s._delete")
-            .whenMatchedUpdate(set={f"`{c}`": F.col(f"s.`{c}`") for c in columns})
-            .whenNotMatchedInsert(
-                condition="NOT s._delete", values={f"`{c}`": F.col(f"s.`{c}`") for c in columns}
-            )
+            .whenMatchedUpdate(set=values)
+            .whenNotMatchedInsert(condition="NOT s._delete", values=values)
             .execute()
         )
 
 
-@dataclass(frozen=True)
-class _Stamp:
-    row: ControlRow
-    model: ModelVersion
-    run_id: str
-
-
 def _predictions(
-    frame: DataFrame, row: ControlRow, model: ModelVersion, result: RowResult, stamp: _Stamp
+    frame: DataFrame, row: ControlRow, model: ModelVersion, run_id: str, result: RowResult
 ) -> DataFrame:
     """The output rows for ``frame``: scored where every feature is set, a NULL prediction
     where one is missing; counts both into ``result``."""
@@ -188,17 +185,21 @@ def _predictions(
     udf = mlflow.pyfunc.spark_udf(
         frame.sparkSession, model.uri, env_manager="local", result_type="double"
     )
-    scored = frame.where(complete).select(
-        *keys, udf(*[F.col(f"`{f}`") for f in row.features]).alias("prediction")
-    )
+    prediction = udf(*[F.col(f"`{f}`") for f in row.features])
+    scored = frame.where(complete).select(*keys, prediction.alias("prediction"))
     missing = frame.where(~complete).select(*keys, F.lit(None).cast("double").alias("prediction"))
+    stamps = {
+        "prediction": F.col("prediction"),
+        "model_name": F.lit(model.name),
+        "model_version": F.lit(model.version),
+        "scored_at": F.current_timestamp(),
+        "scoring_run_id": F.lit(run_id),
+    }
     output = (
         scored.unionByName(missing)
-        .withColumn("model_name", F.lit(stamp.model.name))
-        .withColumn("model_version", F.lit(stamp.model.version))
-        .withColumn("scored_at", F.current_timestamp())
-        .withColumn("scoring_run_id", F.lit(stamp.run_id))
-    ).localCheckpoint()  # scored once: counted here, written next
+        .select(*keys, *[v.alias(k, metadata={"comment": _COMMENTS[k]}) for k, v in stamps.items()])
+        .localCheckpoint()  # scored once: counted here, written next
+    )
     result.null_features = output.where("prediction IS NULL").count()
     result.scored_rows = output.count() - result.null_features
     return output
@@ -210,6 +211,22 @@ def _overwrite(predictions: DataFrame, target: str) -> None:
         writer.save(_strip_delta(target))
     else:
         writer.saveAsTable(target)
+
+
+def _describe(spark: SparkSession, row: ControlRow, source: str, target: str) -> None:
+    """The output's comment, and the input's classification: predictions about its rows are
+    as sensitive as they are (confidential when the input does not say)."""
+    properties = spark.sql(f"DESCRIBE DETAIL {source}").first()["properties"] or {}
+    wanted = {
+        CLASSIFICATION: properties.get(CLASSIFICATION, "confidential"),
+        "comment": f"Predictions of {row.model_reference} over {row.input_table}, one row per "
+        f"{', '.join(row.keys)}; written by the scoring job ({row.domain}/{row.name}).",
+    }
+    current = spark.sql(f"DESCRIBE DETAIL {target}").first()
+    have = {**(current["properties"] or {}), "comment": current["description"]}
+    if any(have.get(k) != v for k, v in wanted.items()):
+        assignments = ", ".join(f"{quote_string(k)} = {quote_string(v)}" for k, v in wanted.items())
+        spark.sql(f"ALTER TABLE {target} SET TBLPROPERTIES ({assignments})")
 
 
 def _strip_delta(identifier: str) -> str:

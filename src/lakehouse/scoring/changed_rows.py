@@ -29,15 +29,16 @@ def changed_rows(
     spark: SparkSession,
     path: str,
     since_version: int,
+    until_version: int,
     keys: tuple[str, ...],
     features: tuple[str, ...],
 ) -> ChangedRows:
-    """The net change of the Delta table at ``path`` after ``since_version``: per key, its last
-    image if it differs in ``features`` from its first (or is new), and the keys whose last
-    change deletes them.
+    """The net change of the Delta table at ``path`` after ``since_version`` up to
+    ``until_version``: per key, its last image if it differs in ``features`` from its first (or
+    is new), and the keys whose last change deletes them.
 
     Example:
-        >>> rows = changed_rows(spark, "/lh/catalog/dev_gold/sales/customer_360", 4,
+        >>> rows = changed_rows(spark, "/lh/catalog/dev_gold/sales/customer_360", 4, 6,
         ...                     ("customer_id",), ("orders", "segment"))  # doctest: +SKIP
         >>> rows.changed.count(), rows.deleted_keys.count()  # doctest: +SKIP
         (12, 1)
@@ -49,6 +50,7 @@ def changed_rows(
         spark.read.format("delta")
         .option("readChangeFeed", "true")
         .option("startingVersion", since_version + 1)
+        .option("endingVersion", until_version)
         .load(path)
         # In one commit a row's new image follows its old one (a rewrite deletes and inserts).
         .withColumn("_after", F.col("_change_type").isin(*_AFTER).cast("int"))

@@ -18,9 +18,13 @@ from lakehouse.scoring.control_table import (
     control_table_frame,
 )
 from lakehouse.scoring.model_store import use_model_store
+from lakehouse.sql_quoting import quote_identifier
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+
+_ANY = ("main", "default")  # control rows name tables in full: no defaults apply
 
 
 class UnknownModel(LookupError):
@@ -37,8 +41,7 @@ def local_identifiers(storage: Path) -> Callable[[str], str]:
     catalog = LocalCatalog(storage)
 
     def identifier(name: str) -> str:
-        path = str(catalog.table_path(TableName.parse(name, "main", "default")))
-        return "delta.`" + path.replace("`", "``") + "`"
+        return "delta." + quote_identifier(str(catalog.table_path(TableName.parse(name, *_ANY))))
 
     return identifier
 
@@ -79,7 +82,7 @@ def run_scoring(
     every_row, rows = selected_rows(env, model, domains_root)
     use_model_store(storage)
     control_table = LocalCatalog(storage).table_path(
-        TableName.parse(CONTROL_TABLE.format(env=env), "main", "default")
+        TableName.parse(CONTROL_TABLE.format(env=env), *_ANY)
     )
     control_table_frame(spark, every_row).write.format("delta").mode("overwrite").option(
         "overwriteSchema", "true"
