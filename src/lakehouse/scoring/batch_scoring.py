@@ -32,7 +32,7 @@ from lakehouse.scoring.model_store import ModelNotFound, ModelVersion, resolve
 from lakehouse.sql_quoting import quote_string
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, Observation, SparkSession
     from pyspark.sql.types import DataType
 
 _STATE_KEY = "lakehouse.scoring"
@@ -144,14 +144,17 @@ def _score(
     )  # fmt: skip
     if row.mode is Mode.FULL or state is None or state["model_version"] != model.version:
         result.full = True
-        predictions = _predictions(frame, row, model, run_id, result)
+        predictions, counts = _predictions(frame, row, model, run_id)
         with _commit_metadata(spark, metadata):
             _overwrite(predictions, target)
+        _count_into(result, counts)
         _describe(spark, row, source, target)
         return
     changes = changed_rows(spark, _path_of(spark, source), state["input_version"],
                            input_version, row.keys, row.features)  # fmt: skip
-    predictions = _predictions(changes.changed, row, model, run_id, result)
+    predictions, counts = _predictions(changes.changed, row, model, run_id)
+    predictions = predictions.localCheckpoint()  # scored once; a MERGE reads its source twice
+    _count_into(result, counts)
     result.deleted_rows = changes.deleted_keys.count()
     update = predictions.withColumn("_delete", F.lit(False)).unionByName(
         changes.deleted_keys.withColumn("_delete", F.lit(True)), allowMissingColumns=True
@@ -173,36 +176,65 @@ def _score(
 
 
 def _predictions(
-    frame: DataFrame, row: ControlRow, model: ModelVersion, run_id: str, result: RowResult
-) -> DataFrame:
-    """The output rows for ``frame``: scored where every feature is set, a NULL prediction
-    where one is missing; counts both into ``result``."""
+    frame: DataFrame, row: ControlRow, model: ModelVersion, run_id: str
+) -> tuple[DataFrame, Observation]:
+    """The output rows for ``frame``, in one pass: the model's prediction where every feature
+    is set, NULL where one is missing (the model is given a placeholder there, and its answer
+    dropped: Spark evaluates the UDF for every row of a batch). The observation counts the
+    rows and those with a NULL feature once the rows are written."""
     import mlflow
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    keys = [F.col(f"`{k}`") for k in row.keys]
     complete = functools.reduce(operator.and_, [F.col(f"`{f}`").isNotNull() for f in row.features])
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    inputs = [
+        F.coalesce(F.col(f"`{f}`"), _placeholder(types[f].simpleString()).cast(types[f]))
+        for f in row.features
+    ]
     udf = mlflow.pyfunc.spark_udf(
         frame.sparkSession, model.uri, env_manager="local", result_type="double"
     )
-    prediction = udf(*[F.col(f"`{f}`") for f in row.features])
-    scored = frame.where(complete).select(*keys, prediction.alias("prediction"))
-    missing = frame.where(~complete).select(*keys, F.lit(None).cast("double").alias("prediction"))
     stamps = {
-        "prediction": F.col("prediction"),
+        "prediction": F.when(F.col("_complete"), udf(*inputs)),
         "model_name": F.lit(model.name),
         "model_version": F.lit(model.version),
         "scored_at": F.current_timestamp(),
         "scoring_run_id": F.lit(run_id),
     }
+    counts = Observation(f"scoring_{uuid.uuid4().hex}")
     output = (
-        scored.unionByName(missing)
-        .select(*keys, *[v.alias(k, metadata={"comment": _COMMENTS[k]}) for k, v in stamps.items()])
-        .localCheckpoint()  # scored once: counted here, written next
+        frame.withColumn("_complete", complete)
+        .observe(
+            counts,
+            F.count(F.lit(1)).alias("rows"),
+            F.sum((~F.col("_complete")).cast("long")).alias("null_features"),
+        )
+        .select(
+            *[F.col(f"`{k}`") for k in row.keys],
+            *[v.alias(k, metadata={"comment": _COMMENTS[k]}) for k, v in stamps.items()],
+        )
     )
-    result.null_features = output.where("prediction IS NULL").count()
-    result.scored_rows = output.count() - result.null_features
-    return output
+    return output, counts
+
+
+def _count_into(result: RowResult, counts: Observation) -> None:
+    metrics = counts.get
+    result.null_features = int(metrics.get("null_features") or 0)
+    result.scored_rows = int(metrics.get("rows") or 0) - result.null_features
+
+
+def _placeholder(spark_type: str) -> Column:
+    """A value of ``spark_type`` for a missing feature, never scored as the row's answer."""
+    from pyspark.sql import functions as F
+
+    if spark_type == "boolean":
+        return F.lit(False)
+    if spark_type in ("string", "binary"):
+        return F.lit("")
+    if spark_type.startswith(("date", "timestamp")):
+        return F.lit("1970-01-01")
+    return F.lit(0)
 
 
 def _overwrite(predictions: DataFrame, target: str) -> None:
