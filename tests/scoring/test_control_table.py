@@ -79,3 +79,23 @@ def test_scoring_run_reports_bad_files_and_unknown_models_before_starting_spark(
     unknown = runner.invoke(app, ["scoring", "run", "--model", "nope", "--storage", str(tmp_path)])
     assert unknown.exit_code == 1
     assert "no model file named 'nope' (there are: customer_churn)" in unknown.output
+
+
+def test_each_model_file_is_a_serverless_job_on_its_schedule_in_its_domains_targets():
+    from pathlib import Path
+
+    from lakehouse.bundle.resources import build_target
+
+    root = Path(__file__).resolve().parents[2]
+    job = build_target(root, "sales", "prod").jobs["sales_scoring_customer_churn"][0].as_dict()
+    assert job["schedule"] == {
+        "quartz_cron_expression": "0 0 6 * * ?", "timezone_id": "Europe/Amsterdam",
+    }  # fmt: skip
+    (task,) = job["tasks"]
+    assert task["python_wheel_task"] == {
+        "package_name": "lakehouse", "entry_point": "lakehouse-scoring",
+        "parameters": ["--env", "prod", "--model", "customer_churn",
+                       "--root", "${workspace.file_path}"],
+    }  # fmt: skip
+    assert "mlflow-skinny>=3.17" in job["environments"][0]["spec"]["dependencies"]
+    assert not any("scoring" in name for name in build_target(root, "hr", "prod").jobs)

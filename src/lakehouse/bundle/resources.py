@@ -6,6 +6,8 @@ For a domain's target ``<domain>-<env>``:
   (``<source_system>_ingestion``), running the generated pipeline file with the configuration
   it reads;
 - a job ``<domain>_refresh`` that runs the ingestion pipelines, then the domain's own pipelines;
+- a job ``<domain>_scoring_<model>`` per model file (``domains/<domain>/models/*.yml``),
+  scheduled as the file says;
 - in dev, the developer's own schemas for what those pipelines write.
 
 The domain's own pipelines and jobs are bundle YAML, ``domains/<domain>/resources/*.yml``,
@@ -46,6 +48,7 @@ from lakehouse.platform.registry import (
     load_domain_spec,
     load_registry,
 )
+from lakehouse.scoring.control_table import ControlRow, control_rows
 
 INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
 # The project's wheel, built by the bundle's `lakehouse` artifact (databricks.yml) and uploaded
@@ -53,6 +56,9 @@ INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
 # (pyproject.toml's, listed once), from it rather than from the synced sources.
 PROJECT_WHEEL = "dist/*.whl"
 TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
+SCORING_ENTRY_POINT = "lakehouse-scoring"
+# MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
+SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
 PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
 # The serverless environment version the jobs and pipelines run on.
 ENVIRONMENT_VERSION = "2"
@@ -116,7 +122,10 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
         for file in domain_resource_files(folder)
         for resource in domain_resource_file(file, domain).get(target_name(domain, env), [])
     ]
-    jobs: dict[str, tuple[Job, Location]] = {}
+    jobs: dict[str, tuple[Job, Location]] = {
+        f"{domain}_scoring_{row.name}": (scoring_job(row, env), Location(file=row.file, line=1))
+        for row in control_rows([folder], env)
+    }
     if not any(r.kind == "jobs" and r.name == f"{domain}_refresh" for r in own):  # theirs wins
         own_pipelines = [r.name for r in own if r.kind == "pipelines"]
         jobs[f"{domain}_refresh"] = (refresh_job(folder, list(pipelines), own_pipelines), here)
@@ -263,6 +272,32 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> J
             "tasks": first + then,
         }
     )
+
+
+def scoring_job(row: ControlRow, env: str) -> Job:
+    """The serverless job that scores one row of the scoring control table on its schedule,
+    with the project's wheel and what MLflow's scikit-learn models load with."""
+    return Job.from_dict({
+        "name": f"{row.domain}_scoring_{row.name}",
+        "description": f"Scores {row.model_reference} over {row.input_table} into "
+                       f"{row.output_table} (domains/{row.domain}/models/{row.name}).",
+        "schedule": {"quartz_cron_expression": row.schedule, "timezone_id": row.timezone},
+        "tasks": [{
+            "task_key": "score",
+            "environment_key": "default",
+            "python_wheel_task": {
+                "package_name": "lakehouse",
+                "entry_point": SCORING_ENTRY_POINT,
+                "parameters": ["--env", env, "--model", row.name,
+                               "--root", "${workspace.file_path}"],
+            },
+        }],
+        "environments": [{
+            "environment_key": "default",
+            "spec": {"environment_version": ENVIRONMENT_VERSION,
+                     "dependencies": [PROJECT_WHEEL, *SCORING_DEPENDENCIES]},
+        }],
+    })  # fmt: skip
 
 
 @dataclass(frozen=True)
