@@ -113,7 +113,8 @@ def _score(
     spark: SparkSession, storage: Path, domains_root: Path
 ) -> tuple[list[str], list[RowResult]]:
     """Train each model that has no registered version yet, then run the scoring job."""
-    from lakehouse.scoring.local_run import local_identifiers, run_scoring, selected_rows
+    from lakehouse.scoring.control_table import selected_rows
+    from lakehouse.scoring.local_run import local_identifiers, run_scoring
     from lakehouse.scoring.model_store import use_model_store
     from lakehouse.scoring.training import ensure_trained
 

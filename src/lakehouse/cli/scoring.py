@@ -33,8 +33,8 @@ def scoring_run(
     enabled row with its registered model into its output table (MLflow's store is under
     STORAGE/mlflow). Exits 1 when a row could not be scored; the other rows still run."""
     from lakehouse.engine import get_spark
-    from lakehouse.scoring.control_table import ScoringError
-    from lakehouse.scoring.local_run import UnknownModel, run_scoring, selected_rows
+    from lakehouse.scoring.control_table import ScoringError, UnknownModel, selected_rows
+    from lakehouse.scoring.local_run import run_scoring
 
     existing_folder(storage, "--storage")
     try:

@@ -22,12 +22,20 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakehouse.engine.errors import exception_line
-from lakehouse.engine.observability.masking import CLASSIFICATION
+from lakehouse.engine.observability.error_report import error_summary
+from lakehouse.engine.observability.masking import CLASSIFICATION, Masking
+from lakehouse.platform.domains import DOMAINS
 from lakehouse.scoring.changed_rows import changed_rows
-from lakehouse.scoring.control_table import ControlRow, Mode
+from lakehouse.scoring.control_table import (
+    CONTROL_TABLE,
+    ControlRow,
+    Mode,
+    control_table_frame,
+    selected_rows,
+)
 from lakehouse.scoring.model_store import ModelNotFound, ModelVersion, resolve
 from lakehouse.sql_quoting import quote_string
 
@@ -106,13 +114,35 @@ def score_rows(
         except (ScoringFailed, ModelNotFound) as error:
             result.status, result.error = "failed", f"{row.domain}/{row.name}: {error}"
         except Exception as error:  # Spark's or the model's: this row fails, the others run
-            result.status, result.error = (
-                "failed",
-                f"{row.domain}/{row.name}: {exception_line(error)}",
-            )
+            # Its message may quote the input's values: masked as the input is classified.
+            masking = _masking(spark, table_identifier(row.input_table))
+            result.status = "failed"
+            result.error = f"{row.domain}/{row.name}: {error_summary(error, masking)}"
         result.seconds = time.perf_counter() - started
         results.append(result)
     return results
+
+
+def score_control_table(
+    spark: SparkSession,
+    env: str,
+    table_identifier: Callable[[str], str],
+    *,
+    model: str | None = None,
+    domains_root: Path = DOMAINS,
+) -> list[RowResult]:
+    """Refresh ``<env>_platform.scoring.control`` from the model files, then score each enabled
+    row (only ``model``'s, by file name or registered name, when given): the scoring job, run
+    locally (``local_run.py``) or on Databricks (``job.py``).
+
+    Example:
+        >>> [r.status for r in score_control_table(spark, "prod", lambda name: name)]  # doctest: +SKIP
+        ['scored']
+    """
+    every_row, rows = selected_rows(env, model, domains_root)
+    control_table = table_identifier(CONTROL_TABLE.format(env=env))
+    _overwrite(control_table_frame(spark, every_row), control_table)
+    return score_rows(spark, rows, table_identifier)
 
 
 def _score(
@@ -150,8 +180,8 @@ def _score(
         _count_into(result, counts)
         _describe(spark, row, source, target)
         return
-    changes = changed_rows(spark, _path_of(spark, source), state["input_version"],
-                           input_version, row.keys, row.features)  # fmt: skip
+    changes = changed_rows(spark, source, state["input_version"], input_version, row.keys,
+                           row.features)  # fmt: skip
     predictions, counts = _predictions(changes.changed, row, model, run_id)
     predictions = predictions.localCheckpoint()  # scored once; a MERGE reads its source twice
     _count_into(result, counts)
@@ -245,12 +275,23 @@ def _overwrite(predictions: DataFrame, target: str) -> None:
         writer.saveAsTable(target)
 
 
+def _properties(spark: SparkSession, identifier: str) -> dict[str, str]:
+    return dict(spark.sql(f"DESCRIBE DETAIL {identifier}").first()["properties"] or {})
+
+
+def _masking(spark: SparkSession, source: str) -> Masking:
+    """How the input is classified; all of it confidential when that cannot be read."""
+    try:
+        return Masking.of({CLASSIFICATION: "confidential", **_properties(spark, source)})
+    except Exception:
+        return Masking.of({CLASSIFICATION: "confidential"})
+
+
 def _describe(spark: SparkSession, row: ControlRow, source: str, target: str) -> None:
     """The output's comment, and the input's classification: predictions about its rows are
     as sensitive as they are (confidential when the input does not say)."""
-    properties = spark.sql(f"DESCRIBE DETAIL {source}").first()["properties"] or {}
     wanted = {
-        CLASSIFICATION: properties.get(CLASSIFICATION, "confidential"),
+        CLASSIFICATION: _properties(spark, source).get(CLASSIFICATION, "confidential"),
         "comment": f"Predictions of {row.model_reference} over {row.input_table}, one row per "
         f"{', '.join(row.keys)}; written by the scoring job ({row.domain}/{row.name}).",
     }
@@ -263,12 +304,6 @@ def _describe(spark: SparkSession, row: ControlRow, source: str, target: str) ->
 
 def _strip_delta(identifier: str) -> str:
     return identifier.removeprefix("delta.`").removesuffix("`").replace("``", "`")
-
-
-def _path_of(spark: SparkSession, identifier: str) -> str:
-    if identifier.startswith("delta."):
-        return _strip_delta(identifier)
-    return str(spark.sql(f"DESCRIBE DETAIL {identifier}").first()["location"])
 
 
 def _check_columns(row: ControlRow, frame: DataFrame, model: ModelVersion) -> None:

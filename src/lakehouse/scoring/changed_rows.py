@@ -27,18 +27,18 @@ class ChangedRows:
 
 def changed_rows(
     spark: SparkSession,
-    path: str,
+    table: str,
     since_version: int,
     until_version: int,
     keys: tuple[str, ...],
     features: tuple[str, ...],
 ) -> ChangedRows:
-    """The net change of the Delta table at ``path`` after ``since_version`` up to
-    ``until_version``: per key, its last image if it differs in ``features`` from its first (or
-    is new), and the keys whose last change deletes them.
+    """The net change of Delta ``table`` (a name, or ``delta.`<path>```) after
+    ``since_version`` up to ``until_version``: per key, its last image if it differs in
+    ``features`` from its first (or is new), and the keys whose last change deletes them.
 
     Example:
-        >>> rows = changed_rows(spark, "/lh/catalog/dev_gold/sales/customer_360", 4, 6,
+        >>> rows = changed_rows(spark, "dev_gold.sales.customer_360", 4, 6,
         ...                     ("customer_id",), ("orders", "segment"))  # doctest: +SKIP
         >>> rows.changed.count(), rows.deleted_keys.count()  # doctest: +SKIP
         (12, 1)
@@ -47,11 +47,10 @@ def changed_rows(
     from pyspark.sql import functions as F
 
     feed = (
-        spark.read.format("delta")
-        .option("readChangeFeed", "true")
+        spark.read.option("readChangeFeed", "true")
         .option("startingVersion", since_version + 1)
         .option("endingVersion", until_version)
-        .load(path)
+        .table(table)
         # In one commit a row's new image follows its old one (a rewrite deletes and inserts).
         .withColumn("_after", F.col("_change_type").isin(*_AFTER).cast("int"))
     )

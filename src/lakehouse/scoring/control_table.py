@@ -25,7 +25,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from lakehouse.contracts.model import FrozenModel
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, validation_problems
-from lakehouse.platform.domains import Domain
+from lakehouse.platform.domains import DOMAINS, Domain, find_domains
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -39,6 +39,10 @@ _QUARTZ = re.compile(r"^\S+( \S+){5,6}\Z")
 
 class ScoringError(ConfigFileError):
     """A scoring file that cannot be used."""
+
+
+class UnknownModel(LookupError):
+    """``--model`` names no model file."""
 
 
 class Mode(str, Enum):
@@ -162,6 +166,24 @@ def control_rows(domains: list[Domain], env: str) -> list[ControlRow]:
     if problems:
         raise ScoringError(problems)
     return rows
+
+
+def selected_rows(
+    env: str, model: str | None, domains_root: Path = DOMAINS
+) -> tuple[list[ControlRow], list[ControlRow]]:
+    """Every control row for ``env``, and those ``model`` selects (by file name or registered
+    name; all when None). A bad model file is a ``ScoringError``, an unknown ``model`` an
+    ``UnknownModel`` naming the known ones.
+
+    Example:
+        >>> every, chosen = selected_rows("dev", "customer_churn")  # doctest: +SKIP
+    """
+    every_row = control_rows(find_domains(domains_root), env)
+    rows = [r for r in every_row if model in (None, r.name, r.model)]
+    if not rows and model is not None:
+        known = ", ".join(r.name for r in every_row) or "none"
+        raise UnknownModel(f"no model file named {model!r} (there are: {known})")
+    return every_row, rows
 
 
 def _row(domain: str, file: Path, spec: ScoringSpec, env: str) -> ControlRow:

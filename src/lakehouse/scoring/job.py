@@ -13,9 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lakehouse.scoring.batch_scoring import score_rows
-from lakehouse.scoring.control_table import CONTROL_TABLE, control_table_frame
-from lakehouse.scoring.local_run import selected_rows
+from lakehouse.scoring.batch_scoring import score_control_table
 from lakehouse.scoring.model_store import use_model_store
 
 
@@ -32,13 +30,11 @@ def main(argv: list[str] | None = None) -> None:
 
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.builder.getOrCreate()
-    every_row, rows = selected_rows(args.env, args.model, args.root / "domains")
     use_model_store(None)
-    control_table_frame(spark, every_row).write.mode("overwrite").option(
-        "overwriteSchema", "true"
-    ).saveAsTable(CONTROL_TABLE.format(env=args.env))
-    results = score_rows(spark, rows, lambda name: name)
+    results = score_control_table(
+        SparkSession.builder.getOrCreate(), args.env, lambda name: name,  # Unity Catalog names
+        model=args.model, domains_root=args.root / "domains",
+    )  # fmt: skip
     for result in results:
         print(f"{result.row.domain}/{result.row.name}: {result.status}, version "
               f"{result.model_version}, {result.scored_rows} scored, "
