@@ -32,11 +32,11 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(REPO / name, root / name, ignore=IGNORE)
     (root / ".venv").symlink_to(REPO / ".venv")  # databricks.yml's python.venv_path
     for domain in (REPO / "domains").glob("*/domain.yml"):
-        for part in ("domain.yml", "contracts", "pipelines", "resources"):
+        for part in ("domain.yml", "contracts", "pipelines", "resources", "models"):
             source, target = domain.parent / part, root / "domains" / domain.parent.name / part
             if source.is_dir():
                 shutil.copytree(source, target, ignore=IGNORE)
-            else:
+            elif source.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(source, target)
     if SHARED_SCHEMA.is_file():

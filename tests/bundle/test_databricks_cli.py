@@ -22,6 +22,9 @@ from lakehouse.bundle.offline_workspace import OfflineWorkspace
 from lakehouse.bundle.targets import TARGETS_FILE
 from lakehouse.bundle.validate import validate_bundle
 from lakehouse.cli import app
+from lakehouse.platform.domains import Domain
+from lakehouse.platform.registry import load_domain_spec
+from lakehouse.scoring.control_table import control_rows
 from tests.bundle.conftest import REPO, edit
 
 PLAN = re.compile(r"^Plan: (\d+) to add, 0 to change, 0 to delete, 0 unchanged$", re.MULTILINE)
@@ -76,8 +79,8 @@ def _assert_each_plan_creates_resources(plans: dict[str, str]) -> None:
         assert added and int(added.group(1)) > 0, (name, planned)
 
 
-def test_two_developers_deploying_the_same_dev_target_write_different_schemas(cli):
-    written = {}
+def test_two_developers_deploying_the_same_dev_target_write_different_schemas_and_models(cli):
+    written, models = {}, {}
     with OfflineWorkspace() as workspace:
         for developer in (DEVELOPER, "other.dev@example.com"):
             run = cli.validate(REPO, "sales-dev", workspace, developer)
@@ -87,9 +90,44 @@ def test_two_developers_deploying_the_same_dev_target_write_different_schemas(cl
             created = {f"{s['catalog_name']}.{s['name']}" for s in resources["schemas"].values()}
             assert pipelines <= created  # each writes schemas its own deployment creates
             written[developer] = created
+            model = resources["registered_models"]["sales_customer_churn"]
+            # The model's schema is named by reference, so that a deploy creates it first.
+            schema = re.fullmatch(r"\$\{resources\.schemas\.(\w+)\.name\}", model["schema_name"])
+            assert schema, model["schema_name"]
+            schema_name = resources["schemas"][schema.group(1)]["name"]
+            models[developer] = f"{model['catalog_name']}.{schema_name}.{model['name']}"
+            # The scoring job finds the model, its input and its output in the same schemas.
+            (row,) = control_rows([Domain(REPO / "domains/sales")], "dev")
+            task = resources["jobs"]["sales_scoring_customer_churn"]["tasks"][0]
+            (prefix,) = [p.split("=", 1)[1] for p in task["python_wheel_task"]["parameters"] if p.startswith("--schema-prefix=")]  # fmt: skip
+            scored = row.for_developer(prefix)
+            assert scored.model == models[developer]
+            assert {scored.input_table.rpartition(".")[0], scored.output_table.rpartition(".")[0]} <= created  # fmt: skip
     assert written[DEVELOPER] == {"dev_bronze.dev_first_last_crm", "dev_silver.dev_first_last_crm",
                                   "dev_gold.dev_first_last_sales"}  # fmt: skip
     assert written[DEVELOPER].isdisjoint(written["other.dev@example.com"])
+    assert models[DEVELOPER] == "dev_gold.dev_first_last_sales.dev_first_last_customer_churn"
+    assert models["other.dev@example.com"] != models[DEVELOPER]
+
+
+def test_each_model_file_has_an_experiment_and_a_registered_model_for_the_domains_groups(cli):
+    sales = load_domain_spec(REPO / "domains/sales/domain.yml")
+    with OfflineWorkspace() as workspace:
+        run = cli.validate(REPO, "sales-prod", workspace, sales.service_principals.for_env("prod"))
+    assert run.clean, run.problems()
+    resources = run.config()["resources"]
+    experiment = resources["experiments"]["sales_customer_churn"]
+    assert experiment["name"] == "/Workspace/Shared/sales/customer_churn"
+    levels = {p.get("group_name"): p["level"] for p in experiment["permissions"]}
+    groups = sales.groups
+    assert {levels[groups.admins], levels[groups.engineers], levels[groups.readers]} == {"CAN_MANAGE", "CAN_READ"}  # fmt: skip
+    assert levels[groups.readers] == "CAN_READ"
+    model = resources["registered_models"]["sales_customer_churn"]
+    assert (model["catalog_name"], model["schema_name"], model["name"]) == ("prod_gold", "sales", "customer_churn")  # fmt: skip
+    grants = {g["principal"]: set(g["privileges"]) for g in model["grants"]}
+    assert grants[groups.readers] == {"EXECUTE"} and "EXECUTE" in grants[groups.engineers]
+    assert grants[groups.admins] == {"ALL_PRIVILEGES"}
+    assert not any(key.startswith(("finance", "hr")) for key in resources["experiments"])
 
 
 def test_a_freshly_scaffolded_domain_validates_strictly_and_plans(cli, bundle):

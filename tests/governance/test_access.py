@@ -128,7 +128,7 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     sales = next(d for d in domains if d.name == "sales")
     foundation = build_target(REPO, "platform", "prod")
     catalogs = layer_catalogs(load_registry(REPO)[0], "prod")
-    assert sorted(catalogs) == ["prod_bronze", "prod_gold", "prod_landing", "prod_silver"]
+    assert sorted(catalogs) == ["prod_bronze", "prod_gold", "prod_landing", "prod_platform", "prod_silver"]  # fmt: skip
     assert catalogs["prod_gold"]["grants"][0] == {"principal": EVERYBODY, "privileges": ["USE_CATALOG"]}  # fmt: skip
     assert {"prod_bronze_crm", "prod_silver_erp", "prod_landing_hris", "prod_gold_sales"} <= set(foundation.schemas)  # fmt: skip
     crm = foundation.schemas["prod_silver_crm"][0].as_dict()
@@ -141,6 +141,10 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     assert not any(group.startswith(("hr-", "finance-")) for group in grants)
     volume = foundation.volumes["prod_landing_crm_customers"][0].as_dict()
     assert (volume["catalog_name"], volume["schema_name"], volume["name"]) == ("prod_landing", "crm", "customers")  # fmt: skip
+    # The scoring control table: read by everybody, written by each domain's scoring job.
+    control = foundation.schemas["prod_platform_scoring"][0].as_dict()
+    writers = {g["principal"] for g in control["grants"] if "MODIFY" in g["privileges"]}
+    assert writers == {d.service_principals.for_env("prod") for d in domains}
     job = foundation.jobs["platform_table_grants"][0].as_dict()
     task = job["tasks"][0]["python_wheel_task"]
     assert (task["package_name"], task["parameters"]) == ("lakehouse", ["--env", "prod"])

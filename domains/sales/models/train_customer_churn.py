@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 FEATURES = ["orders", "segment", "country"]
-EXPERIMENT = "/Shared/sales/customer_churn"
+EXPERIMENT = "/Workspace/Shared/sales/customer_churn"
 
 
 def train(spark: SparkSession, table: str, model_name: str, storage: Path | None) -> str:

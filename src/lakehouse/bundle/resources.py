@@ -34,7 +34,7 @@ from databricks.bundles.pipelines import Pipeline
 from databricks.bundles.schemas import Schema
 from databricks.bundles.volumes import Volume
 
-from lakehouse.bundle.targets import SCHEMA_PREFIX, tags, target_name
+from lakehouse.bundle.targets import PLATFORM_CATALOG, SCHEMA_PREFIX, tags, target_name
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.governance import access
@@ -159,10 +159,11 @@ def personal_schemas(
 
 def foundation(root: Path, env: str) -> TargetResources:
     """The platform target's Python resources in ``env`` (its catalogs are in its target, in
-    databricks.yml, as the pinned databricks-bundles cannot declare catalogs): a bronze, silver and
-    landing schema per source system and a gold schema per domain, granted to the owning
-    domain's roles; a landing volume per dataset; and the daily job that grants each table as
-    its classification says (``governance/table_grants.py``, from the project's wheel)."""
+        databricks.yml, as the pinned databricks-bundles cannot declare catalogs): a bronze, silver and
+        landing schema per source system and a gold schema per domain, granted to the owning
+        domain's roles; a landing volume per dataset; the scoring schema of the platform's catalog,
+    where each domain's scoring job writes its rows of the control table; and the daily job that grants each table as
+        its classification says (``governance/table_grants.py``, from the project's wheel)."""
     platform, specs = load_registry(root)
     here = Location(file=str(Path(__file__).resolve()))
     schemas: dict[str, tuple[Schema, Location]] = {}
@@ -198,6 +199,16 @@ def foundation(root: Path, env: str) -> TargetResources:
                 }),
                 here,
             )  # fmt: skip
+    schemas[f"{env}_{PLATFORM_CATALOG}_scoring"] = (
+        Schema.from_dict({
+            "catalog_name": f"{env}_{PLATFORM_CATALOG}",
+            "name": "scoring",
+            "comment": "The scoring control table: one row per model file of every domain.",
+            "grants": access.control_schema_grants(platform, specs, env),
+            "properties": tags(platform, env),
+        }),
+        here,
+    )  # fmt: skip
     grants = Job.from_dict({
         "name": "platform_table_grants",
         "description": "Grants every table of the layers as its lakehouse.classification says.",
@@ -289,7 +300,7 @@ def scoring_job(row: ControlRow, env: str) -> Job:
                 "package_name": "lakehouse",
                 "entry_point": SCORING_ENTRY_POINT,
                 "parameters": ["--env", env, "--model", row.name,
-                               "--root", "${workspace.file_path}"],
+                               "--root", "${workspace.file_path}", f"--schema-prefix={PREFIX}"],
             },
         }],
         "environments": [{

@@ -7,7 +7,9 @@ write the same tables. Every other target deploys one shared copy in production 
 platform's foundation is shared in dev too), run as the service principal of its environment,
 in that principal's home folder. Every target uploads only the lakehouse package and its own
 domain's folder, names its workspace host as a literal, grants the domain's groups, and tags
-every resource with the domain, environment, cost centre and data owner. The result is its own
+every resource with the domain, environment, cost centre and data owner. A domain's targets
+also declare the MLflow experiment and registered model of each of its model files
+(``mlflow_resources.py``), and the platform's targets the catalogs. The result is its own
 file, ``resources/targets.yml``, which ``databricks.yml`` includes, so that ``databricks.yml``
 is only hand-written; ``lakehouse bundle sync-targets`` rewrites it, and ``.github/CODEOWNERS``
 with it.
@@ -15,25 +17,31 @@ with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
+from lakehouse.bundle.mlflow_resources import mlflow_resources
 from lakehouse.governance import access
+from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import ENVS, DomainSpec, SelfService, load_registry
+from lakehouse.scoring.control_table import ControlRow, control_rows
 
 BUNDLE_FILE = "databricks.yml"
 TARGETS_FILE = "resources/targets.yml"
 LAYERS = ("landing", "bronze", "silver", "gold")
+PLATFORM_CATALOG = "platform"  # <env>_platform: the platform's own tables, beside the layers
 # Development schemas are the developer's own, named as development mode names the schemas a
 # bundle creates: dev_<short name>_<schema>.
 SCHEMA_PREFIX = "schema_prefix"
 DEV_SCHEMA_PREFIX = "dev_${workspace.current_user.short_name}_"
 HEADER = (
-    "# The bundle's targets, included by databricks.yml. Generated from domains/platform.yml and\n"
-    "# domains/*/domain.yml by `lakehouse bundle sync-targets`: edit those files, then run it.\n"
+    "# The bundle's targets, included by databricks.yml. Generated from domains/platform.yml,\n"
+    "# domains/*/domain.yml and domains/*/models/*.yml by `lakehouse bundle sync-targets`: edit\n"
+    "# those files, then run it.\n"
     "# Do not edit by hand.\n"
 )
 
@@ -58,10 +66,15 @@ def tags(spec: DomainSpec, env: str) -> dict[str, str]:
 
 
 def target(
-    spec: DomainSpec, env: str, platform: DomainSpec, default: bool = False
+    spec: DomainSpec,
+    env: str,
+    platform: DomainSpec,
+    default: bool = False,
+    models: Sequence[ControlRow] = (),
 ) -> dict[str, Any]:
     """One target of ``spec`` (a domain's or the platform's) in ``env``; ``default`` marks the
-    target the CLI picks when none is named.
+    target the CLI picks when none is named; ``models`` are the domain's model files, whose
+    experiments and registered models the target declares (``mlflow_resources``).
 
     Example:
         >>> target(sales, "prod", platform)["run_as"]  # doctest: +SKIP
@@ -99,6 +112,8 @@ def target(
         result["default"] = True  # plain `databricks bundle validate` checks this one
     if spec.name == platform.name:
         result["resources"] = {"catalogs": layer_catalogs(platform, env)}
+    elif models:
+        result["resources"] = mlflow_resources(models, spec, env)
     return {
         **result,
         "workspace": workspace,
@@ -116,16 +131,18 @@ def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
 
     Example:
         >>> sorted(layer_catalogs(platform, "dev"))  # doctest: +SKIP
-        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_silver']
+        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_platform', 'dev_silver']
     """
+    comments = {layer: f"The {layer} layer of {env}." for layer in LAYERS}
+    comments[PLATFORM_CATALOG] = f"The platform's own tables of {env}, such as the scoring control table."  # fmt: skip
     return {
-        f"{env}_{layer}": {
-            "name": f"{env}_{layer}",
-            "comment": f"The {layer} layer of {env}.",
+        f"{env}_{name}": {
+            "name": f"{env}_{name}",
+            "comment": comment,
             "grants": access.catalog_grants(platform),
             "properties": tags(platform, env),
         }
-        for layer in LAYERS
+        for name, comment in comments.items()
     }
 
 
@@ -144,12 +161,19 @@ def render_targets(root: Path) -> str:
     # The default is a personal development copy, never a shared deployment.
     default = target_name(domains[0].name, "dev") if domains else None
     targets = {
-        name: target(spec, env, platform, default=name == default)
+        name: target(spec, env, platform, default=name == default, models=models)
         for spec in [platform, *domains]
         for env in ENVS
         for name in [target_name(spec.name, env)]
+        for models in [_model_rows(root, spec, platform, env)]
     }
     return HEADER + yaml.safe_dump({"targets": targets}, sort_keys=False, width=100)
+
+
+def _model_rows(root: Path, spec: DomainSpec, platform: DomainSpec, env: str) -> list[ControlRow]:
+    if spec.name == platform.name:
+        return []
+    return control_rows([Domain(root / "domains" / spec.name)], env)
 
 
 def bundle_config(root: Path) -> dict[str, Any]:

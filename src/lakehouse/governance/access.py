@@ -65,6 +65,46 @@ def landing_volume_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[
     ]
 
 
+def registered_model_grants(owner: DomainSpec) -> list[dict[str, object]]:
+    """A domain's registered model (a Unity Catalog function): its readers and engineers load
+    and score it, its engineers tag its versions, its admins manage it (the deploying principal
+    owns it and registers the versions its training job logs).
+
+    Example:
+        >>> registered_model_grants(sales)[0]  # doctest: +SKIP
+        {'principal': 'sales-data-readers', 'privileges': ['EXECUTE']}
+    """
+    return [
+        {"principal": owner.groups.readers, "privileges": ["EXECUTE"]},
+        {"principal": owner.groups.engineers, "privileges": ["EXECUTE", "APPLY_TAG"]},
+        {"principal": owner.groups.admins, "privileges": ["ALL_PRIVILEGES"]},
+    ]
+
+
+def control_schema_grants(
+    platform: DomainSpec, domains: Iterable[DomainSpec], env: str
+) -> list[dict[str, object]]:
+    """The platform's scoring schema (the control table): everybody reads it; each domain's
+    scoring job (its service principal; in dev also its engineers, whose own deployments run as
+    themselves) creates the table and replaces its domain's rows; the platform's admins manage.
+
+    Example:
+        >>> control_schema_grants(platform, [sales], "prod")[0]  # doctest: +SKIP
+        {'principal': 'account users', 'privileges': ['USE_SCHEMA', 'SELECT']}
+    """
+    writers = [
+        principal
+        for spec in domains
+        for principal in (getattr(spec.service_principals, env), spec.groups.engineers if env == "dev" else None)
+        if principal is not None
+    ]  # fmt: skip
+    return [
+        {"principal": EVERYBODY, "privileges": ["USE_SCHEMA", "SELECT"]},
+        *({"principal": p, "privileges": ["MODIFY", "CREATE_TABLE"]} for p in writers),
+        {"principal": platform.groups.admins, "privileges": ["ALL_PRIVILEGES"]},
+    ]
+
+
 # A table's three-level name, kept in parts: a part may hold a dot, a backtick or a hyphen.
 Table = tuple[str, str, str]
 

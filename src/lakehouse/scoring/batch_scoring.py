@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakehouse.engine.observability.error_report import error_summary
 from lakehouse.engine.observability.masking import CLASSIFICATION, Masking
-from lakehouse.platform.domains import DOMAINS
+from lakehouse.platform.domains import DOMAINS, find_domains
 from lakehouse.scoring.changed_rows import changed_rows
 from lakehouse.scoring.control_table import (
     CONTROL_TABLE,
@@ -130,19 +130,30 @@ def score_control_table(
     *,
     model: str | None = None,
     domains_root: Path = DOMAINS,
+    schema_prefix: str = "",
 ) -> list[RowResult]:
-    """Refresh ``<env>_platform.scoring.control`` from the model files, then score each enabled
-    row (only ``model``'s, by file name or registered name, when given): the scoring job, run
-    locally (``local_run.py``) or on Databricks (``job.py``).
+    """Refresh the rows of ``<env>_platform.scoring.control`` of the domains under
+    ``domains_root`` from their model files, then score each enabled row (only ``model``'s, by
+    file name or registered name, when given): the scoring job, run locally (``local_run.py``)
+    or on Databricks (``job.py``), there in a developer's own schemas with ``schema_prefix``.
 
     Example:
         >>> [r.status for r in score_control_table(spark, "prod", lambda name: name)]  # doctest: +SKIP
         ['scored']
     """
-    every_row, rows = selected_rows(env, model, domains_root)
-    control_table = table_identifier(CONTROL_TABLE.format(env=env))
-    _overwrite(control_table_frame(spark, every_row), control_table)
+    every_row, rows = selected_rows(env, model, domains_root, schema_prefix)
+    control_table = table_identifier(CONTROL_TABLE.format(env=env, prefix=schema_prefix))
+    domains = sorted({d.name for d in find_domains(domains_root)})
+    _replace_domains(control_table_frame(spark, every_row), control_table, domains)
     return score_rows(spark, rows, table_identifier)
+
+
+def _replace_domains(rows: DataFrame, target: str, domains: list[str]) -> None:
+    """Replace the rows of ``domains`` in the control table; other domains' rows stay (each
+    domain's job sees only its own model files)."""
+    listed = ", ".join(quote_string(d) for d in domains) or "NULL"
+    where = f"domain IN ({listed})" if _exists(rows.sparkSession, target) else None
+    _overwrite(rows, target, replace_where=where)
 
 
 def _score(
@@ -267,8 +278,12 @@ def _placeholder(spark_type: str) -> Column:
     return F.lit(0)
 
 
-def _overwrite(predictions: DataFrame, target: str) -> None:
-    writer = predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+def _overwrite(frame: DataFrame, target: str, replace_where: str | None = None) -> None:
+    writer = frame.write.format("delta").mode("overwrite")
+    if replace_where is None:
+        writer = writer.option("overwriteSchema", "true")
+    else:
+        writer = writer.option("replaceWhere", replace_where)
     if target.startswith("delta."):
         writer.save(_strip_delta(target))
     else:

@@ -30,7 +30,9 @@ from lakehouse.platform.domains import DOMAINS, Domain, find_domains
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-CONTROL_TABLE = "{env}_platform.scoring.control"
+# One table for every domain: each domain's job replaces its own rows (a domain's target holds
+# only its own model files); a developer's deployment writes a table of its own.
+CONTROL_TABLE = "{env}_platform.scoring.{prefix}control"
 _TABLE = re.compile(r"^\$\{env\}_[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\Z")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 # Quartz, as Databricks job schedules take it: seconds minutes hours day month weekday [year].
@@ -123,6 +125,27 @@ class ControlRow(FrozenModel):
     mode: Mode
     enabled: bool
 
+    def for_developer(self, prefix: str) -> ControlRow:
+        """The row in a developer's own deployment: schemas named ``<prefix><schema>``, and the
+        model ``<prefix><name>`` too, as development mode names a bundle's registered models.
+
+        Example:
+            >>> row.for_developer("dev_ann_").model  # doctest: +SKIP
+            'dev_gold.dev_ann_sales.dev_ann_customer_churn'
+        """
+        if not prefix:
+            return self
+
+        def own(name: str, *, model: bool = False) -> str:
+            catalog, schema, table = name.split(".")
+            return f"{catalog}.{prefix}{schema}.{prefix if model else ''}{table}"
+
+        return self.model_copy(update={
+            "model": own(self.model, model=True),
+            "input_table": own(self.input_table),
+            "output_table": own(self.output_table),
+        })  # fmt: skip
+
     @property
     def model_reference(self) -> str:
         """``name@alias`` or ``name/version``, as ``models:/`` URIs write it."""
@@ -136,14 +159,31 @@ def load_scoring_spec(file: Path) -> ScoringSpec:
         >>> load_scoring_spec(Path("domains/sales/models/customer_churn.yml")).alias  # doctest: +SKIP
         'champion'
     """
+    return _read(file)[0]
+
+
+def _read(file: Path) -> tuple[ScoringSpec, YamlSource]:
     source = YamlSource.read(file, ScoringError)
     if not isinstance(source.data, dict):
         raise ScoringError([Problem(file, 1, "", "expected a mapping (one model to score)")])
     try:
-        return ScoringSpec.model_validate(source.data)
+        return ScoringSpec.model_validate(source.data), source
     except ValidationError as error:
         fields = ScoringSpec.model_fields
         raise ScoringError(validation_problems(error, file, source, lambda _: fields)) from None
+
+
+def _ownership_problems(
+    domain: str, file: Path, spec: ScoringSpec, source: YamlSource
+) -> list[Problem]:
+    """A domain registers its models and writes its predictions in its own gold schema, where
+    its groups hold the grants (and where its development schema is its developer's own)."""
+    own = f"${{env}}_gold.{domain}."
+    return [
+        Problem(file, source.line_of((name,)), name, f"expected {own}<name>: a domain's models and predictions live in its own gold schema")
+        for name in ("model", "output_table")
+        if not getattr(spec, name).startswith(own)
+    ]  # fmt: skip
 
 
 def control_rows(domains: list[Domain], env: str) -> list[ControlRow]:
@@ -158,27 +198,31 @@ def control_rows(domains: list[Domain], env: str) -> list[ControlRow]:
     for domain in domains:
         for file in sorted((domain.folder / "models").glob("*.y*ml")):
             try:
-                spec = load_scoring_spec(file)
+                spec, source = _read(file)
             except ScoringError as error:
                 problems += error.problems
                 continue
-            rows.append(_row(domain.name, file, spec, env))
+            owned = _ownership_problems(domain.name, file, spec, source)
+            problems += owned
+            if not owned:
+                rows.append(_row(domain.name, file, spec, env))
     if problems:
         raise ScoringError(problems)
     return rows
 
 
 def selected_rows(
-    env: str, model: str | None, domains_root: Path = DOMAINS
+    env: str, model: str | None, domains_root: Path = DOMAINS, schema_prefix: str = ""
 ) -> tuple[list[ControlRow], list[ControlRow]]:
-    """Every control row for ``env``, and those ``model`` selects (by file name or registered
-    name; all when None). A bad model file is a ``ScoringError``, an unknown ``model`` an
-    ``UnknownModel`` naming the known ones.
+    """Every control row for ``env`` (in the developer's own schemas with ``schema_prefix``),
+    and those ``model`` selects (by file name or registered name; all when None). A bad model
+    file is a ``ScoringError``, an unknown ``model`` an ``UnknownModel`` naming the known ones.
 
     Example:
         >>> every, chosen = selected_rows("dev", "customer_churn")  # doctest: +SKIP
     """
-    every_row = control_rows(find_domains(domains_root), env)
+    found = control_rows(find_domains(domains_root), env)
+    every_row = [row.for_developer(schema_prefix) for row in found]
     rows = [r for r in every_row if model in (None, r.name, r.model)]
     if not rows and model is not None:
         known = ", ".join(r.name for r in every_row) or "none"

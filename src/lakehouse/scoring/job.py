@@ -4,7 +4,7 @@ then the job's row scored with Unity Catalog's tables and models.
 
 Example (what the job's task runs)::
 
-    lakehouse-scoring --env prod --model customer_churn --root /Workspace/.../files
+    lakehouse-scoring --env prod --model customer_churn --root /Workspace/.../files --schema-prefix=
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env", required=True, choices=("dev", "test", "prod"))
     parser.add_argument("--model", help="The model file's name (all rows when omitted).")
     parser.add_argument("--root", type=Path, required=True, help="The synced bundle root.")
+    parser.add_argument(
+        "--schema-prefix", default="",
+        help="A developer's own schemas (the bundle's schema_prefix; empty outside development).",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     from pyspark.sql import SparkSession
@@ -33,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     use_model_store(None)
     results = score_control_table(
         SparkSession.builder.getOrCreate(), args.env, lambda name: name,  # Unity Catalog names
-        model=args.model, domains_root=args.root / "domains",
+        model=args.model, domains_root=args.root / "domains", schema_prefix=args.schema_prefix,
     )  # fmt: skip
     for result in results:
         print(f"{result.row.domain}/{result.row.name}: {result.status}, version "

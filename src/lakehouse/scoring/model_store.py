@@ -73,7 +73,7 @@ def experiment(name: str, storage: Path | None) -> str:
     when missing, its artifacts under the storage folder locally.
 
     Example:
-        >>> mlflow.start_run(experiment_id=experiment("/Shared/sales/customer_churn", storage))  # doctest: +SKIP
+        >>> mlflow.start_run(experiment_id=experiment("/Workspace/Shared/sales/customer_churn", storage))  # doctest: +SKIP
     """
     import mlflow
 
