@@ -11,6 +11,7 @@ import pytest
 
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.scoring import small_changes
 from lakehouse.scoring.batch_scoring import score_rows
 from lakehouse.scoring.control_table import ControlRow, Mode
 from lakehouse.scoring.model_store import experiment, use_model_store
@@ -85,7 +86,12 @@ def scoring(tmp_path: Path, spark):
 # About 40 s: three scoring passes, the first starting MLflow in Spark's Python workers. The
 # default run checks rows that fail before scoring; these the slow run (./dev test -m slow).
 @pytest.mark.slow
-def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(scoring, spark):
+@pytest.mark.parametrize("changes_scored_by", ["driver", "spark"])
+def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(
+    scoring, spark, monkeypatch, changes_scored_by
+):
+    if changes_scored_by == "spark":  # as a large change, or on Databricks
+        monkeypatch.setattr(small_changes, "DRIVER_LIMIT", 0)
     identifier, write_input, predictions = (
         scoring.identifier,
         scoring.write_input,
@@ -117,13 +123,18 @@ def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(scori
     assert rerun.status == "up to date"
 
     # The input is rewritten whole, as a view refresh does: customer 3 now has 1 order,
-    # customer 5 is gone, customer 7 is new; the others come back unchanged.
-    write_input([c for c in CUSTOMERS if c[0] not in (3, 5)] + [(3, 1, "corporate"),
-                                                               (7, 0, "retail")])  # fmt: skip
+    # customer 4 has none recorded, customer 5 is gone, customer 7 is new; the others come
+    # back unchanged.
+    write_input([c for c in CUSTOMERS if c[0] not in (3, 4, 5)] + [
+        (3, 1, "corporate"), (4, None, "corporate"), (7, 0, "retail")])  # fmt: skip
     (incremental,) = score_rows(spark, [_row()], identifier)
-    assert (incremental.full, incremental.scored_rows, incremental.deleted_rows) == (False, 2, 1)
+    assert incremental.error is None, incremental.error
+    assert (incremental.full, incremental.scored_rows, incremental.null_features,
+            incremental.deleted_rows) == (False, 2, 1, 1)  # fmt: skip
     assert predictions() == {1: (1.0, first), 2: (1.0, first), 3: (1.0, first),
-                             4: (0.0, first), 6: (None, first), 7: (1.0, first)}  # fmt: skip
+                             4: (None, first), 6: (None, first), 7: (1.0, first)}  # fmt: skip
+    (rerun,) = score_rows(spark, [_row()], identifier)
+    assert rerun.status == "up to date"  # the state is read back, whoever wrote it
     unchanged = spark.read.table(identifier(OUTPUT)).where("customer_id = 1")
     assert unchanged.select("scoring_run_id").collect() == run_id
 
@@ -131,7 +142,7 @@ def test_scoring_is_full_then_incremental_idempotent_and_follows_the_alias(scori
         threshold=1, storage=scoring.storage
     )  # a new champion: every row is scored again
     (rescored,) = score_rows(spark, [_row()], identifier)
-    assert (rescored.full, rescored.model_version, rescored.scored_rows) == (True, second, 5)
+    assert (rescored.full, rescored.model_version, rescored.scored_rows) == (True, second, 4)
     assert {v for _, v in predictions().values()} == {second}
     assert predictions()[2] == (0.0, second)
 

@@ -41,7 +41,9 @@ from lakehouse.sql_quoting import quote_string
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, Observation, SparkSession
-    from pyspark.sql.types import DataType
+    from pyspark.sql.types import DataType, StructType
+
+    from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 _STATE_KEY = "lakehouse.scoring"
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
@@ -173,8 +175,7 @@ def _score(
     result.model_version = model.version
     # One version of the input throughout, whatever commits land meanwhile.
     input_version = _version(spark, source)
-    frame = spark.sql(f"SELECT * FROM {source} VERSION AS OF {input_version}")
-    _check_columns(row, frame, model)
+    _check_columns(row, _schema(spark, source, input_version), model)
     state = _last_state(spark, target) if _exists(spark, target) else None
     if state == {"input_version": input_version, "model_version": model.version}:
         result.status = "up to date"
@@ -185,11 +186,14 @@ def _score(
     )  # fmt: skip
     if row.mode is Mode.FULL or state is None or state["model_version"] != model.version:
         result.full = True
+        frame = spark.sql(f"SELECT * FROM {source} VERSION AS OF {input_version}")
         predictions, counts = _predictions(frame, row, model, run_id)
         with _commit_metadata(spark, metadata):
             _overwrite(predictions, target)
         _count_into(result, counts)
         _describe(spark, row, source, target)
+        return
+    if _score_on_driver(row, model, source, target, state, input_version, run_id, metadata, result):  # fmt: skip
         return
     changes = changed_rows(spark, source, state["input_version"], input_version, row.keys,
                            row.features)  # fmt: skip
@@ -214,6 +218,40 @@ def _score(
             .whenNotMatchedInsert(condition="NOT s._delete", values=values)
             .execute()
         )
+
+
+def _score_on_driver(
+    row: ControlRow,
+    model: ModelVersion,
+    source: str,
+    target: str,
+    state: dict[str, Any],
+    input_version: int,
+    run_id: str,
+    metadata: str,
+    result: RowResult,
+) -> bool:
+    """Score a small change of folder tables on the driver (``small_changes.py``); False when
+    it is Spark's to score."""
+    source_table, output = _folder(source), _folder(target)
+    if source_table is None or output is None or not output.delta_rs_writes():
+        return False  # catalog tables: Spark reaches them, delta-rs does not
+    # Local only: the wheel deployed to Databricks goes without delta-rs.
+    import pyarrow as pa
+
+    from lakehouse.scoring import small_changes
+
+    change = small_changes.read_change(
+        source_table, state["input_version"], input_version, row.keys, row.features
+    )
+    if change is None:
+        return False
+    schema = output.delta_rs().schema().to_arrow()
+    rows, with_null = small_changes.predictions(change.changed, row, model, run_id, pa.schema(schema))  # fmt: skip
+    small_changes.merge_predictions(output, rows, change.deleted_keys, row.keys, metadata)
+    result.scored_rows, result.null_features = rows.num_rows - with_null, with_null
+    result.deleted_rows = change.deleted_keys.num_rows
+    return True
 
 
 def _predictions(
@@ -321,8 +359,8 @@ def _strip_delta(identifier: str) -> str:
     return identifier.removeprefix("delta.`").removesuffix("`").replace("``", "`")
 
 
-def _check_columns(row: ControlRow, frame: DataFrame, model: ModelVersion) -> None:
-    types: dict[str, DataType] = {f.name: f.dataType for f in frame.schema.fields}
+def _check_columns(row: ControlRow, schema: StructType, model: ModelVersion) -> None:
+    types: dict[str, DataType] = {f.name: f.dataType for f in schema.fields}
     missing = [c for c in (*row.keys, *row.features) if c not in types]
     if missing:
         raise ScoringFailed(
@@ -352,23 +390,52 @@ def _check_columns(row: ControlRow, frame: DataFrame, model: ModelVersion) -> No
         )
 
 
-def _exists(spark: SparkSession, identifier: str) -> bool:
-    from delta.tables import DeltaTable
+# A local run's tables are folders (``delta.`<path>```): their log is read by hand, in
+# milliseconds, where Spark's DESCRIBE HISTORY takes a good part of a second.
 
-    if identifier.startswith("delta."):
-        return DeltaTable.isDeltaTable(spark, _strip_delta(identifier))
+
+def _folder(identifier: str) -> LocalDeltaTable | None:
+    if not identifier.startswith("delta."):
+        return None
+    from lakehouse.engine.storage.delta_table import LocalDeltaTable  # local: needs delta-rs
+
+    return LocalDeltaTable(Path(_strip_delta(identifier)))
+
+
+def _exists(spark: SparkSession, identifier: str) -> bool:
+    folder = _folder(identifier)
+    if folder is not None:
+        return folder.exists()
     return bool(spark.catalog.tableExists(identifier))
 
 
 def _version(spark: SparkSession, identifier: str) -> int:
+    folder = _folder(identifier)
+    if folder is not None:
+        return folder.version()
     return int(spark.sql(f"DESCRIBE HISTORY {identifier} LIMIT 1").first()["version"])
+
+
+def _schema(spark: SparkSession, identifier: str, version: int) -> StructType:
+    folder = _folder(identifier)
+    if folder is not None:
+        import deltalake
+
+        return folder.spark_schema(deltalake.DeltaTable(str(folder.path), version=version))
+    return spark.sql(f"SELECT * FROM {identifier} VERSION AS OF {version}").schema
 
 
 def _last_state(spark: SparkSession, identifier: str) -> dict[str, Any] | None:
     """The input and model versions the output's latest scoring commit recorded."""
-    for entry in spark.sql(f"DESCRIBE HISTORY {identifier}").select("userMetadata").collect():
+    folder = _folder(identifier)
+    if folder is not None:
+        recorded = (info.get("userMetadata") for info in folder.commit_infos())
+    else:
+        history = spark.sql(f"DESCRIBE HISTORY {identifier}").select("userMetadata").collect()
+        recorded = (entry["userMetadata"] for entry in history)
+    for metadata in recorded:
         try:
-            state = json.loads(entry["userMetadata"] or "{}").get(_STATE_KEY)
+            state = json.loads(metadata or "{}").get(_STATE_KEY)
         except ValueError:
             continue
         if state:
