@@ -53,6 +53,21 @@ def test_a_python_traceback_is_summarized_by_its_last_line():
     assert error_summary(error) == "ValueError: year 10000 is out of range"
 
 
+def test_a_python_workers_traceback_after_sparks_words_is_summarized_by_its_last_line():
+    traceback = (
+        'Traceback (most recent call last):\n  File "x.py", line 8, in predict\n'
+        "    raise ValueError(...)\nValueError: cannot score segment 'retail'"
+    )
+    error = _wrapped(
+        f"An exception was thrown from the Python worker:\n{traceback}",
+        f"[PYTHON_EXCEPTION] An exception was thrown from the Python worker: {traceback}\n"
+        " SQLSTATE: 38000",
+        f"org.apache.spark.api.python.PythonException: {traceback}\n\tat org.apache.spark.X"
+        "\n\t... 1 more",
+    )
+    assert error_summary(error, Masking("confidential")) == "ValueError: cannot score segment '<masked>'"  # fmt: skip
+
+
 def test_an_error_without_a_message_is_summarized_with_the_line_that_raised_it():
     error = _wrapped(
         "[FOREACH_BATCH_USER_FUNCTION_ERROR] An error occurred in the user provided function",

@@ -185,3 +185,28 @@ def test_a_feature_whose_type_does_not_match_the_signature_is_named(scoring, spa
         "sales/churn: dev_gold.sales.customers does not match the signature of model "
         "dev_gold.sales.churn version 1: orders is string, the model wants long"
     )
+
+
+@pytest.mark.slow  # the model fails in Spark's Python workers: about 10 s
+def test_a_model_failing_on_the_input_is_reported_without_its_classified_values(scoring, spark):
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    class Refusing(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            raise ValueError(f"cannot score segment '{model_input['segment'].iloc[0]}'")
+
+    features = pd.DataFrame({"orders": [1], "segment": ["retail"]})
+    with mlflow.start_run(experiment_id=experiment("/Shared/sales/churn", scoring.storage)):
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=Refusing(), registered_model_name=MODEL,
+            signature=infer_signature(features, pd.Series([1.0])),
+        )  # fmt: skip
+    mlflow.MlflowClient().set_registered_model_alias(MODEL, "champion", info.registered_model_version)  # fmt: skip
+    scoring.write_input(CUSTOMERS)  # no classification said: confidential
+
+    (result,) = score_rows(spark, [_row()], scoring.identifier)
+    assert result.status == "failed" and result.error.startswith("sales/churn: ")
+    assert "cannot score segment '<masked>'" in result.error
+    assert "retail" not in result.error and "corporate" not in result.error

@@ -25,7 +25,9 @@ _WRAPPERS = re.compile(
     r"\[STREAM_FAILED\]|FOREACH_BATCH_USER_FUNCTION_ERROR|An error occurred while calling|"
     r"^Job aborted|^Task failed while writing rows|\[TASK_WRITE_FAILED\]"
 )
-_TRACEBACK_NOISE = ("File ", "at ", "^", "~", "Traceback", "During handling", "The above")
+_TRACEBACK = "Traceback (most recent call last)"
+_TRACEBACK_NOISE = ("File ", "at ", "^", "~", "Traceback", "During handling", "The above",
+                    "SQLSTATE:", "... ")  # fmt: skip
 # A traceback's frame line and the source line under it (none when the next line is the next
 # frame: the source was not at hand); an exception line that is a bare name.
 _LAST_FRAME = re.compile(
@@ -58,8 +60,11 @@ def _meaningful_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    if "Traceback (most recent call last)" in lines[0]:
-        said = [line for line in lines if not line.startswith(_TRACEBACK_NOISE)]
+    # Spark puts a Python worker's traceback after its own words ("An exception was thrown
+    # from the Python worker:"), on the same line or the next.
+    start = next((i for i, line in enumerate(lines) if _TRACEBACK in line), None)
+    if start is not None:
+        said = [line for line in lines[start + 1 :] if not line.startswith(_TRACEBACK_NOISE)]
         if not said:
             return lines[0]
         place = _LAST_FRAME.findall(text)
