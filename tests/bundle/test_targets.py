@@ -158,3 +158,21 @@ def test_the_platform_needs_a_dev_principal_and_code_owners_must_be_a_github_tea
         assert "domains/platform.yml:" in str(error) and "service_principals.dev: required for the platform" in str(error)  # fmt: skip
     else:
         raise AssertionError("a platform without a dev principal loaded")
+
+
+def test_a_new_model_file_is_synced_into_its_domains_targets_and_a_broken_one_is_named(bundle):
+    models = bundle / "domains/sales/models"
+    text = (models / "customer_churn.yml").read_text()
+    (models / "basket_size.yml").write_text(text.replace("customer_churn", "basket_size"))
+    runner = CliRunner()
+    synced = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])
+    assert synced.exit_code == 0 and "resources/targets.yml: rewritten" in synced.output
+    targets = yaml.safe_load((bundle / TARGETS_FILE).read_text())["targets"]
+    assert targets["sales-prod"]["resources"]["registered_models"]["sales_basket_size"]["name"] == "basket_size"  # fmt: skip
+    assert "resources" not in targets["hr-prod"]
+
+    edit(models / "basket_size.yml", "${env}_gold.sales.basket_size_predictions", "${env}_gold.hr.basket_size_predictions")  # fmt: skip
+    broken = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])
+    assert broken.exit_code == 1
+    assert "basket_size.yml:10: output_table: expected ${env}_gold.sales.<name>" in broken.output
+    assert "bug" not in broken.output

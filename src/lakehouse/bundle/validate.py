@@ -56,6 +56,7 @@ from lakehouse.bundle.targets import BUNDLE_FILE, TARGETS_FILE, bundle_config, s
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import PLATFORM, DomainSpec, RegistryError, load_registry
 from lakehouse.schema_errors import schema_errors
+from lakehouse.scoring.control_table import ScoringError
 
 SCHEMA_FILE = f"databricks-bundle-schema-cli-v{CLI_VERSION}.json"
 SCHEMA_ENV = "LAKEHOUSE_BUNDLE_SCHEMA"
@@ -110,7 +111,13 @@ def validate_bundle(
         for problem in error.problems:
             report.add("registry", str(problem))
         return report
-    for file in stale_files(root):
+    try:
+        stale = stale_files(root)
+    except ScoringError as error:  # the targets declare each model file's resources
+        for problem in error.problems:
+            report.add("domains", str(problem))
+        return report
+    for file in stale:
         report.add(str(file.relative_to(root)), "out of date with the registry: run `lakehouse bundle sync-targets`")  # fmt: skip
     for spec in domains:
         for file in domain_resource_files(Domain(root / "domains" / spec.name)):

@@ -27,9 +27,9 @@ def bundle_sync_targets(
     ] = False,
 ) -> None:
     """Regenerate the bundle's targets (resources/targets.yml) and .github/CODEOWNERS from
-    domains/platform.yml and domains/*/domain.yml."""
+    domains/platform.yml, domains/*/domain.yml and domains/*/models/*.yml."""
     from lakehouse.bundle.targets import stale_files, sync_targets
-    from lakehouse.platform.registry import RegistryError
+    from lakehouse.contracts.problems import ConfigFileError
 
     try:
         if check:
@@ -40,7 +40,7 @@ def bundle_sync_targets(
                 console.print("resources/targets.yml and .github/CODEOWNERS: up to date")
             raise typer.Exit(1 if stale else 0)
         changed = sync_targets(root)
-    except RegistryError as error:
+    except ConfigFileError as error:  # the registry's, or a model file's
         print_problems(error)
         raise typer.Exit(1) from None
     for file in changed:
