@@ -24,8 +24,6 @@ from deltalake import CommitProperties
 from lakehouse.engine.storage.delta_table import LocalDeltaTable, MergeClauses, Quote
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from lakehouse.scoring.control_table import ControlRow
     from lakehouse.scoring.model_store import ModelVersion
 
@@ -68,8 +66,8 @@ def read_change(
             return None
         batches.append(batch)
     feed = pa.Table.from_batches(batches, schema=reader.schema).select([*columns, *_META])
-    plain = pa.schema([_plain(f) for f in feed.select(columns).schema])
-    return _net_change(feed.to_pandas(), keys, features, plain)
+    plain = pa.schema([_plain(f) for f in feed.schema])
+    return _net_change(feed.cast(plain), keys, features)
 
 
 def _plain(field: pa.Field) -> pa.Field:
@@ -81,33 +79,29 @@ def _plain(field: pa.Field) -> pa.Field:
     return field
 
 
-def _net_change(
-    feed: pd.DataFrame, keys: tuple[str, ...], features: tuple[str, ...], schema: pa.Schema
-) -> DriverChange:
-    after = feed["_change_type"].isin(_AFTER)
+def _net_change(feed: pa.Table, keys: tuple[str, ...], features: tuple[str, ...]) -> DriverChange:
+    after = pc.is_in(feed.column("_change_type"), value_set=pa.array(_AFTER))
     # In one commit a row's new image follows its old one (a rewrite deletes and inserts).
-    ordered = feed.assign(_after=after.astype(int)).sort_values(
-        ["_commit_version", "_after"], kind="stable"
+    ordered = feed.append_column("_after", after).sort_by(
+        [("_commit_version", "ascending"), ("_after", "ascending")]
     )
-    by_key = ordered.groupby(list(keys), dropna=False, sort=False)
-    latest, earliest = by_key.tail(1), by_key.head(1)
-    now = latest[latest["_after"] == 1]
-    before = earliest[earliest["_after"] == 0]
-    paired = now.merge(
-        before[[*keys, *features]], on=list(keys), how="left", suffixes=("", "_before"),
-        indicator=True,
-    )  # fmt: skip
-    same = paired["_merge"] == "both"
+    with_nulls = pc.ScalarAggregateOptions(skip_nulls=False)
+    tracked = [*features, "_after"]
+    per_key = ordered.group_by(list(keys), use_threads=False).aggregate(
+        [(c, "first", with_nulls) for c in tracked] + [(c, "last", with_nulls) for c in tracked]
+    )
+    now_exists = per_key.column("_after_last")
+    # Unchanged: it existed before the first change, and its features came back equal.
+    same = pc.invert(per_key.column("_after_first"))
     for column in features:
-        was = paired[f"{column}_before"]
-        same &= (paired[column] == was) | (paired[column].isna() & was.isna())
-    changed = paired[~same][[*keys, *features]]
-    deleted = latest[latest["_after"] == 0][list(keys)]
-    key_schema = pa.schema([schema.field(k) for k in keys])
+        first, last = per_key.column(f"{column}_first"), per_key.column(f"{column}_last")
+        equal = pc.or_(pc.fill_null(pc.equal(first, last), False), pc.and_(pc.is_null(first), pc.is_null(last)))  # fmt: skip
+        same = pc.and_(same, equal)
+    changed = per_key.filter(pc.and_(now_exists, pc.invert(same)))
     return DriverChange(
-        changed=pa.Table.from_pandas(changed, schema=schema, preserve_index=False),
-        deleted_keys=pa.Table.from_pandas(deleted, schema=key_schema, preserve_index=False),
-    )
+        changed=pa.table({c: changed.column(c if c in keys else f"{c}_last") for c in (*keys, *features)}),
+        deleted_keys=per_key.filter(pc.invert(now_exists)).select(list(keys)),
+    )  # fmt: skip
 
 
 def predictions(
