@@ -57,7 +57,10 @@ def quiet_mlflow() -> None:
     """MLflow's INFO lines and its advice (integer columns, env_manager) would bury a run's
     summary; its errors still show."""
     import logging
+    import os
     import warnings
 
+    # MLflow sets its loggers' level when it is imported, from this variable (INFO unless set).
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
