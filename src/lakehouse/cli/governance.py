@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
 
 import typer
 
-from lakehouse.cli.options import DEFAULT_STORAGE, Storage, existing_folder
-from lakehouse.cli.terminal import out
+from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Env, Storage, existing_folder
+from lakehouse.cli.terminal import out, print_problems
 
 app = typer.Typer(
     no_args_is_help=True, help="Access rules from classifications.", rich_markup_mode=None
@@ -17,7 +17,7 @@ app = typer.Typer(
 @app.command("grants")
 def governance_grants(
     storage: Storage = DEFAULT_STORAGE,
-    env: Annotated[str, typer.Option(help="The environment whose layers to grant.")] = "dev",
+    env: Env = "dev",
 ) -> None:
     """Print the table grants the platform's grants job would run over the local catalog:
     SELECT for everybody on general and public tables, revoked on the others."""
@@ -26,4 +26,25 @@ def governance_grants(
 
     tables = local_tables(existing_folder(storage, "--storage"), env)
     for statement in table_grant_statements(table_access(tables)):
+        out.print(statement, soft_wrap=True, markup=False, highlight=False)
+
+
+@app.command("masks")
+def governance_masks(
+    root: BundleRoot = Path("."),
+    env: Env = "dev",
+) -> None:
+    """Print the column masks the contracts call for: a SQL function per schema, level and
+    type, and a SET MASK for every bronze and silver column classified above its table."""
+    from lakehouse.contracts.problems import ConfigFileError
+    from lakehouse.governance.column_masks import domain_masks, mask_statements
+
+    try:
+        masks = domain_masks(root, env)
+    except ConfigFileError as error:
+        print_problems(error)
+        raise typer.Exit(1) from None
+    if not masks:
+        out.print(f"no column is classified above its table in {env}: nothing to mask")
+    for statement in mask_statements(masks):
         out.print(statement, soft_wrap=True, markup=False, highlight=False)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from lakehouse.platform.registry import ENVS
+
 DEFAULT_STORAGE = Path(".lakehouse")  # the same folder for every command, the demo's included
 Storage = Annotated[
     Path,
@@ -27,6 +29,20 @@ BundleRoot = Annotated[
     typer.Option(
         "--root", help="The bundle's root folder (holding databricks.yml).", callback=_bundle_root
     ),
+]
+
+
+def _env(env: str) -> str:
+    if env not in ENVS:
+        raise typer.BadParameter(
+            f"{env!r} is not an environment; expected one of {', '.join(ENVS)}"
+        )
+    return env
+
+
+Env = Annotated[
+    str,
+    typer.Option("--env", help="The environment: its catalogs are <env>_<layer>.", callback=_env),
 ]
 
 

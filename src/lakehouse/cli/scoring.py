@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Storage, existing_folder
+from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Env, Storage, existing_folder
 from lakehouse.cli.terminal import console, fail, out, print_problems, quiet_mlflow, start_spark
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def scoring_run(
         str | None,
         typer.Option("--model", metavar="NAME", help="Only this model file (or registered name)."),
     ] = None,
-    env: Annotated[str, typer.Option(help="The environment whose tables to read.")] = "dev",
+    env: Env = "dev",
     root: BundleRoot = Path("."),
 ) -> None:
     """Refresh <env>_platform.scoring.control from domains/*/models/*.yml, then score each
