@@ -139,6 +139,9 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     assert "MODIFY" in grants[sales.groups.engineers]
     assert grants[sales.groups.admins] == ["ALL_PRIVILEGES"]
     assert not any(group.startswith(("hr-", "finance-")) for group in grants)
+    # Operators hold nothing on domain data beyond everybody's USE_SCHEMA: no ALL_PRIVILEGES.
+    platform = load_registry(REPO)[0]
+    assert platform.groups.engineers not in grants and platform.groups.admins not in grants
     volume = foundation.volumes["prod_landing_crm_customers"][0].as_dict()
     assert (volume["catalog_name"], volume["schema_name"], volume["name"]) == ("prod_landing", "crm", "customers")  # fmt: skip
     # The scoring control table: read by everybody, written by each domain's scoring job.

@@ -175,7 +175,7 @@ def foundation(root: Path, env: str) -> TargetResources:
                 "catalog_name": f"{env}_{layer}",
                 "name": name,
                 "comment": comment,
-                "grants": access.schema_grants(owner, platform),
+                "grants": access.schema_grants(owner),
                 "properties": tags(owner, env),
             }),
             here,

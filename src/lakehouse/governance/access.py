@@ -6,7 +6,8 @@ Unity Catalog grants are inherited downwards, so the policy is applied in two pa
 
 - catalogs, schemas and volumes (bundle resources, ``schema_grants`` and friends): everybody
   may use the catalogs and schemas, the owning domain's roles read, write or manage
-  everything in their schemas, the platform's engineers manage the source-aligned layers;
+  everything in their schemas, the platform's engineers write the landing volumes (the
+  copier's side) and hold nothing on domain data;
 - tables (``table_grant_statements``, run by the platform's grants job): ``SELECT`` for
   everybody on each table whose ``lakehouse.classification`` property is general or public,
   revoked from every other table, so that raising a classification takes the access away.
@@ -38,13 +39,15 @@ def catalog_grants(platform: DomainSpec) -> list[dict[str, object]]:
     ]
 
 
-def schema_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[str, object]]:
-    """A schema owned by ``owner``: its readers read, its engineers write, its admins manage,
-    the platform's engineers manage (they run the ingestion); everybody may use the schema,
-    which gives no table by itself.
+def schema_grants(owner: DomainSpec) -> list[dict[str, object]]:
+    """A schema owned by ``owner``: its readers read, its engineers write, its admins manage;
+    everybody may use the schema, which gives no table by itself. The platform's engineers get
+    nothing more than everybody: pipelines and jobs run as the domain's service principal, and
+    an operator who must read or change domain data is elevated just in time
+    (docs/governance.md).
 
     Example:
-        >>> schema_grants(sales, platform)[0]  # doctest: +SKIP
+        >>> schema_grants(sales)[0]  # doctest: +SKIP
         {'principal': 'account users', 'privileges': ['USE_SCHEMA']}
     """
     return [
@@ -52,7 +55,6 @@ def schema_grants(owner: DomainSpec, platform: DomainSpec) -> list[dict[str, obj
         {"principal": owner.groups.readers, "privileges": READ},
         {"principal": owner.groups.engineers, "privileges": WRITE},
         {"principal": owner.groups.admins, "privileges": ["ALL_PRIVILEGES"]},
-        {"principal": platform.groups.engineers, "privileges": ["ALL_PRIVILEGES"]},
     ]
 
 
