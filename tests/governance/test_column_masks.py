@@ -31,15 +31,18 @@ def _general_customers():
 
 def test_columns_above_their_table_are_masked_in_bronze_and_silver_with_quoted_sql():
     masks = contract_masks(_general_customers(), SALES, "prod")
-    assert {(m.table[0], m.column, m.sql_type, m.level.value) for m in masks} == {
-        ("prod_bronze", "name", "STRING", "confidential"),
-        ("prod_bronze", "email", "STRING", "restricted"),
-        ("prod_bronze", "changed_at", "STRING", "confidential"),  # landed text
-        ("prod_bronze", "_rescued_data", "STRING", "restricted"),
-        ("prod_silver", "name", "STRING", "confidential"),
-        ("prod_silver", "email", "STRING", "restricted"),
-        ("prod_silver", "changed_at", "TIMESTAMP", "confidential"),
-        ("prod_silver", "_rescued_data", "STRING", "restricted"),
+    assert {(".".join(m.table[:3:2]), m.column, m.sql_type, m.level.value) for m in masks} == {
+        ("prod_bronze.customers", "name", "STRING", "confidential"),
+        ("prod_bronze.customers", "email", "STRING", "restricted"),
+        ("prod_bronze.customers", "changed_at", "STRING", "confidential"),  # landed text
+        ("prod_bronze.customers", "_rescued_data", "STRING", "restricted"),
+        ("prod_silver.customers", "name", "STRING", "confidential"),
+        ("prod_silver.customers", "email", "STRING", "restricted"),
+        ("prod_silver.customers", "changed_at", "TIMESTAMP", "confidential"),
+        ("prod_silver.customers_quarantine", "name", "STRING", "confidential"),
+        ("prod_silver.customers_quarantine", "email", "STRING", "restricted"),
+        ("prod_silver.customers_quarantine", "changed_at", "STRING", "confidential"),
+        ("prod_silver.customers_quarantine", "_rescued_data", "STRING", "restricted"),
     }
     statements = mask_statements(masks)
     functions = [s for s in statements if s.startswith("CREATE")]
@@ -79,7 +82,9 @@ def test_a_group_name_cannot_change_the_generated_sql():
     ids=["owning-engineers", "owning-readers", "other-domain", "nobody"],
 )
 def test_each_group_sees_what_its_classification_allows(spark, groups, sees):
-    silver = [m for m in contract_masks(_general_customers(), SALES, "dev") if m.table[0] == "dev_silver"]  # fmt: skip
+    quarantine = [m for m in contract_masks(_general_customers(), SALES, "dev") if m.table[2] == "customers_quarantine"]  # fmt: skip
+    silver = [m for m in contract_masks(_general_customers(), SALES, "dev") if m.table[2] == "customers"]  # fmt: skip
+    silver += [m for m in quarantine if m.column == "_rescued_data"]  # kept beside silver
     rows = (
         spark.createDataFrame(
             [(1, "Ann", "ann@example.com", "NO", "2026-01-01 10:00:00", '{"vip": true}')],

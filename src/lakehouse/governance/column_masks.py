@@ -1,5 +1,5 @@
-"""Column masks from the contracts: in bronze and silver, every column classified above its
-table gets a Unity Catalog column mask, so that the rest of the table can be read as widely as
+"""Column masks from the contracts: in bronze, silver and silver's quarantine, every column
+classified above its table gets a Unity Catalog column mask, so that the rest of the table can be read as widely as
 the table's own classification allows.
 
 A mask is a SQL function in the table's schema, one per classification and type::
@@ -12,8 +12,9 @@ A mask is a SQL function in the table's schema, one per classification and type:
 Who sees a masked value: for ``confidential`` the owning domain's readers, engineers and
 admins; for ``restricted`` only its engineers (whose service principals run the pipelines)
 and admins. Everybody else sees ``<masked: LEVEL>`` in text columns and NULL in others.
-Bronze keeps every column as landed text, and its ``_rescued_data`` may hold any column's
-value: it is masked at the contract's highest column level, in silver too.
+Silver's quarantine table is masked as silver is. Bronze and the quarantine keep records as
+landed (text, but for Parquet files), and their ``_rescued_data`` may hold any column's value:
+it is masked at the contract's highest column level.
 """
 
 from __future__ import annotations
@@ -105,13 +106,13 @@ def visible_to(level: Classification, owner: DomainSpec) -> tuple[str, ...]:
 
 
 def contract_masks(contract: DataContract, owner: DomainSpec, env: str) -> list[ColumnMask]:
-    """The masks of the contract's bronze and silver tables in ``env``: each column classified
-    confidential or restricted above the contract's own level, and ``_rescued_data`` at the
-    highest such level.
+    """The masks of the contract's tables in ``env`` (bronze, silver and silver's quarantine):
+    each column classified confidential or restricted above the contract's own level, and
+    ``_rescued_data`` where it is kept, at the highest such level.
 
     Example:
-        >>> [m.column for m in contract_masks(customers, sales, "dev")]  # doctest: +SKIP
-        ['email', 'name', '_rescued_data', 'email', 'name', '_rescued_data']
+        >>> [m.column for m in contract_masks(cost_centres, finance, "dev")]  # doctest: +SKIP
+        ['owner_email', '_rescued_data', 'owner_email', 'owner_email', '_rescued_data']
     """
     above = [
         c
@@ -122,14 +123,22 @@ def contract_masks(contract: DataContract, owner: DomainSpec, env: str) -> list[
     if not above:
         return []
     highest = max((c.classification for c in above), key=lambda c: c.rank)
+    # Bronze and the quarantine keep records as landed: text, but for typed Parquet files.
+    landed = contract.file_format == "parquet"
+    tables = [
+        (("bronze", contract.dataset), landed, True),
+        (("silver", contract.dataset), True, False),
+        (("silver", f"{contract.dataset}_quarantine"), landed, True),
+    ]
     masks = []
-    for layer in ("bronze", "silver"):
-        table = (f"{env}_{layer}", contract.source_system, contract.dataset)
+    for (layer, name), typed, rescued in tables:
+        table = (f"{env}_{layer}", contract.source_system, name)
         for column in above:
-            sql_type = "STRING" if layer == "bronze" else column.spark_type.upper()
+            sql_type = column.spark_type.upper() if typed else "STRING"
             level = column.classification
             masks.append(ColumnMask(table, column.name, sql_type, level, visible_to(level, owner)))
-        masks.append(ColumnMask(table, RESCUED_DATA, "STRING", highest, visible_to(highest, owner)))
+        if rescued:
+            masks.append(ColumnMask(table, RESCUED_DATA, "STRING", highest, visible_to(highest, owner)))  # fmt: skip
     return masks
 
 
