@@ -101,6 +101,32 @@ def test_the_grants_job_goes_on_past_a_failure_and_reports_every_failure(capsys)
     assert "failed: [TABLE_OR_VIEW_NOT_FOUND]" in capsys.readouterr().out
 
 
+def test_a_general_table_whose_classified_columns_are_masked_is_granted_to_everybody():
+    from lakehouse.governance.column_masks import ColumnMask
+    from lakehouse.governance.table_grants import apply_governance
+
+    general_with_email = _properties("general", {"email": "confidential", "country": "general"})
+    tables = {("p", "erp", "cost_centres"): general_with_email, ("p", "crm", "customers"): general_with_email}  # fmt: skip
+    masks = [
+        ColumnMask(table, "email", "STRING", Classification.CONFIDENTIAL, ("owners",))
+        for table in [*tables, ("p", "crm", "not_landed_yet")]
+    ]
+
+    def run(statement: str) -> None:  # Unity Catalog refuses one table's mask
+        if "ALTER TABLE `p`.`crm`.`customers`" in statement:
+            raise RuntimeError("[PERMISSION_DENIED] User does not have MANAGE on Table")
+
+    statements, failures = apply_governance(tables, masks, run)
+    assert "GRANT SELECT ON TABLE `p`.`erp`.`cost_centres` TO `account users`" in statements
+    # A mask that was not set never widens the grant.
+    assert "REVOKE SELECT ON TABLE `p`.`crm`.`customers` FROM `account users`" in statements
+    assert [f.error for f in failures] == ["[PERMISSION_DENIED] User does not have MANAGE on Table"]  # fmt: skip
+    assert not any("not_landed_yet" in s for s in statements)  # masks wait for their table
+    assert statements.index("GRANT SELECT ON TABLE `p`.`erp`.`cost_centres` TO `account users`") > max(
+        i for i, s in enumerate(statements) if "SET MASK" in s
+    )  # fmt: skip
+
+
 def test_the_grants_command_reads_the_classification_of_local_tables(tmp_path):
     catalog = LocalCatalog(tmp_path)
     for name, properties in {
@@ -150,6 +176,6 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     assert writers == {d.service_principals.for_env("prod") for d in domains}
     job = foundation.jobs["platform_table_grants"][0].as_dict()
     task = job["tasks"][0]["python_wheel_task"]
-    assert (task["package_name"], task["parameters"]) == ("lakehouse", ["--env", "prod"])
+    assert (task["package_name"], task["parameters"]) == ("lakehouse", ["--env", "prod", "--root", "${workspace.file_path}"])  # fmt: skip
     assert job["environments"][0]["spec"]["dependencies"] == ["dist/*.whl"]
     assert foundation.pipelines == {}

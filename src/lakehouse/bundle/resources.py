@@ -211,7 +211,8 @@ def foundation(root: Path, env: str) -> TargetResources:
     )  # fmt: skip
     grants = Job.from_dict({
         "name": "platform_table_grants",
-        "description": "Grants every table of the layers as its lakehouse.classification says.",
+        "description": "Sets the column masks the contracts call for, then grants every table "
+                       "of the layers as its lakehouse.classification says.",
         "schedule": {"quartz_cron_expression": "0 30 6 * * ?", "timezone_id": "UTC"},
         "tasks": [{
             "task_key": "table_grants",
@@ -219,7 +220,7 @@ def foundation(root: Path, env: str) -> TargetResources:
             "python_wheel_task": {
                 "package_name": "lakehouse",
                 "entry_point": TABLE_GRANTS_ENTRY_POINT,
-                "parameters": ["--env", env],
+                "parameters": ["--env", env, "--root", "${workspace.file_path}"],
             },
         }],
         "environments": [{

@@ -148,9 +148,10 @@ def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
 
 def synced_paths(spec: DomainSpec, platform: DomainSpec) -> list[str]:
     """The folders a target uploads: the lakehouse package, and a domain's own folder (its
-    contracts and pipelines); never another domain's. The CLI reads them relative to the file
-    that declares them, ``resources/targets.yml``."""
-    folders = ["src"] if spec.name == platform.name else ["src", f"domains/{spec.name}"]
+    contracts and pipelines), never another domain's; the platform's, every domain's (its
+    governance job masks columns as the contracts and the registry say). The CLI reads them
+    relative to the file that declares them, ``resources/targets.yml``."""
+    folders = ["src", "domains"] if spec.name == platform.name else ["src", f"domains/{spec.name}"]
     return [f"../{folder}" for folder in folders]
 
 

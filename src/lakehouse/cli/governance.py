@@ -18,15 +18,23 @@ app = typer.Typer(
 def governance_grants(
     storage: Storage = DEFAULT_STORAGE,
     env: Env = "dev",
+    root: BundleRoot = Path("."),
 ) -> None:
-    """Print the table grants the platform's grants job would run over the local catalog:
-    SELECT for everybody on general and public tables, revoked on the others."""
-    from lakehouse.governance.access import table_access, table_grant_statements
-    from lakehouse.governance.table_grants import local_tables
+    """Print what the platform's grants job would run over the local catalog: the column
+    masks the contracts call for on the tables there, then SELECT for everybody on general
+    and public tables (a masked column no longer counting), revoked on the others."""
+    from lakehouse.contracts.problems import ConfigFileError
+    from lakehouse.governance.column_masks import domain_masks
+    from lakehouse.governance.table_grants import apply_governance, local_tables
 
     tables = local_tables(existing_folder(storage, "--storage"), env)
-    for statement in table_grant_statements(table_access(tables)):
-        out.print(statement, soft_wrap=True, markup=False, highlight=False)
+    try:
+        masks = domain_masks(root, env)
+    except ConfigFileError as error:
+        print_problems(error)
+        raise typer.Exit(1) from None
+    # Each statement is printed as the job runs it; locally there is nothing to run it on.
+    apply_governance(tables, masks, run=lambda statement: None)
 
 
 @app.command("masks")

@@ -16,7 +16,7 @@ Unity Catalog grants are inherited downwards, so the policy is applied in two pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from lakehouse.contracts.model import Classification
@@ -133,26 +133,38 @@ class TableAccess:
         return self.classification is not None and self.classification.rank <= Classification.GENERAL.rank  # fmt: skip
 
 
-def table_access(tables: Mapping[Table, Mapping[str, str]]) -> list[TableAccess]:
+def table_access(
+    tables: Mapping[Table, Mapping[str, str]],
+    masked: Mapping[Table, Collection[str]] | None = None,
+) -> list[TableAccess]:
     """Each table's access from its properties: the highest of ``lakehouse.classification``
     and its columns' (``lakehouse.classification.columns``), since a grant on a table reads
-    every column. A table without a known classification is treated as above general.
+    every column, but for the columns ``masked`` says a mask is set on (a mask shows their
+    values only to whom their classification allows). A table without a known classification
+    is treated as above general.
 
     Example:
         >>> table_access({("dev_gold", "hr", "headcount"): {"lakehouse.classification": "general"}})
         [TableAccess(table=('dev_gold', 'hr', 'headcount'), classification=<Classification.GENERAL: 'general'>)]
     """
-    return [TableAccess(name, _highest(properties)) for name, properties in sorted(tables.items())]
+    masked = masked or {}
+    return [
+        TableAccess(name, _highest(properties, set(masked.get(name, ()))))
+        for name, properties in sorted(tables.items())
+    ]
 
 
-def _highest(properties: Mapping[str, str]) -> Classification | None:
+def _highest(properties: Mapping[str, str], masked: set[str]) -> Classification | None:
     known = {c.value: c for c in Classification}
     table = known.get(properties.get(CLASSIFICATION_PROPERTY, ""))
     try:
         columns = json.loads(properties.get(COLUMNS_PROPERTY, "{}"))
     except json.JSONDecodeError:
         return None
-    found = [table, *(known.get(value) for value in columns.values())]
+    found = [
+        table,
+        *(known.get(value) for column, value in columns.items() if column not in masked),
+    ]
     if None in found:
         return None
     return max((c for c in found if c is not None), key=lambda c: c.rank)

@@ -1,5 +1,7 @@
-"""The platform's table grants job: every table of an environment's layers gets the grants
-its ``lakehouse.classification`` property calls for (``access.table_grant_statements``).
+"""The platform's table grants job: the column masks the contracts call for
+(``column_masks.py``) are set, then every table of an environment's layers gets the grants
+its ``lakehouse.classification`` property calls for (``access.table_grant_statements``), a
+masked column no longer counting against a wider grant.
 
 The job applies them table by table and goes on past a failure: a table whose properties
 cannot be read counts as unclassified (its grant is revoked), and no REVOKE is skipped because
@@ -14,17 +16,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.governance.access import (
     Table,
     quoted_name,
     table_access,
     table_grant_statements,
 )
+from lakehouse.governance.column_masks import ColumnMask, domain_masks
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -93,23 +97,61 @@ def apply_grants(statements: Iterable[str], run: Callable[[str], Any]) -> list[F
     return failures
 
 
+def apply_governance(
+    tables: Mapping[Table, Mapping[str, str]],
+    masks: Iterable[ColumnMask],
+    run: Callable[[str], Any],
+) -> tuple[list[str], list[Failure]]:
+    """Set the column masks of the tables that exist, then grant every table as its
+    classification says, counting a classified column as masked only when its mask was set:
+    a mask that failed never widens a grant. Returns the statements run and those that failed.
+
+    Example:
+        >>> ran, failed = apply_governance(workspace_tables(spark, "prod"), domain_masks(root, "prod"), spark.sql)  # doctest: +SKIP
+    """
+    present = [m for m in masks if m.table in tables]
+    functions = {m.function: m.create_function() for m in present}
+    statements = list(functions.values())
+    failures = apply_grants(statements, run)
+    failed = {f.statement for f in failures}
+    masked: dict[Table, set[str]] = {}
+    for mask in present:
+        if functions[mask.function] in failed:
+            continue
+        statements.append(mask.set_mask())
+        if not (set_failures := apply_grants([mask.set_mask()], run)):
+            masked.setdefault(mask.table, set()).add(mask.column)
+        failures += set_failures
+    grants = table_grant_statements(table_access(tables, masked))
+    return [*statements, *grants], failures + apply_grants(grants, run)
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The job's entry point: apply the grants of every table of ``--env``; exit 1 at the end
-    when any failed."""
+    """The job's entry point: set the column masks the contracts under ``--root`` call for,
+    then apply the grants of every table of ``--env``; exit 1 at the end when any failed (or
+    the contracts could not be read: then nothing is masked and no grant widens)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", required=True, choices=["dev", "test", "prod"])
-    env = parser.parse_args(argv).env
+    parser.add_argument("--root", type=Path, help="The synced bundle root (the contracts).")
+    args = parser.parse_args(argv)
     from pyspark.sql import SparkSession
 
+    masks, broken = [], False
+    if args.root is not None:
+        try:
+            masks = domain_masks(args.root, args.env)
+        except ConfigFileError as error:
+            print(f"cannot read the contracts, no column is masked:\n{error}")
+            broken = True
     spark = SparkSession.builder.getOrCreate()
-    statements = table_grant_statements(table_access(workspace_tables(spark, env)))
-    failures = apply_grants(statements, spark.sql)
+    statements, failures = apply_governance(workspace_tables(spark, args.env), masks, spark.sql)
     if failures:
         print(f"{len(failures)} of {len(statements)} grant statement(s) failed:")
         for failure in failures:
             print(f"  {failure.statement}: {failure.error}")
+    if failures or broken:
         sys.exit(1)
