@@ -145,6 +145,27 @@ def test_allow_overwrites_is_true_or_false(tmp_path):
     assert load_contract(CUSTOMERS).allow_overwrites is False
 
 
+@pytest.mark.parametrize(
+    ("row_filter", "problem"),
+    [
+        ("country = 'NO'", None),
+        ("nation = 'NO'", "'nation' is not a column of the dataset"),
+        ("rand() < 0.5", "rand"),
+        (42, "'rowFilter' must be a SQL condition"),
+    ],
+    ids=["valid", "unknown-column", "not-deterministic", "not-text"],
+)
+def test_a_row_filter_is_a_deterministic_condition_over_the_records_columns(tmp_path, row_filter, problem):  # fmt: skip
+    document = _document()
+    document["schema"][0]["customProperties"].append({"property": "rowFilter", "value": row_filter})
+    file = _write(tmp_path, document)
+    if problem is None:
+        assert load_contract(file).row_filter == "country = 'NO'"
+        return
+    (found,) = _problems(file)
+    assert ": schema[0].customProperties: " in found and problem in found, found
+
+
 def test_every_schema_problem_is_reported_at_once(tmp_path):
     document = _set(_document(), ("schema", 0, "properties", 1, "logicalType"), "text")
     document = _set(document, ("schema", 0, "properties", 2, "required"), "yes")

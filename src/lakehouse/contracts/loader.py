@@ -149,6 +149,13 @@ class _Reader:
             seen.add(rule.name)
         cdc = self._cdc(custom.get("cdc"), names, columns)
         sla = self._sla(data.get("slaProperties") or [])
+        row_filter = object_custom.get("rowFilter")
+        if row_filter is not None:
+            where = (*at, "customProperties")
+            if isinstance(row_filter, str) and row_filter.strip():
+                row_filter = self._sql(row_filter, where)
+            else:
+                self.problem(where, f"custom property 'rowFilter' must be a SQL condition, got {row_filter!r}")  # fmt: skip
         if self.problems:
             return None
         return DataContract(
@@ -159,6 +166,7 @@ class _Reader:
             ingestion_mode=mode, file_format=file_format,  # type: ignore[arg-type]
             encoding=encoding, allow_overwrites=allow_overwrites is True,
             columns=tuple(columns), quality=tuple(quality), cdc=cdc, sla=sla,
+            row_filter=row_filter,
         )  # fmt: skip
 
     def _identifier(self, custom: dict[str, Any], name: str, at: Path_) -> str | None:

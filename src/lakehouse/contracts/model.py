@@ -110,6 +110,9 @@ class DataContract(FrozenModel):
     quality: tuple[QualityRule, ...] = ()
     cdc: CdcSettings | None = None
     sla: Sla = Sla()
+    # A SQL condition over the record's columns: readers outside the owning domain see only
+    # the rows where it holds (a Unity Catalog row filter; governance/column_masks.py).
+    row_filter: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -142,22 +142,31 @@ def contract_masks(contract: DataContract, owner: DomainSpec, env: str) -> list[
     return masks
 
 
-def domain_masks(root: Path, env: str) -> list[ColumnMask]:
-    """The masks of every contract of the bundle at ``root`` in ``env``, each with its owning
-    domain's groups; a broken contract or registry entry raises its ``ConfigFileError``.
+def owned_contracts(root: Path) -> list[tuple[DataContract, DomainSpec]]:
+    """Every contract of the bundle at ``root`` with its owning domain's registry entry; a
+    broken contract or registry entry raises its ``ConfigFileError``.
 
     Example:
-        >>> mask_statements(domain_masks(Path("."), "prod"))  # doctest: +SKIP
+        >>> [(c.id, spec.name) for c, spec in owned_contracts(Path("."))][:1]  # doctest: +SKIP
+        [('finance.erp.cost_centres', 'finance')]
     """
     _, specs = load_registry(root)
     owners = {spec.name: spec for spec in specs}
     return [
-        mask
+        (contract, owners[domain.name])
         for domain in find_domains(root / "domains")
         if domain.name in owners
         for contract in domain.contracts
-        for mask in contract_masks(contract, owners[domain.name], env)
     ]
+
+
+def domain_masks(root: Path, env: str) -> list[ColumnMask]:
+    """The masks of every contract of the bundle at ``root`` in ``env``.
+
+    Example:
+        >>> mask_statements(domain_masks(Path("."), "prod"))  # doctest: +SKIP
+    """
+    return [m for c, owner in owned_contracts(root) for m in contract_masks(c, owner, env)]
 
 
 def mask_statements(masks: Iterable[ColumnMask]) -> list[str]:

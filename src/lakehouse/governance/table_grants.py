@@ -24,11 +24,13 @@ from typing import Any
 from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.governance.access import (
     Table,
+    TableAccess,
     quoted_name,
     table_access,
     table_grant_statements,
 )
 from lakehouse.governance.column_masks import ColumnMask, domain_masks
+from lakehouse.governance.row_filters import RowFilter, domain_row_filters
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -101,28 +103,44 @@ def apply_governance(
     tables: Mapping[Table, Mapping[str, str]],
     masks: Iterable[ColumnMask],
     run: Callable[[str], Any],
+    row_filters: Iterable[RowFilter] = (),
 ) -> tuple[list[str], list[Failure]]:
-    """Set the column masks of the tables that exist, then grant every table as its
-    classification says, counting a classified column as masked only when its mask was set:
-    a mask that failed never widens a grant. Returns the statements run and those that failed.
+    """Set the column masks and row filters of the tables that exist, then grant every table
+    as its classification says, counting a classified column as masked only when its mask
+    was set: a mask that failed never widens a grant, and a table whose row filter failed is
+    revoked from everybody. Returns the statements run and those that failed.
 
     Example:
         >>> ran, failed = apply_governance(workspace_tables(spark, "prod"), domain_masks(root, "prod"), spark.sql)  # doctest: +SKIP
     """
     present = [m for m in masks if m.table in tables]
+    filters = [f for f in row_filters if f.table in tables]
     functions = {m.function: m.create_function() for m in present}
+    functions.update({f.function: f.create_function() for f in filters})
     statements = list(functions.values())
     failures = apply_grants(statements, run)
     failed = {f.statement for f in failures}
     masked: dict[Table, set[str]] = {}
+    unfiltered: set[Table] = set()
     for mask in present:
-        if functions[mask.function] in failed:
+        if functions[mask.function] not in failed:
+            statements.append(mask.set_mask())
+            if not (set_failures := apply_grants([mask.set_mask()], run)):
+                masked.setdefault(mask.table, set()).add(mask.column)
+            failures += set_failures
+    for row_filter in filters:
+        if functions[row_filter.function] in failed:
+            unfiltered.add(row_filter.table)
             continue
-        statements.append(mask.set_mask())
-        if not (set_failures := apply_grants([mask.set_mask()], run)):
-            masked.setdefault(mask.table, set()).add(mask.column)
+        statements.append(row_filter.set_filter())
+        if set_failures := apply_grants([row_filter.set_filter()], run):
+            unfiltered.add(row_filter.table)
         failures += set_failures
-    grants = table_grant_statements(table_access(tables, masked))
+    access = [
+        TableAccess(a.table, None) if a.table in unfiltered else a  # None: revoked
+        for a in table_access(tables, masked)
+    ]
+    grants = table_grant_statements(access)
     return [*statements, *grants], failures + apply_grants(grants, run)
 
 
@@ -140,15 +158,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from pyspark.sql import SparkSession
 
-    masks, broken = [], False
+    masks, row_filters, broken = [], [], False
     if args.root is not None:
         try:
             masks = domain_masks(args.root, args.env)
+            row_filters = domain_row_filters(args.root, args.env)
         except ConfigFileError as error:
             print(f"cannot read the contracts, no column is masked:\n{error}")
             broken = True
     spark = SparkSession.builder.getOrCreate()
-    statements, failures = apply_governance(workspace_tables(spark, args.env), masks, spark.sql)
+    # Without the contracts no mask counts: a table with classified columns stays revoked.
+    tables = workspace_tables(spark, args.env)
+    statements, failures = apply_governance(tables, masks, spark.sql, row_filters)
     if failures:
         print(f"{len(failures)} of {len(statements)} grant statement(s) failed:")
         for failure in failures:
