@@ -36,6 +36,11 @@ def _with_rule(document, rule):
     return document
 
 
+def _with_row_filter(document, condition):
+    document["schema"][0]["customProperties"].append({"property": "rowFilter", "value": condition})
+    return document
+
+
 @pytest.mark.parametrize(
     ("change", "field", "breaking"),
     [
@@ -53,10 +58,12 @@ def _with_rule(document, rule):
         (lambda d: _set(d, (*COLUMNS, 3, "quality"), _DELETE), "quality.known_country", False),
         (lambda d: _set(d, ("customProperties", 2, "value"), "csv"), "file_format", True),
         (lambda d: _set(d, ("customProperties", 3, "value", "scdType"), 1), "cdc", True),
+        (lambda d: _with_row_filter(d, "country = 'NO'"), "row_filter", True),
     ],
     ids=["column-removed", "optional-added", "required-added", "type-narrowed", "type-widened",
          "made-required", "classification-raised", "classification-lowered", "key-changed",
-         "failing-rule-added", "warning-rule-added", "rule-removed", "format", "scd-type"],
+         "failing-rule-added", "warning-rule-added", "rule-removed", "format", "scd-type",
+         "row-filter-added"],
 )  # fmt: skip
 def test_each_change_is_classified(tmp_path, change, field, breaking):
     old = load_contract(_write(tmp_path, _document(), "old.yaml"))

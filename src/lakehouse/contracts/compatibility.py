@@ -2,8 +2,8 @@
 
 Breaking: a column removed, its type narrowed or changed, a column made required or added as
 required, the primary key changed, a classification changed either way (raised, readers may
-lose access; lowered, the data becomes readable more widely, which needs the owner's say), the CDC
-settings, the source system, dataset or file format changed, a rule added that fails the
+lose access; lowered, the data becomes readable more widely, which needs the owner's say), the
+row filter added, changed or removed (the same, for rows), the CDC settings, the source system, dataset or file format changed, a rule added that fails the
 update. Everything else (a column added as optional, a type widened, a rule relaxed or added
 with another action, descriptions, SLAs) is compatible. A breaking change is allowed only with
 a new major version.
@@ -89,6 +89,9 @@ def contract_changes(old: DataContract, new: DataContract) -> list[Change]:
         note(f"quality.{name}", "removed", False)
     if old.sla != new.sla:
         note("sla", "changed", False)
+    if old.row_filter != new.row_filter:
+        # Like a classification: rows readers outside the domain see appear or disappear.
+        note("row_filter", f"{old.row_filter!r} -> {new.row_filter!r}", True)
     return changes
 
 
