@@ -69,18 +69,18 @@ class ColumnMask:
             >>> ColumnMask(("c", "s", "t"), "email", "STRING", Classification.CONFIDENTIAL, ("readers",)).body()
             "CASE WHEN is_account_group_member('readers') THEN value ELSE '<masked: confidential>' END"
         """
-        members = " OR ".join(
-            f"is_account_group_member({quote_string(g)})" for g in self.visible_to
-        )
+        members = membership_sql(self.visible_to)
         hidden = (
             quote_string(f"<masked: {self.level.value}>") if _is_text(self.sql_type) else "NULL"
         )
         return f"CASE WHEN {members} THEN {value} ELSE {hidden} END"
 
-    def create_function(self) -> str:
-        """The ``CREATE OR REPLACE FUNCTION`` statement, every identifier quoted."""
+    def create_function(self, *, temporary: bool = False) -> str:
+        """The ``CREATE OR REPLACE FUNCTION`` statement, every identifier quoted (a
+        ``temporary`` one, named without its schema, for Spark to evaluate locally)."""
+        kind, name = ("TEMPORARY FUNCTION", quote_identifier(self.function_name)) if temporary else ("FUNCTION", quoted_name(self.function))  # fmt: skip
         return (
-            f"CREATE OR REPLACE FUNCTION {quoted_name(self.function)}(value {self.sql_type}) "
+            f"CREATE OR REPLACE {kind} {name}(value {self.sql_type}) "
             f"RETURNS {self.sql_type} RETURN {self.body()}"
         )
 
@@ -90,6 +90,23 @@ class ColumnMask:
             f"ALTER TABLE {quoted_name(self.table)} ALTER COLUMN "
             f"{quote_identifier(self.column)} SET MASK {quoted_name(self.function)}"
         )
+
+
+def membership_sql(groups: Iterable[str]) -> str:
+    """True for a member of any of ``groups``, in SQL.
+
+    Example:
+        >>> membership_sql(["readers", "engineers"])
+        "is_account_group_member('readers') OR is_account_group_member('engineers')"
+    """
+    return " OR ".join(f"is_account_group_member({quote_string(g)})" for g in groups)
+
+
+def answer_membership(spark: SparkSession, groups: Iterable[str]) -> None:
+    """Make Spark's ``is_account_group_member`` (Unity Catalog's, absent locally) answer as
+    for a member of ``groups``, so generated masks and filters can be evaluated here."""
+    member_of = frozenset(groups)
+    spark.udf.register("is_account_group_member", lambda group: group in member_of, "boolean")
 
 
 def visible_to(level: Classification, owner: DomainSpec) -> tuple[str, ...]:
@@ -197,8 +214,7 @@ def preview(spark: SparkSession, frame: DataFrame, masks: Iterable[ColumnMask], 
     Example:
         >>> preview(spark, customers, contract_masks(contract, sales, "dev"), ["finance-data-readers"]).show()  # doctest: +SKIP
     """
-    member_of = frozenset(groups)
-    spark.udf.register("is_account_group_member", lambda group: group in member_of, "boolean")
+    answer_membership(spark, groups)
     by_column = {m.column: m for m in masks}
     columns = []
     for name in frame.columns:
@@ -206,9 +222,6 @@ def preview(spark: SparkSession, frame: DataFrame, masks: Iterable[ColumnMask], 
         if mask is None:
             columns.append(quote_identifier(name))
             continue
-        spark.sql(
-            f"CREATE OR REPLACE TEMPORARY FUNCTION {quote_identifier(mask.function_name)}"
-            f"(value {mask.sql_type}) RETURNS {mask.sql_type} RETURN {mask.body()}"
-        )
+        spark.sql(mask.create_function(temporary=True))
         columns.append(f"{quote_identifier(mask.function_name)}({quote_identifier(name)}) AS {quote_identifier(name)}")  # fmt: skip
     return frame.selectExpr(*columns)

@@ -21,9 +21,14 @@ from typing import TYPE_CHECKING
 
 from lakehouse.contracts.model import Classification, DataContract
 from lakehouse.governance.access import Table, quoted_name
-from lakehouse.governance.column_masks import owned_contracts, visible_to
+from lakehouse.governance.column_masks import (
+    answer_membership,
+    membership_sql,
+    owned_contracts,
+    visible_to,
+)
 from lakehouse.platform.registry import DomainSpec
-from lakehouse.sql_quoting import quote_identifier, quote_string
+from lakehouse.sql_quoting import quote_identifier
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -52,9 +57,7 @@ class RowFilter:
             >>> RowFilter(("c", "s", "t"), (("region", "STRING"),), "region = 'EU'", ("owners",)).body()
             "is_account_group_member('owners') OR (region = 'EU')"
         """
-        members = " OR ".join(
-            f"is_account_group_member({quote_string(g)})" for g in self.visible_to
-        )
+        members = membership_sql(self.visible_to)
         return members if self.condition is None else f"{members} OR ({self.condition})"
 
     def create_function(self) -> str:
@@ -106,6 +109,5 @@ def preview_rows(spark: SparkSession, frame: DataFrame, row_filter: RowFilter, g
     Example:
         >>> preview_rows(spark, silver, silver_filter, ["sales-data-readers"]).count()  # doctest: +SKIP
     """
-    member_of = frozenset(groups)
-    spark.udf.register("is_account_group_member", lambda group: group in member_of, "boolean")
+    answer_membership(spark, groups)
     return frame.where(row_filter.body())

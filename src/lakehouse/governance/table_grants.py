@@ -124,16 +124,16 @@ def apply_governance(
     unfiltered: set[Table] = set()
     for mask in present:
         if functions[mask.function] not in failed:
-            statements.append(mask.set_mask())
-            if not (set_failures := apply_grants([mask.set_mask()], run)):
+            statements.append(set_mask := mask.set_mask())
+            if not (set_failures := apply_grants([set_mask], run)):
                 masked.setdefault(mask.table, set()).add(mask.column)
             failures += set_failures
     for row_filter in filters:
         if functions[row_filter.function] in failed:
             unfiltered.add(row_filter.table)
             continue
-        statements.append(row_filter.set_filter())
-        if set_failures := apply_grants([row_filter.set_filter()], run):
+        statements.append(set_filter := row_filter.set_filter())
+        if set_failures := apply_grants([set_filter], run):
             unfiltered.add(row_filter.table)
         failures += set_failures
     access = [

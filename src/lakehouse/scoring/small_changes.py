@@ -117,18 +117,17 @@ def predictions(
     import numpy as np
 
     complete = functools.reduce(pc.and_, [pc.is_valid(change.column(f)) for f in row.features])
+    is_complete = complete.to_numpy(zero_copy_only=False)
     scored = np.full(change.num_rows, np.nan)
     ready = change.filter(complete)
     if ready.num_rows:
         model_frame = ready.select(list(row.features)).to_pandas()
         loaded = mlflow.pyfunc.load_model(model.uri)
-        scored[complete.to_numpy(zero_copy_only=False)] = np.asarray(
-            loaded.predict(model_frame), dtype="float64"
-        ).reshape(-1)
+        scored[is_complete] = np.asarray(loaded.predict(model_frame), dtype="float64").reshape(-1)
     now = datetime.datetime.now(datetime.timezone.utc)
     values = {
         **{k: change.column(k) for k in row.keys},
-        "prediction": pa.array(scored, mask=~complete.to_numpy(zero_copy_only=False)),
+        "prediction": pa.array(scored, mask=~is_complete),
         "model_name": pa.array([model.name] * change.num_rows),
         "model_version": pa.array([model.version] * change.num_rows),
         "scored_at": pa.array([now] * change.num_rows),
