@@ -28,7 +28,7 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                  "dev", "pyproject.toml", "README.md"):  # fmt: skip
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
-    for name in ("resources", "src"):
+    for name in ("resources", "src", "sandpits"):
         shutil.copytree(REPO / name, root / name, ignore=IGNORE)
     (root / ".venv").symlink_to(REPO / ".venv")  # databricks.yml's python.venv_path
     for domain in (REPO / "domains").glob("*/domain.yml"):

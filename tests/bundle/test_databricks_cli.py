@@ -213,3 +213,29 @@ def test_code_the_target_does_not_upload_is_refused(cli, bundle):
         "resources.pipelines.sales_gold.libraries.0: domains/hr/pipelines/** is not among the "
         "files this target uploads (src, domains/sales)"
     )
+
+
+def test_an_active_sandpit_is_a_schema_its_owner_holds_and_an_expired_one_is_not(cli, bundle):
+    from datetime import date, timedelta
+
+    today = date.today()
+    for name, created in (("churn_ideas", today), ("old_idea", today - timedelta(days=30))):
+        (bundle / "sandpits" / f"{name}.yml").write_text(
+            f"name: {name}\nowner: ana@example.com\ngroup: churn-squad\npurpose: Try things.\n"
+            f"created: {created}\nexpires: {created + timedelta(days=14)}\n"
+        )
+    platform = load_domain_spec(REPO / "domains/platform.yml")
+    with OfflineWorkspace() as workspace:
+        run = cli.validate(bundle, "platform-prod", workspace, platform.service_principals.for_env("prod"))  # fmt: skip
+    assert run.clean, run.problems()
+    resources = run.config()["resources"]
+    assert resources["catalogs"]["prod_sandpit"]["name"] == "prod_sandpit"
+    sandpits = {k: v for k, v in resources["schemas"].items() if v["catalog_name"] == "prod_sandpit"}  # fmt: skip
+    (schema,) = sandpits.values()
+    assert schema["name"] == "churn_ideas"
+    grants = {g["principal"]: g["privileges"] for g in schema["grants"]}
+    assert grants == {"ana@example.com": ["ALL_PRIVILEGES"], "churn-squad": ["ALL_PRIVILEGES"]}
+    assert schema["properties"]["lakehouse.sandpit.expires"] == str(today + timedelta(days=14))
+    task = resources["jobs"]["platform_sandpit_cleanup"]["tasks"][0]["python_wheel_task"]
+    assert task["entry_point"] == "lakehouse-sandpit-cleanup"
+    assert task["parameters"][:2] == ["--env", "prod"]

@@ -62,8 +62,9 @@ def test_a_domains_dev_is_a_personal_copy_and_every_other_target_a_shared_one():
     assert prod["sync"] == {"paths": ["../src", "../domains/sales"]}  # never another domain's files
     # The platform's foundation is shared in dev too.
     assert targets["platform-dev"]["mode"] == "production"
-    # the platform reads every contract: its governance job masks the columns they classify
-    assert targets["platform-dev"]["sync"] == {"paths": ["../src", "../domains"]}
+    # the platform reads every contract and sandpit: its governance jobs mask the columns the
+    # contracts classify and grant what the sandpits' data owners approved
+    assert targets["platform-dev"]["sync"] == {"paths": ["../src", "../domains", "../sandpits"]}
     assert [name for name, t in targets.items() if t.get("default")] == ["finance-dev"]
 
 

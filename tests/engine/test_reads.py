@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lakehouse.engine import PipelineError
@@ -154,3 +156,41 @@ def test_sql_leaves_no_temporary_views_behind(workspace, spark):
     with pytest.raises(PipelineError):  # bound to a view before the unknown table fails
         workspace.sql("SELECT * FROM dutch JOIN no_such_table USING (id)")
     assert not [t for t in spark.catalog.listTables() if t.name.startswith("__lakehouse")]
+
+
+@pytest.mark.parametrize(
+    ("env", "read"),
+    [
+        ("test", 'spark.read.table("dev_sandpit.churn_ideas.notes")'),
+        ("prod", 'spark.sql("SELECT * FROM dev_sandpit.churn_ideas.notes")'),
+    ],
+)
+def test_a_test_or_prod_pipeline_refuses_to_read_a_sandpit(workspace, spark, env, read):
+    spark.createDataFrame([(1, "idea")], "id INT, note STRING").write.format("delta").save(
+        str(workspace.storage / "catalog/dev_sandpit/churn_ideas/notes")
+    )
+    workspace.source(
+        """
+    import dlt
+
+    @dlt.table
+    def promoted():
+        return READ
+    """.replace("READ", read)
+    )
+    with pytest.raises(PipelineError) as raised:
+        workspace.run(configuration={"lakehouse.env": env})
+    message = str(raised.value)
+    assert "dev_sandpit.churn_ideas.notes" in message and "sandpit" in message
+    assert f"lakehouse.env is {env}" in message and "pipeline.py:6" in message
+    assert not (workspace.storage / "catalog/main/sales/promoted").exists()
+    # A development pipeline may read it: that is what a sandpit is for.
+    workspace.run(configuration={"lakehouse.env": "dev"})
+    assert workspace.table("promoted").count() == 1
+
+
+def test_an_unknown_lakehouse_env_is_a_configuration_error(workspace):
+    workspace.source("import dlt\n\n@dlt.table\ndef t():\n    return spark.range(1)\n")
+    expected = "'lakehouse.env': expected one of dev, test, prod, got 'production'"
+    with pytest.raises(PipelineError, match=re.escape(expected)):
+        workspace.run(configuration={"lakehouse.env": "production"})

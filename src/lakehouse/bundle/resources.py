@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from lakehouse.bundle.targets import PLATFORM_CATALOG, SCHEMA_PREFIX, tags, targ
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.governance import access
+from lakehouse.governance.sandpit_cleanup import EXPIRES, OWNER
+from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS, load_sandpits, sandpit_catalog
 from lakehouse.ingestion import pipeline_spec as ingestion
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import (
@@ -56,6 +59,7 @@ INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
 # (pyproject.toml's, listed once), from it rather than from the synced sources.
 PROJECT_WHEEL = "dist/*.whl"
 TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
+SANDPIT_CLEANUP_ENTRY_POINT = "lakehouse-sandpit-cleanup"
 SCORING_ENTRY_POINT = "lakehouse-scoring"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
@@ -162,8 +166,9 @@ def foundation(root: Path, env: str) -> TargetResources:
         databricks.yml, as the pinned databricks-bundles cannot declare catalogs): a bronze, silver and
         landing schema per source system and a gold schema per domain, granted to the owning
         domain's roles; a landing volume per dataset; the scoring schema of the platform's catalog,
-    where each domain's scoring job writes its rows of the control table; and the daily job that grants each table as
-        its classification says (``governance/table_grants.py``, from the project's wheel)."""
+    where each domain's scoring job writes its rows of the control table; a schema per active sandpit; and the
+        daily jobs that grant each table as its classification says (``governance/table_grants.py``)
+        and clean up the sandpits (``governance/sandpit_cleanup.py``), from the project's wheel."""
     platform, specs = load_registry(root)
     here = Location(file=str(Path(__file__).resolve()))
     schemas: dict[str, tuple[Schema, Location]] = {}
@@ -209,26 +214,85 @@ def foundation(root: Path, env: str) -> TargetResources:
         }),
         here,
     )  # fmt: skip
-    grants = Job.from_dict({
-        "name": "platform_table_grants",
-        "description": "Sets the column masks the contracts call for, then grants every table "
-                       "of the layers as its lakehouse.classification says.",
-        "schedule": {"quartz_cron_expression": "0 30 6 * * ?", "timezone_id": "UTC"},
+    schemas.update(sandpit_schemas(root, platform, env, date.today()))
+    grants = wheel_job(
+        "platform_table_grants",
+        "Sets the column masks the contracts call for, then grants every table of the layers "
+        "as its lakehouse.classification says.",
+        "0 30 6 * * ?",
+        TABLE_GRANTS_ENTRY_POINT,
+        ["--env", env, "--root", "${workspace.file_path}"],
+    )
+    cleanup = wheel_job(
+        "platform_sandpit_cleanup",
+        "Drops expired sandpits; grants each active one the data its data owner approved, and "
+        "takes it back once it expires.",
+        "0 0 6 * * ?",
+        SANDPIT_CLEANUP_ENTRY_POINT,
+        ["--env", env, "--root", "${workspace.file_path}"],
+    )
+    jobs = {"platform_table_grants": (grants, here), "platform_sandpit_cleanup": (cleanup, here)}
+    return TargetResources({}, jobs, schemas, volumes)
+
+
+def sandpit_schemas(
+    root: Path, platform: DomainSpec, env: str, today: date
+) -> dict[str, tuple[Schema, Location]]:
+    """A schema in ``<env>_sandpit`` for each sandpit file (``sandpits/*.yml``) that has not
+    expired by ``today``: its owners hold every privilege, and it is tagged with its owner and
+    expiry, which the cleanup job reads."""
+    return {
+        f"{env}_{SANDPIT_CATALOG}_{sandpit.name}": (
+            Schema.from_dict({
+                "catalog_name": sandpit_catalog(env),
+                "name": sandpit.name,
+                "comment": f"Sandpit of {sandpit.owner} until {sandpit.expires}: {sandpit.purpose}",
+                "grants": [{"principal": p, "privileges": ["ALL_PRIVILEGES"]} for p in sandpit.owners],
+                "properties": {**tags(platform, env), EXPIRES: str(sandpit.expires), OWNER: sandpit.owner},
+            }),
+            Location(file=str((root / SANDPITS / f"{sandpit.name}.yml").resolve()), line=1),
+        )
+        for sandpit in load_sandpits(root)
+        if not sandpit.expired(today)
+    }  # fmt: skip
+
+
+def wheel_job(
+    name: str,
+    description: str,
+    cron: str,
+    entry_point: str,
+    parameters: list[str],
+    dependencies: tuple[str, ...] = (),
+    timezone: str = "UTC",
+    task_key: str | None = None,
+) -> Job:
+    """A serverless job on the schedule ``cron``, of one task running an entry point of the
+    project's wheel (with ``dependencies`` beside it).
+
+    Example:
+        >>> wheel_job("platform_table_grants", "...", "0 30 6 * * ?", "lakehouse-table-grants", ["--env", "prod"]).tasks[0].task_key  # doctest: +SKIP
+        'platform_table_grants'
+    """
+    return Job.from_dict({
+        "name": name,
+        "description": description,
+        "schedule": {"quartz_cron_expression": cron, "timezone_id": timezone},
         "tasks": [{
-            "task_key": "table_grants",
+            "task_key": task_key or name.removeprefix("platform_"),
             "environment_key": "default",
             "python_wheel_task": {
                 "package_name": "lakehouse",
-                "entry_point": TABLE_GRANTS_ENTRY_POINT,
-                "parameters": ["--env", env, "--root", "${workspace.file_path}"],
+                "entry_point": entry_point,
+                "parameters": parameters,
             },
         }],
         "environments": [{
             "environment_key": "default",
-            "spec": {"environment_version": ENVIRONMENT_VERSION, "dependencies": [PROJECT_WHEEL]},
+            "spec": {"environment_version": ENVIRONMENT_VERSION,
+                     "dependencies": [PROJECT_WHEEL, *dependencies]},
         }],
     })  # fmt: skip
-    return TargetResources({}, {"platform_table_grants": (grants, here)}, schemas, volumes)
 
 
 def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline:
@@ -289,27 +353,18 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> J
 def scoring_job(row: ControlRow, env: str) -> Job:
     """The serverless job that scores one row of the scoring control table on its schedule,
     with the project's wheel and what MLflow's scikit-learn models load with."""
-    return Job.from_dict({
-        "name": f"{row.domain}_scoring_{row.name}",
-        "description": f"Scores {row.model_reference} over {row.input_table} into "
-                       f"{row.output_table} (domains/{row.domain}/models/{row.name}).",
-        "schedule": {"quartz_cron_expression": row.schedule, "timezone_id": row.timezone},
-        "tasks": [{
-            "task_key": "score",
-            "environment_key": "default",
-            "python_wheel_task": {
-                "package_name": "lakehouse",
-                "entry_point": SCORING_ENTRY_POINT,
-                "parameters": ["--env", env, "--model", row.name,
-                               "--root", "${workspace.file_path}", f"--schema-prefix={PREFIX}"],
-            },
-        }],
-        "environments": [{
-            "environment_key": "default",
-            "spec": {"environment_version": ENVIRONMENT_VERSION,
-                     "dependencies": [PROJECT_WHEEL, *SCORING_DEPENDENCIES]},
-        }],
-    })  # fmt: skip
+    return wheel_job(
+        f"{row.domain}_scoring_{row.name}",
+        f"Scores {row.model_reference} over {row.input_table} into {row.output_table} "
+        f"(domains/{row.domain}/models/{row.name}).",
+        row.schedule,
+        SCORING_ENTRY_POINT,
+        ["--env", env, "--model", row.name, "--root", "${workspace.file_path}",
+         f"--schema-prefix={PREFIX}"],
+        SCORING_DEPENDENCIES,
+        timezone=row.timezone,
+        task_key="score",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import yaml
 from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
 from lakehouse.bundle.mlflow_resources import mlflow_resources
 from lakehouse.governance import access
+from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import ENVS, DomainSpec, SelfService, load_registry
 from lakehouse.scoring.control_table import ControlRow, control_rows
@@ -131,10 +132,11 @@ def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
 
     Example:
         >>> sorted(layer_catalogs(platform, "dev"))  # doctest: +SKIP
-        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_platform', 'dev_silver']
+        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_platform', 'dev_sandpit', 'dev_silver']
     """
     comments = {layer: f"The {layer} layer of {env}." for layer in LAYERS}
     comments[PLATFORM_CATALOG] = f"The platform's own tables of {env}, such as the scoring control table."  # fmt: skip
+    comments[SANDPIT_CATALOG] = f"The innovation sandpits of {env}: a schema per sandpit, dropped when it expires."  # fmt: skip
     return {
         f"{env}_{name}": {
             "name": f"{env}_{name}",
@@ -149,9 +151,14 @@ def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
 def synced_paths(spec: DomainSpec, platform: DomainSpec) -> list[str]:
     """The folders a target uploads: the lakehouse package, and a domain's own folder (its
     contracts and pipelines), never another domain's; the platform's, every domain's (its
-    governance job masks columns as the contracts and the registry say). The CLI reads them
+    governance jobs mask columns as the contracts and the registry say, and keep the sandpits
+    in step with their files). The CLI reads them
     relative to the file that declares them, ``resources/targets.yml``."""
-    folders = ["src", "domains"] if spec.name == platform.name else ["src", f"domains/{spec.name}"]
+    folders = (
+        ["src", "domains", SANDPITS]
+        if spec.name == platform.name
+        else ["src", f"domains/{spec.name}"]
+    )
     return [f"../{folder}" for folder in folders]
 
 

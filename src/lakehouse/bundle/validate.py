@@ -53,6 +53,7 @@ from lakehouse.bundle.resources import (
     domain_resource_files,
 )
 from lakehouse.bundle.targets import BUNDLE_FILE, TARGETS_FILE, bundle_config, stale_files
+from lakehouse.governance.sandpits import SandpitError, load_sandpits
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import PLATFORM, DomainSpec, RegistryError, load_registry
 from lakehouse.schema_errors import schema_errors
@@ -126,6 +127,11 @@ def validate_bundle(
             except ResourceFileError as error:
                 for problem in error.problems:
                     report.add("domains", str(problem))
+    try:
+        load_sandpits(root)  # the platform's targets declare a schema per sandpit
+    except SandpitError as error:
+        for problem in error.problems:
+            report.add("sandpits", str(problem))
     config = bundle_config(root)
     defined = config["targets"]
     for unknown in [t for t in targets if t not in defined]:

@@ -180,6 +180,7 @@ def _analyze(
         settings.default,
         settings.state_dir / "scratch",
         settings.auto_loader_state,
+        settings.catalog_reader(spark),
     ).analyze()
     for dataset in analyzed.datasets.values():
         unapplied = _not_applied(dataset.dataset)

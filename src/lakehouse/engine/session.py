@@ -24,6 +24,7 @@ from lakehouse.engine.errors import GraphError
 from lakehouse.engine.graph.elements import SourceLocation
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.graph.source_location import user_code_location
+from lakehouse.engine.settings import SANDPIT_FREE_ENVS, is_sandpit_catalog
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.driver_reads import DEFAULT_MAX_ROWS, read_delta
 
@@ -60,11 +61,25 @@ class CatalogReader:
         catalog: LocalCatalog,
         default: tuple[str, str],
         max_driver_rows: int = DEFAULT_MAX_ROWS,
+        env: str | None = None,
     ):
         self.spark = spark
         self.catalog = catalog
         self.default = default
         self.max_driver_rows = max_driver_rows  # see driver_reads.py
+        self.env = env  # the pipeline's lakehouse.env
+
+    def check_readable(self, table: TableName, location: SourceLocation | None) -> None:
+        """Refuse a sandpit's table (catalog ``<env>_sandpit``) to a pipeline of test or prod:
+        a sandpit is an experiment, mutable and dropped when it expires, so nothing promoted may
+        depend on it (docs/governance.md)."""
+        if self.env in SANDPIT_FREE_ENVS and is_sandpit_catalog(table.catalog):
+            raise GraphError(
+                f"table '{table}' is in a sandpit, and this pipeline's lakehouse.env is "
+                f"{self.env}: a test or prod pipeline never reads a sandpit; publish the data "
+                "through a contract and the layers instead",
+                location,
+            )
 
     def read(
         self,
@@ -75,6 +90,7 @@ class CatalogReader:
         options: Mapping[str, str] | None = None,
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
+        self.check_readable(table, location)
         view = self.catalog.view(table)
         if view is not None:
             if streaming:
@@ -82,7 +98,9 @@ class CatalogReader:
             # Imported here: SQL files build on this module (a view is a SQL query).
             from lakehouse.engine.sql_files.published_views import read_view
 
-            reader = CatalogReader(self.spark, self.catalog, view.default, self.max_driver_rows)
+            reader = CatalogReader(
+                self.spark, self.catalog, view.default, self.max_driver_rows, self.env
+            )
             return read_view(self.spark, view, reader)
         if not self.catalog.exists(table):
             raise GraphError(f"table '{table}' does not exist", location)

@@ -17,6 +17,8 @@ raised before any data moves.
     lakehouse.driverWrite.maxPythonBytes AUTO CDC batches up to this size are computed in Python
                                          (storage/driver_writes.py says why)
     pipelines.trigger.interval           how often continuous mode triggers, "5 seconds"
+    lakehouse.env                        the pipeline's environment, dev, test or prod: in test
+                                         and prod it never reads a sandpit (``<env>_sandpit``)
 
     LAKEHOUSE_SPARK_MASTER        Spark master URL (default local[*])
     LAKEHOUSE_DRIVER_MEMORY       spark.driver.memory (default 4g)
@@ -42,6 +44,12 @@ DRIVER_WRITE_MAX_BATCH_BYTES = "lakehouse.driverWrite.maxBatchBytes"
 DRIVER_WRITE_MAX_VIEW_ROWS = "lakehouse.driverWrite.maxViewRows"
 DRIVER_WRITE_MAX_PYTHON_BYTES = "lakehouse.driverWrite.maxPythonBytes"
 TRIGGER_INTERVAL = "pipelines.trigger.interval"
+ENV = "lakehouse.env"
+ENVS = ("dev", "test", "prod")
+# Each environment's sandpit catalog is <env>_sandpit (governance/sandpits.py); pipelines of
+# these environments never read one.
+SANDPIT_CATALOG = "sandpit"
+SANDPIT_FREE_ENVS = ("test", "prod")
 MAX_PARALLEL_FLOWS = "LAKEHOUSE_MAX_PARALLEL_FLOWS"
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|minutes?|hours?)\s*\Z")
@@ -68,6 +76,7 @@ class EngineSettings:
     driver_write_max_python_bytes: int = 1024 * 1024
     trigger_interval: float | None = None  # seconds; None: continuous mode's own default
     max_parallel_flows: int = 4
+    env: str | None = None  # None: a pipeline that does not say (a local one)
 
     @classmethod
     def of(
@@ -93,6 +102,7 @@ class EngineSettings:
             max_parallel_flows=_positive_variable(
                 environ, MAX_PARALLEL_FLOWS, defaults.max_parallel_flows
             ),
+            env=_env(configuration),
         )
 
 
@@ -125,6 +135,25 @@ class SparkSettings:
             jars_cache=Path(environ.get("LAKEHOUSE_JARS_CACHE") or defaults.jars_cache),
             log_level=environ.get("LAKEHOUSE_SPARK_LOG_LEVEL") or None,
         )
+
+
+def is_sandpit_catalog(catalog: str) -> bool:
+    """Whether ``catalog`` is an environment's sandpit catalog.
+
+    Example:
+        >>> is_sandpit_catalog("prod_sandpit"), is_sandpit_catalog("prod_silver")
+        (True, False)
+    """
+    return catalog.lower().endswith(f"_{SANDPIT_CATALOG}")
+
+
+def _env(configuration: Mapping[str, str]) -> str | None:
+    env = configuration.get(ENV)
+    if env is not None and env not in ENVS:
+        raise ConfigurationError(
+            f"pipeline configuration '{ENV}': expected one of {', '.join(ENVS)}, got {env!r}"
+        )
+    return env
 
 
 def interval_seconds(text: str, setting: str = TRIGGER_INTERVAL) -> float:

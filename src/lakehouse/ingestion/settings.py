@@ -9,11 +9,11 @@ from typing import Any
 from lakehouse.contracts import DataContract, find_contracts, load_contract
 from lakehouse.contracts.model import Classification
 from lakehouse.engine.errors import ConfigurationError
+from lakehouse.engine.settings import ENV
 
 SOURCE_SYSTEM = "lakehouse.sourceSystem"
 CONTRACTS = "lakehouse.contracts"
 LANDING = "lakehouse.landing"
-ENV = "lakehouse.env"
 # Put before each schema name: a developer's own schemas in a development deployment.
 SCHEMA_PREFIX = "lakehouse.schemaPrefix"
 

@@ -183,6 +183,7 @@ class GraphAnalyzer:
         default: tuple[str, str],
         scratch: Path,
         auto_loader_state: Callable[[Flow], Path] | None = None,
+        catalog_reader: CatalogReader | None = None,
     ) -> None:
         self.spark = spark
         # Where a flow's Auto Loader keeps its schema: the update's own place for it.
@@ -199,7 +200,7 @@ class GraphAnalyzer:
         self.stack: list[str] = []
         self.reads: list[set[str]] = []
         # The catalog as it is, for what the graph cannot stand in for with empty frames.
-        self.catalog_reader = CatalogReader(spark, catalog, default)
+        self.catalog_reader = catalog_reader or CatalogReader(spark, catalog, default)
 
     def analyze(self) -> AnalyzedGraph:
         self._check_flow_targets()
@@ -499,6 +500,7 @@ class GraphAnalyzer:
         options: Mapping[str, str] | None,
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
+        self.catalog_reader.check_readable(table, location)
         if self.catalog.view(table) is not None:
             view = self.catalog_reader.read(name, streaming=streaming, location=location)
             schema = view.schema

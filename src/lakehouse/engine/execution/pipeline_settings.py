@@ -80,5 +80,9 @@ class PipelineSettings:
     def catalog_reader(self, spark: SparkSession) -> CatalogReader:
         """Reads of the local catalog's tables; small ones in the driver (``driver_reads.py``)."""
         return CatalogReader(
-            spark, self.local_catalog, self.default, self.engine.driver_read_max_rows
+            spark,
+            self.local_catalog,
+            self.default,
+            self.engine.driver_read_max_rows,
+            self.engine.env,
         )

@@ -1,0 +1,139 @@
+"""The platform's daily sandpit job, through databricks-sdk: in ``<env>_sandpit`` it drops
+every schema whose expiry (its ``lakehouse.sandpit.expires`` property) has passed, or that no
+sandpit file declares and carries no expiry (nobody answers for it); it grants each active
+sandpit's owners ``SELECT`` on the data its file records an approval for, and takes that back
+once the sandpit expires. General data needs no grant: everybody reads it.
+
+Every action goes on past a failure; the job exits non-zero at the end, listing what failed.
+
+Example:
+    $ lakehouse-sandpit-cleanup --env prod --root /Workspace/.../files
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lakehouse.governance.access import Table
+from lakehouse.governance.sandpits import Sandpit, SandpitError, load_sandpits, sandpit_catalog
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+EXPIRES = "lakehouse.sandpit.expires"
+OWNER = "lakehouse.sandpit.owner"
+
+
+@dataclass
+class CleanupReport:
+    """What one run did, and what failed (each with the first line of why)."""
+
+    dropped: list[str] = field(default_factory=list)
+    granted: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def approved_reads(sandpit: Sandpit, env: str) -> list[Table]:
+    """The tables of ``env`` a sandpit reads with its data owner's approval.
+
+    Example:
+        >>> approved_reads(sandpit, "prod")  # doctest: +SKIP
+        [('prod_silver', 'crm', 'customers')]
+    """
+    return [read.full_name(env) for read in sandpit.reads if read.approval is not None]
+
+
+def clean_up(
+    client: WorkspaceClient, env: str, sandpits: Iterable[Sandpit], today: date
+) -> CleanupReport:
+    """Drop expired sandpits of ``env`` and keep their approved reads in step, through the
+    workspace's Unity Catalog API.
+
+    Example:
+        >>> clean_up(WorkspaceClient(), "prod", load_sandpits(root), date.today()).dropped  # doctest: +SKIP
+        ['prod_sandpit.old_idea']
+    """
+    from databricks.sdk.service.catalog import PermissionsChange, Privilege
+
+    report = CleanupReport()
+    declared = {s.name: s for s in sandpits}
+    for schema in client.schemas.list(catalog_name=sandpit_catalog(env)):
+        if schema.name == "information_schema" or schema.full_name is None:
+            continue
+        expires = (schema.properties or {}).get(EXPIRES)
+        if not _expired(expires, schema.name in declared, today):
+            continue
+        try:
+            client.schemas.delete(schema.full_name, force=True)
+            report.dropped.append(schema.full_name)
+        except Exception as error:  # one schema's failure never stops the others'
+            report.failures.append(f"drop {schema.full_name}: {_first_line(error)}")
+    for sandpit in declared.values():
+        expired = sandpit.expired(today)
+        for table in approved_reads(sandpit, env):
+            full_name = ".".join(table)
+            changes = [
+                PermissionsChange(principal=principal, remove=[Privilege.SELECT])
+                if expired
+                else PermissionsChange(principal=principal, add=[Privilege.SELECT])
+                for principal in sandpit.owners
+            ]
+            try:
+                client.grants.update(securable_type="table", full_name=full_name, changes=changes)
+                (report.revoked if expired else report.granted).append(
+                    f"{full_name} {'from' if expired else 'to'} {', '.join(sandpit.owners)}"
+                )
+            except Exception as error:  # a dropped table must not keep the others granted
+                report.failures.append(f"grant {full_name}: {_first_line(error)}")
+    return report
+
+
+def _expired(expires: str | None, declared: bool, today: date) -> bool:
+    if expires is None:
+        return not declared
+    try:
+        return date.fromisoformat(expires) < today
+    except ValueError:  # a property edited by hand: the file's expiry decides
+        return not declared
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The job's entry point: clean up ``--env``'s sandpit catalog against the sandpit files
+    under ``--root``; exit 1 at the end when anything failed."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--env", required=True, choices=["dev", "test", "prod"])
+    parser.add_argument("--root", type=Path, required=True, help="The synced bundle root.")
+    args = parser.parse_args(argv)
+    from databricks.sdk import WorkspaceClient
+
+    try:
+        sandpits = load_sandpits(args.root)
+    except SandpitError as error:
+        # Without the files no approval holds: nothing is granted, expired schemas still go.
+        print(f"cannot read the sandpit files, no read is granted:\n{error}")
+        sandpits = []
+        broken = True
+    else:
+        broken = False
+    report = clean_up(WorkspaceClient(), args.env, sandpits, date.today())
+    for line in report.dropped:
+        print(f"dropped {line}")
+    for line in report.granted:
+        print(f"granted SELECT on {line}")
+    for line in report.revoked:
+        print(f"revoked SELECT on {line}")
+    for line in report.failures:
+        print(f"failed: {line}")
+    if report.failures or broken:
+        sys.exit(1)

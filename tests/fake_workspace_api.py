@@ -1,0 +1,117 @@
+"""A stand-in for a workspace's Unity Catalog REST API on 127.0.0.1: the platform's jobs talk
+to it through the real databricks-sdk, and it records every call they make.
+
+It keeps schemas (per catalog, with their properties) and the grants changed on each
+securable, answers the calls the jobs make, and fails the paths a test names, as a workspace
+would (HTTP status and Databricks' error body).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SCHEMAS = "/api/2.1/unity-catalog/schemas"
+PERMISSIONS = "/api/2.1/unity-catalog/permissions/"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the API received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeWorkspaceApi:
+    """Start with ``with FakeWorkspaceApi() as api``; ``api.client()`` is a databricks-sdk
+    ``WorkspaceClient`` pointed at it."""
+
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # full name -> SchemaInfo
+    grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # full name -> changes
+    failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (method, path) -> status
+    calls: list[Call] = field(default_factory=list)
+
+    def add_schema(self, catalog: str, name: str, properties: dict[str, str] | None = None) -> None:
+        self.schemas[f"{catalog}.{name}"] = {
+            "catalog_name": catalog,
+            "name": name,
+            "full_name": f"{catalog}.{name}",
+            **({"properties": properties} if properties else {}),
+        }
+
+    def client(self) -> Any:
+        from databricks.sdk import WorkspaceClient
+
+        return WorkspaceClient(host=self.host, token="not-a-real-token")
+
+    def __enter__(self) -> FakeWorkspaceApi:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _answer(self) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                call = Call(
+                    self.command,
+                    unquote(url.path),
+                    {k: v[0] for k, v in parse_qs(url.query).items()},
+                    json.loads(raw) if raw else None,
+                )
+                status, body = api._route(call)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"http://127.0.0.1:{self._server.server_port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def api_calls(self, method: str | None = None) -> list[Call]:
+        """The calls to the API (not the client's configuration look-ups), of ``method``."""
+        return [
+            c for c in self.calls
+            if c.path.startswith("/api/") and (method is None or c.method == method)
+        ]  # fmt: skip
+
+    def _route(self, call: Call) -> tuple[int, Any]:
+        self.calls.append(call)
+        status = self.failing.get((call.method, call.path))
+        if status is not None:
+            return status, {"error_code": "PERMISSION_DENIED", "message": f"denied: {call.path}"}
+        if call.method == "GET" and call.path == SCHEMAS:
+            catalog = call.query.get("catalog_name")
+            return 200, {"schemas": [s for s in self.schemas.values() if s["catalog_name"] == catalog]}  # fmt: skip
+        if call.method == "DELETE" and call.path.startswith(f"{SCHEMAS}/"):
+            name = call.path.removeprefix(f"{SCHEMAS}/")
+            if self.schemas.pop(name, None) is None:
+                return 404, {"error_code": "SCHEMA_DOES_NOT_EXIST", "message": f"no {name}"}
+            return 200, {}
+        if call.method == "PATCH" and call.path.startswith(PERMISSIONS):
+            name = call.path.removeprefix(PERMISSIONS).partition("/")[2]
+            self.grants.setdefault(name, []).extend(call.body["changes"])
+            return 200, {"privilege_assignments": []}
+        if call.path == "/.well-known/databricks-config":
+            return 404, {"error_code": "NOT_FOUND", "message": "no such endpoint"}
+        return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{call.method} {call.path}"}
