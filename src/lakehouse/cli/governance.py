@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Env, Storage, existing_folder
-from lakehouse.cli.terminal import out, print_problems
+from lakehouse.cli.terminal import console, out, print_problems
 
 app = typer.Typer(
     no_args_is_help=True, help="Access rules from classifications.", rich_markup_mode=None
@@ -58,3 +58,30 @@ def governance_masks(root: BundleRoot = Path("."), env: Env = "dev") -> None:
     statements += [s for f in row_filters for s in (f.create_function(), f.set_filter())]
     for statement in statements:
         out.print(statement, soft_wrap=True, markup=False, highlight=False)
+
+
+@app.command("check")
+def governance_check(root: BundleRoot = Path(".")) -> None:
+    """Check the governance rules over the repository (policy as code; CI runs it): every
+    column classified above its table masked, no data above general readable outside its
+    domain (grants, masks, row filters, sandpit reads without the data owner's approval), no
+    share of data its classification keeps in, no domain pipeline, job or model reading a
+    sandpit. Prints FILE:LINE: RULE: what breaks it, and exits 1 on any violation."""
+    from lakehouse.contracts.problems import ConfigFileError
+    from lakehouse.governance.policy_check import RULES, check_repository
+
+    try:
+        violations = check_repository(root)
+    except ConfigFileError as error:
+        print_problems(error)
+        raise typer.Exit(1) from None
+    base = root.resolve()
+    for violation in violations:
+        file = violation.file.resolve()
+        shown = file.relative_to(base) if file.is_relative_to(base) else file
+        out.print(f"{shown}:{violation.line}: {violation.rule}: {violation.message}", soft_wrap=True, markup=False, highlight=False)  # fmt: skip
+    if violations:
+        broken = sorted({v.rule for v in violations})
+        console.print(f"[bold red]governance check:[/bold red] {len(violations)} violation(s) of {', '.join(broken)}", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1)
+    console.print(f"governance check: the {len(RULES)} rules hold ({', '.join(RULES)})", soft_wrap=True, highlight=False)  # fmt: skip

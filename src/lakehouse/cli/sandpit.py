@@ -58,6 +58,14 @@ def sandpit_create(
         soft_wrap=True,
         highlight=False,
     )
+    if sandpit.reads:
+        console.print(
+            "data above general needs its data owner's approval under `reads` (approval: {by, "
+            "when, reference}); `lakehouse governance check` says which reads need one",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("list")
