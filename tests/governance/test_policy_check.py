@@ -58,14 +58,16 @@ def _sandpit(root: Path, reads: str) -> Path:
 
 def test_a_sandpit_reading_classified_data_needs_its_data_owners_approval(root):
     file = _sandpit(root, "  - table: silver.crm.orders\n  - table: silver.crm.customers\n"
-                          "  - table: gold.hr.headcount_by_department\n  - table: silver.erp.nothing\n")  # fmt: skip
+                          "  - table: gold.finance.trial_balance\n  - table: silver.erp.nothing\n"
+                          "  - table: gold.hr.headcount_by_department\n")  # fmt: skip
     result = CliRunner().invoke(app, ["governance", "check", "--root", str(root)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert "sandpits/ideas.yml:8: granted-outside-domain: silver.crm.customers is confidential data of sales: record its data owner's approval (head-of-sales-ops@example.com)" in lines  # fmt: skip
-    assert any(line.startswith("sandpits/ideas.yml:9: granted-outside-domain: gold.hr.headcount_by_department is gold data of hr") for line in lines)  # fmt: skip
+    assert any(line.startswith("sandpits/ideas.yml:9: granted-outside-domain: gold.finance.trial_balance is confidential data of finance") for line in lines)  # fmt: skip
     assert any(line.startswith("sandpits/ideas.yml:10: granted-outside-domain: silver.erp.nothing: no contract") for line in lines)  # fmt: skip
-    assert not any(":7:" in line for line in lines)  # general data: no approval needed
+    # General data (a contract's, or a gold table its pipeline declares general): no approval.
+    assert not any(":7:" in line or ":11:" in line for line in lines)
     _sandpit(root, "  - table: silver.crm.customers\n    approval: {by: someone@example.com, when: 2026-12-01}\n")  # fmt: skip
     assert _found(root) == {
         ("sandpits/ideas.yml", 8, GRANTED_OUTSIDE)

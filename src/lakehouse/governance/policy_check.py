@@ -35,6 +35,11 @@ from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.contracts.yaml_source import YamlSource
 from lakehouse.engine.settings import SANDPIT_CATALOG
 from lakehouse.governance.access import EVERYBODY, registered_model_grants, table_access
+from lakehouse.governance.classified_tables import (
+    ClassifiedTable,
+    classified_tables,
+    contract_classification_line,
+)
 from lakehouse.governance.column_masks import (
     MASKED_LEVELS,
     RESCUED_DATA,
@@ -96,11 +101,7 @@ class OwnedContract:
     @property
     def classification_line(self) -> int:
         """The line of the table's classification."""
-        properties = (self.source.data.get("schema") or [{}])[0].get("customProperties") or []
-        for index, entry in enumerate(properties):
-            if isinstance(entry, dict) and entry.get("property") == "classification":
-                return self.source.line_of(("schema", 0, "customProperties", index, "value"))
-        return self.source.line_of(("schema", 0))
+        return contract_classification_line(self.source)
 
     @property
     def highest(self) -> Classification:
@@ -115,13 +116,14 @@ def check_repository(root: Path) -> list[Violation]:
     be checked over what cannot be read)."""
     platform, specs = load_registry(root)
     contracts = list(_owned_contracts(root, specs))
+    tables = classified_tables(root)
     violations = [
         *_unmasked_columns(contracts),
         *_table_grants(contracts),
         *_mask_and_filter_groups(contracts),
         *_foundation_grants(root, platform, specs, contracts),
         *_model_grants(root, specs),
-        *_sandpit_reads(root, specs, contracts),
+        *_sandpit_reads(root, tables),
         *_sandpit_references(root),
     ]
     return sorted({v: None for v in violations})
@@ -286,35 +288,23 @@ def _model_grants(root: Path, specs: list[DomainSpec]) -> Iterator[Violation]:
                     yield Violation(Path(row.file), 1, GRANTED_OUTSIDE, f"registered model {row.model} is granted to {grant['principal']}, outside {spec.name}")  # fmt: skip
 
 
-def _sandpit_reads(
-    root: Path, specs: list[DomainSpec], contracts: list[OwnedContract]
-) -> Iterator[Violation]:
-    """A sandpit reads data above general only with its data owner's approval recorded."""
-    sandpits = load_sandpits(root)
-    owners = {spec.name: spec for spec in specs}
-    by_table = {(o.contract.source_system, o.contract.dataset): o for o in contracts}
-    for sandpit, file in zip(sandpits, sandpit_files(root), strict=True):
+def _sandpit_reads(root: Path, tables: dict[str, ClassifiedTable]) -> Iterator[Violation]:
+    """A sandpit reads data above general only with its data owner's approval recorded (its
+    masked columns stay masked for the sandpit's owner)."""
+    for sandpit, file in zip(load_sandpits(root), sandpit_files(root), strict=True):
         source = YamlSource.read(file, SandpitError)
         for index, read in enumerate(sandpit.reads):
-            layer, schema, table = read.table.split(".")
             line = source.line_of(("reads", index, "table"))
-            if layer == "gold":
-                owner = owners.get(schema)
-                level = None  # set by the gold pipeline: ask its data owner
-            else:
-                found = by_table.get((schema, table.removesuffix("_quarantine")))
-                owner = found.owner if found else None
-                level = found.contract.classification if found else None
-                if found and table.endswith("_quarantine"):
-                    level = found.highest  # the quarantine keeps records as landed
-            if owner is None:
-                yield Violation(file, line, GRANTED_OUTSIDE, f"{read.table}: no contract or domain declares it, so no data owner can approve it")  # fmt: skip
+            found = tables.get(read.table)
+            if found is None:
+                yield Violation(file, line, GRANTED_OUTSIDE, f"{read.table}: no contract or pipeline declares it, so no data owner can approve it")  # fmt: skip
                 continue
+            level, owner = found.classification, found.owner
             if level is not None and level.rank <= Classification.GENERAL.rank:
                 continue
-            what = f"{level.value} data of {owner.name}" if level else f"gold data of {owner.name}, classified by its pipeline"  # fmt: skip
+            what = f"{level.value} data" if level else "data of undeclared classification"
             if read.approval is None:
-                yield Violation(file, line, GRANTED_OUTSIDE, f"{read.table} is {what}: record its data owner's approval ({owner.owner})")  # fmt: skip
+                yield Violation(file, line, GRANTED_OUTSIDE, f"{read.table} is {what} of {owner.name}: record its data owner's approval ({owner.owner})")  # fmt: skip
             elif read.approval.by != owner.owner:
                 yield Violation(file, source.line_of(("reads", index, "approval", "by")), GRANTED_OUTSIDE, f"{read.table} is approved by {read.approval.by}, not by {owner.name}'s data owner ({owner.owner})")  # fmt: skip
 
