@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMAS = "/api/2.1/unity-catalog/schemas"
 PERMISSIONS = "/api/2.1/unity-catalog/permissions/"
+RECIPIENTS = "/api/2.1/unity-catalog/recipients"
+SHARES = "/api/2.1/unity-catalog/shares"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class FakeWorkspaceApi:
 
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # full name -> SchemaInfo
     grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # full name -> changes
+    recipients: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> RecipientInfo
+    shares: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> ShareInfo
+    share_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name -> changes
     failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (method, path) -> status
     calls: list[Call] = field(default_factory=list)
 
@@ -112,6 +117,40 @@ class FakeWorkspaceApi:
             name = call.path.removeprefix(PERMISSIONS).partition("/")[2]
             self.grants.setdefault(name, []).extend(call.body["changes"])
             return 200, {"privilege_assignments": []}
+        if call.path.startswith(RECIPIENTS):
+            return self._recipients(call)
+        if call.path.startswith(SHARES):
+            return self._shares(call)
         if call.path == "/.well-known/databricks-config":
             return 404, {"error_code": "NOT_FOUND", "message": "no such endpoint"}
+        return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{call.method} {call.path}"}
+
+    def _recipients(self, call: Call) -> tuple[int, Any]:
+        name = call.path.removeprefix(RECIPIENTS).strip("/")
+        if call.method == "POST" and not name:
+            self.recipients[call.body["name"]] = dict(call.body)
+            return 200, call.body
+        if call.method == "GET" and name in self.recipients:
+            return 200, self.recipients[name]
+        return 404, {"error_code": "RECIPIENT_DOES_NOT_EXIST", "message": f"no recipient {name}"}
+
+    def _shares(self, call: Call) -> tuple[int, Any]:
+        rest = call.path.removeprefix(SHARES).strip("/")
+        name, _, sub = rest.partition("/")
+        if call.method == "POST" and not name:
+            self.shares[call.body["name"]] = {**call.body, "objects": []}
+            return 200, self.shares[call.body["name"]]
+        share = self.shares.get(name)
+        if share is None:
+            return 404, {"error_code": "SHARE_DOES_NOT_EXIST", "message": f"no share {name}"}
+        if call.method == "GET" and not sub:
+            return 200, share
+        if call.method == "PATCH" and sub == "permissions":
+            self.share_grants.setdefault(name, []).extend(call.body["changes"])
+            return 200, {}
+        if call.method == "PATCH" and not sub:
+            for update in call.body.get("updates", []):
+                held = [o for o in share["objects"] if o["name"] != update["data_object"]["name"]]
+                share["objects"] = held + ([update["data_object"]] if update["action"] == "ADD" else [])  # fmt: skip
+            return 200, share
         return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{call.method} {call.path}"}

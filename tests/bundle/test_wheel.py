@@ -13,7 +13,7 @@ from lakehouse.bundle.resources import PROJECT_WHEEL, build_target
 from tests.bundle.conftest import REPO
 
 
-def test_the_bundle_artifact_builds_a_wheel_with_the_grants_entry_point_and_dependencies(
+def test_the_bundle_artifact_builds_a_wheel_with_the_jobs_entry_points_and_dependencies(
     tmp_path: Path,
 ):
     artifact = yaml.safe_load((REPO / "databricks.yml").read_text())["artifacts"]["lakehouse"]
@@ -28,10 +28,14 @@ def test_the_bundle_artifact_builds_a_wheel_with_the_grants_entry_point_and_depe
         (info,) = {n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA")}
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
         metadata = archive.read(f"{info}/METADATA").decode()
-    job = build_target(REPO, "platform", "prod").jobs["platform_table_grants"][0].as_dict()
-    task = job["tasks"][0]["python_wheel_task"]
-    assert f"{task['entry_point']} = lakehouse.governance.table_grants:main" in entry_points
-    assert "lakehouse/governance/table_grants.py" in names
+    # Every platform job runs an entry point the wheel declares, of a module it holds.
+    jobs = build_target(REPO, "platform", "prod").jobs
+    assert sorted(jobs) == ["platform_sandpit_cleanup", "platform_shares", "platform_table_grants"]  # fmt: skip
+    declared = dict(line.split(" = ") for line in entry_points.splitlines() if " = " in line)
+    for job, _ in jobs.values():
+        entry_point = job.as_dict()["tasks"][0]["python_wheel_task"]["entry_point"]
+        module = declared[entry_point].split(":")[0]
+        assert f"{module.replace('.', '/')}.py" in names, entry_point
     assert "lakehouse/engine/spark_conf/log4j2.properties" in names
     for needed in ("sqlglot", "jsonschema", "open-data-contract-standard"):
         assert f"Requires-Dist: {needed}" in metadata

@@ -41,6 +41,7 @@ from lakehouse.contracts.yaml_source import YamlSource, field_name
 from lakehouse.governance import access
 from lakehouse.governance.sandpit_cleanup import EXPIRES, OWNER
 from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS, load_sandpits, sandpit_catalog
+from lakehouse.governance.shares import SHARING_SCHEMA
 from lakehouse.ingestion import pipeline_spec as ingestion
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import (
@@ -60,6 +61,7 @@ INGESTION_PIPELINE_FILE = ingestion.BUNDLE_SOURCE_FILE
 PROJECT_WHEEL = "dist/*.whl"
 TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
 SANDPIT_CLEANUP_ENTRY_POINT = "lakehouse-sandpit-cleanup"
+SHARES_ENTRY_POINT = "lakehouse-shares"
 SCORING_ENTRY_POINT = "lakehouse-scoring"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
@@ -214,6 +216,15 @@ def foundation(root: Path, env: str) -> TargetResources:
         }),
         here,
     )  # fmt: skip
+    schemas[f"{env}_{PLATFORM_CATALOG}_{SHARING_SCHEMA}"] = (
+        Schema.from_dict({
+            "catalog_name": f"{env}_{PLATFORM_CATALOG}",
+            "name": SHARING_SCHEMA,
+            "comment": "The views the domains' Delta Sharing shares hold (domains/*/shares/).",
+            "properties": tags(platform, env),
+        }),
+        here,
+    )  # fmt: skip
     schemas.update(sandpit_schemas(root, platform, env, date.today()))
     grants = wheel_job(
         "platform_table_grants",
@@ -231,7 +242,19 @@ def foundation(root: Path, env: str) -> TargetResources:
         SANDPIT_CLEANUP_ENTRY_POINT,
         ["--env", env, "--root", "${workspace.file_path}"],
     )
-    jobs = {"platform_table_grants": (grants, here), "platform_sandpit_cleanup": (cleanup, here)}
+    shares = wheel_job(
+        "platform_shares",
+        "Applies the domains' Delta Sharing shares: recipients, the views they receive, and "
+        "their grants; revokes expired shares.",
+        "0 0 7 * * ?",
+        SHARES_ENTRY_POINT,
+        ["--env", env, "--root", "${workspace.file_path}"],
+    )
+    jobs = {
+        "platform_table_grants": (grants, here),
+        "platform_sandpit_cleanup": (cleanup, here),
+        "platform_shares": (shares, here),
+    }
     return TargetResources({}, jobs, schemas, volumes)
 
 

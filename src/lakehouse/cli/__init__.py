@@ -1,5 +1,5 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
-``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``) and one per top-level command (``demo``,
+``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``) and one per top-level command (``demo``,
 ``sql``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
@@ -29,6 +29,7 @@ from lakehouse.cli import (
     pipeline,
     sandpit,
     scoring,
+    share,
     sql,
 )
 from lakehouse.cli.terminal import console, out
@@ -45,7 +46,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo.demo_command)
 app.command("sql")(sql.sql_command)
-for group in (pipeline, contracts, bundle, governance, domain, landing, scoring, sandpit):
+for group in (pipeline, contracts, bundle, governance, domain, landing, scoring, sandpit, share):
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
 

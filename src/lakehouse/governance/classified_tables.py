@@ -72,15 +72,26 @@ def classified_tables(root: Path) -> dict[str, ClassifiedTable]:
         for file in find_contracts([domain.folder / "contracts"]):
             contract = load_contract(file)
             line = contract_classification_line(YamlSource.read(file, ConfigFileError))
-            columns = {c.name: c.classification for c in contract.columns}
+            landed = {c.name: c.classification for c in contract.columns}
             ss, name = contract.source_system, contract.dataset
-            for table in (f"bronze.{ss}.{name}", f"silver.{ss}.{name}", f"silver.{ss}.{name}_quarantine"):  # fmt: skip
+            layers = {f"bronze.{ss}.{name}": landed, f"silver.{ss}.{name}": silver_columns(contract), f"silver.{ss}.{name}_quarantine": landed}  # fmt: skip
+            for table, columns in layers.items():
                 tables[table] = ClassifiedTable(table, owner, contract.classification, file, line, columns, contract)  # fmt: skip
         for file in sorted(domain.pipelines.rglob("*")) if domain.pipelines.is_dir() else []:
             for dataset, level, line in _declared_gold(file):
                 name = f"gold.{domain.name}.{dataset}"
                 tables[name] = ClassifiedTable(name, owner, level, file, line)
     return tables
+
+
+def silver_columns(contract: DataContract) -> dict[str, Classification]:
+    """Silver's columns with their classifications: the contract's, without a change feed's
+    operation column, and with SCD type 2's validity columns (at the table's level)."""
+    cdc = contract.cdc
+    columns = {c.name: c.classification for c in contract.columns if cdc is None or c.name != cdc.operation_column}  # fmt: skip
+    if cdc is not None and cdc.scd_type == 2:
+        columns |= {"__START_AT": contract.classification, "__END_AT": contract.classification}
+    return columns
 
 
 def contract_classification_line(source: YamlSource) -> int:

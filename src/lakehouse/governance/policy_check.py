@@ -47,6 +47,7 @@ from lakehouse.governance.column_masks import (
 )
 from lakehouse.governance.row_filters import contract_row_filters
 from lakehouse.governance.sandpits import SandpitError, load_sandpits, sandpit_files
+from lakehouse.governance.shares import load_shares, share_plan
 from lakehouse.ingestion.table_metadata import contract_properties
 from lakehouse.platform.domains import Domain, find_domains
 from lakehouse.platform.registry import PLATFORM_FILE, REGISTRY_FILE, DomainSpec, load_registry
@@ -124,6 +125,7 @@ def check_repository(root: Path) -> list[Violation]:
         *_foundation_grants(root, platform, specs, contracts),
         *_model_grants(root, specs),
         *_sandpit_reads(root, tables),
+        *_shares(root, tables),
         *_sandpit_references(root),
     ]
     return sorted({v: None for v in violations})
@@ -307,6 +309,14 @@ def _sandpit_reads(root: Path, tables: dict[str, ClassifiedTable]) -> Iterator[V
                 yield Violation(file, line, GRANTED_OUTSIDE, f"{read.table} is {what} of {owner.name}: record its data owner's approval ({owner.owner})")  # fmt: skip
             elif read.approval.by != owner.owner:
                 yield Violation(file, source.line_of(("reads", index, "approval", "by")), GRANTED_OUTSIDE, f"{read.table} is approved by {read.approval.by}, not by {owner.name}'s data owner ({owner.owner})")  # fmt: skip
+
+
+def _shares(root: Path, tables: dict[str, ClassifiedTable]) -> Iterator[Violation]:
+    """A share holds only what its tables' classification lets leave the platform."""
+    for declared in load_shares(root):
+        _, refusals = share_plan(declared, tables, ENV)
+        for refusal in refusals:
+            yield Violation(declared.file, refusal.line, SHARE_FORBIDDEN, f"share {declared.name}: {refusal.message}")  # fmt: skip
 
 
 def _sandpit_references(root: Path) -> Iterator[Violation]:

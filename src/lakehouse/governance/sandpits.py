@@ -30,61 +30,32 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator
 
 from lakehouse.contracts.model import Classification, FrozenModel
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, validation_problems
 from lakehouse.engine.settings import SANDPIT_CATALOG
+from lakehouse.governance.approvals import Approval, Email, LayerTable
 
 SANDPITS = "sandpits"
 MAX_DAYS = 90  # a sandpit is an experiment: longer-lived data belongs in a contract and a domain
-READ_LAYERS = ("bronze", "silver", "gold")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 class SandpitError(ConfigFileError):
     """A sandpit file that cannot be used."""
 
 
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError("expected an e-mail address")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
-
-
-class Approval(FrozenModel):
-    """The data owner's approval for a sandpit to read data classified above general."""
-
-    by: Email
-    when: date  # the day the data owner approved (`on` would read as true in YAML)
-    reference: str | None = None
-
-
 class SandpitRead(FrozenModel):
     """A table a sandpit may read: ``<layer>.<schema>.<table>``, in the sandpit's
     environment."""
 
-    table: str
+    table: LayerTable
     approval: Approval | None = None
-
-    @field_validator("table")
-    @classmethod
-    def _table(cls, value: str) -> str:
-        parts = value.split(".")
-        if len(parts) != 3 or parts[0] not in READ_LAYERS or not all(parts):
-            raise ValueError(
-                f"expected <layer>.<schema>.<table> with layer {', '.join(READ_LAYERS)}, "
-                "such as silver.crm.orders"
-            )
-        return value
 
     @property
     def layer(self) -> str:
