@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMAS = "/api/2.1/unity-catalog/schemas"
+TABLES = "/api/2.1/unity-catalog/tables"
 PERMISSIONS = "/api/2.1/unity-catalog/permissions/"
 RECIPIENTS = "/api/2.1/unity-catalog/recipients"
 SHARES = "/api/2.1/unity-catalog/shares"
@@ -37,6 +38,7 @@ class FakeWorkspaceApi:
     ``WorkspaceClient`` pointed at it."""
 
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # full name -> SchemaInfo
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # full name -> TableInfo
     grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # full name -> changes
     recipients: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> RecipientInfo
     shares: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> ShareInfo
@@ -50,6 +52,18 @@ class FakeWorkspaceApi:
             "name": name,
             "full_name": f"{catalog}.{name}",
             **({"properties": properties} if properties else {}),
+        }
+
+    def add_table(self, full_name: str, properties: dict[str, str]) -> None:
+        catalog, schema, name = full_name.split(".")
+        if f"{catalog}.{schema}" not in self.schemas:
+            self.add_schema(catalog, schema)
+        self.tables[full_name] = {
+            "catalog_name": catalog,
+            "schema_name": schema,
+            "name": name,
+            "full_name": full_name,
+            "properties": properties,
         }
 
     def client(self) -> Any:
@@ -108,6 +122,10 @@ class FakeWorkspaceApi:
         if call.method == "GET" and call.path == SCHEMAS:
             catalog = call.query.get("catalog_name")
             return 200, {"schemas": [s for s in self.schemas.values() if s["catalog_name"] == catalog]}  # fmt: skip
+        if call.method == "GET" and call.path == TABLES:
+            wanted = (call.query.get("catalog_name"), call.query.get("schema_name"))
+            found = [t for t in self.tables.values() if (t["catalog_name"], t["schema_name"]) == wanted]  # fmt: skip
+            return 200, {"tables": found}
         if call.method == "DELETE" and call.path.startswith(f"{SCHEMAS}/"):
             name = call.path.removeprefix(f"{SCHEMAS}/")
             if self.schemas.pop(name, None) is None:

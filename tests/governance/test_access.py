@@ -7,6 +7,7 @@ import json
 
 import deltalake
 import pyarrow as pa
+import pytest
 from typer.testing import CliRunner
 
 from lakehouse.bundle.resources import build_target
@@ -179,3 +180,41 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     assert (task["package_name"], task["parameters"]) == ("lakehouse", ["--env", "prod", "--root", "${workspace.file_path}"])  # fmt: skip
     assert job["environments"][0]["spec"]["dependencies"] == ["dist/*.whl"]
     assert foundation.pipelines == {}
+
+
+def test_the_grants_job_reads_tables_and_grants_through_the_workspace_api(monkeypatch, capsys):
+    from lakehouse.governance.table_grants import main
+    from tests.fake_workspace_api import FakeWorkspaceApi
+
+    statements: list[str] = []
+
+    class Session:  # Spark on the job's compute: runs the masks' SQL
+        @staticmethod
+        def sql(statement: str) -> None:
+            statements.append(statement)
+
+    monkeypatch.setattr("pyspark.sql.SparkSession.Builder.getOrCreate", lambda self: Session())
+    with FakeWorkspaceApi() as api:
+        masked = _properties("general", {"owner_email": "confidential"})
+        api.add_table("prod_silver.erp.cost_centres", masked)
+        api.add_table("prod_silver.crm.customers", _properties("confidential"))
+        api.add_table("prod_gold.hr.headcount_by_department", _properties("general"))
+        api.add_table("prod_gold.hr.gone", _properties("general"))
+        api.add_schema("prod_bronze", "information_schema")
+        api.failing[("PATCH", "/api/2.1/unity-catalog/permissions/table/prod_gold.hr.gone")] = 404
+        monkeypatch.setenv("DATABRICKS_HOST", api.host)
+        monkeypatch.setenv("DATABRICKS_TOKEN", "not-a-real-token")
+        with pytest.raises(SystemExit) as exited:
+            main(["--env", "prod", "--root", str(REPO)])
+    assert exited.value.code == 1  # the dropped table's grant failed; the others went on
+    changes = {name: ["add" if "add" in c else "remove" for c in found] for name, found in api.grants.items()}  # fmt: skip
+    assert changes == {
+        "prod_silver.erp.cost_centres": ["add"],  # its confidential column is masked first
+        "prod_silver.crm.customers": ["remove"],
+        "prod_gold.hr.headcount_by_department": ["add"],
+    }
+    assert api.grants["prod_silver.erp.cost_centres"] == [{"principal": "account users", "add": ["SELECT"]}]  # fmt: skip
+    set_mask = "ALTER TABLE `prod_silver`.`erp`.`cost_centres` ALTER COLUMN `owner_email` SET MASK"
+    assert any(s.startswith(set_mask) for s in statements)
+    assert not any("GRANT" in s or "REVOKE" in s for s in statements)  # grants go through the API
+    assert "prod_gold`.`hr`.`gone`" in capsys.readouterr().out

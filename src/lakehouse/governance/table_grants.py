@@ -3,13 +3,16 @@
 its ``lakehouse.classification`` property calls for (``access.table_grant_statements``), a
 masked column no longer counting against a wider grant.
 
-The job applies them table by table and goes on past a failure: a table whose properties
-cannot be read counts as unclassified (its grant is revoked), and no REVOKE is skipped because
-something before it failed. It exits non-zero at the end, listing what failed.
+The job applies them table by table and goes on past a failure: a table without a known
+classification counts as above general (its grant is revoked), a schema whose tables cannot be
+listed is reported, and no REVOKE is skipped because something before it failed. It exits
+non-zero at the end, listing what failed.
 
 On Databricks the job runs the project's wheel (``python_wheel_task``, entry point
-``lakehouse-table-grants --env <env>``) over Unity Catalog; locally ``lakehouse governance grants --storage DIR`` prints what it would run over a
-local catalog.
+``lakehouse-table-grants --env <env>``) over Unity Catalog: it lists the tables and their
+properties and changes their grants through databricks-sdk, and creates and sets the masks and
+row filters with SQL (Unity Catalog has no REST call that sets a column mask). Locally
+``lakehouse governance grants --storage DIR`` prints what it would run over a local catalog.
 """
 
 from __future__ import annotations
@@ -19,41 +22,72 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.governance.access import (
+    EVERYBODY,
     Table,
     TableAccess,
-    quoted_name,
     table_access,
     table_grant_statements,
 )
 from lakehouse.governance.column_masks import ColumnMask, domain_masks
 from lakehouse.governance.row_filters import RowFilter, domain_row_filters
 
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
 LAYERS = ("bronze", "silver", "gold")
 
 
-def workspace_tables(spark: Any, env: str) -> dict[Table, dict[str, str]]:
+def workspace_tables(client: WorkspaceClient, env: str) -> tuple[dict[Table, dict[str, str]], list[Failure]]:  # fmt: skip
     """Each table of ``<env>_bronze``, ``<env>_silver`` and ``<env>_gold`` with its properties,
-    from Unity Catalog. A table whose properties cannot be read has none: it counts as
-    unclassified."""
-    catalogs = ", ".join(f"'{env}_{layer}'" for layer in LAYERS)  # env is dev, test or prod
-    names = spark.sql(
-        "SELECT table_catalog, table_schema, table_name FROM system.information_schema.tables "
-        f"WHERE table_catalog IN ({catalogs}) AND table_schema <> 'information_schema'"
-    ).collect()
+    through the Unity Catalog API; and the schemas that could not be listed (their tables keep
+    their grants: what cannot be read is not revoked blindly, and the job fails).
+
+    Example:
+        >>> tables, failures = workspace_tables(WorkspaceClient(), "prod")  # doctest: +SKIP
+    """
     tables: dict[Table, dict[str, str]] = {}
-    for row in names:
-        table = (str(row[0]), str(row[1]), str(row[2]))
+    failures: list[Failure] = []
+    for catalog in (f"{env}_{layer}" for layer in LAYERS):
         try:
-            properties = spark.sql(f"SHOW TBLPROPERTIES {quoted_name(table)}").collect()
-        except Exception as error:  # a table of a broken or dropped source: revoke, say so
-            print(f"cannot read the properties of {quoted_name(table)}: {_first_line(error)}")
-            properties = []
-        tables[table] = {p["key"]: p["value"] for p in properties}
-    return tables
+            schemas = [s.name for s in client.schemas.list(catalog_name=catalog) if s.name]
+        except Exception as error:  # a missing catalog must not stop the others
+            failures.append(Failure(f"list the schemas of {catalog}", _first_line(error)))
+            continue
+        for schema in schemas:
+            if schema == "information_schema":
+                continue
+            try:
+                for table in client.tables.list(catalog_name=catalog, schema_name=schema):
+                    if table.name:
+                        tables[(catalog, schema, table.name)] = dict(table.properties or {})
+            except Exception as error:
+                failures.append(Failure(f"list the tables of {catalog}.{schema}", _first_line(error)))  # fmt: skip
+    return tables, failures
+
+
+def sdk_grant(client: WorkspaceClient) -> Callable[[TableAccess], None]:
+    """Grant (or revoke) everybody's ``SELECT`` on a table as its access says, through the
+    Unity Catalog API.
+
+    Example:
+        >>> apply_governance(tables, masks, spark.sql, filters, grant=sdk_grant(WorkspaceClient()))  # doctest: +SKIP
+    """
+    from databricks.sdk.service.catalog import PermissionsChange, Privilege
+
+    def grant(access: TableAccess) -> None:
+        select = [Privilege.SELECT]
+        change = (
+            PermissionsChange(principal=EVERYBODY, add=select)
+            if access.readable_by_everybody
+            else PermissionsChange(principal=EVERYBODY, remove=select)
+        )
+        client.grants.update(securable_type="table", full_name=".".join(access.table), changes=[change])  # fmt: skip
+
+    return grant
 
 
 def local_tables(storage: Path, env: str) -> dict[Table, dict[str, str]]:
@@ -104,11 +138,14 @@ def apply_governance(
     masks: Iterable[ColumnMask],
     run: Callable[[str], Any],
     row_filters: Iterable[RowFilter] = (),
+    grant: Callable[[TableAccess], Any] | None = None,
 ) -> tuple[list[str], list[Failure]]:
-    """Set the column masks and row filters of the tables that exist, then grant every table
-    as its classification says, counting a classified column as masked only when its mask
-    was set: a mask that failed never widens a grant, and a table whose row filter failed is
-    revoked from everybody. Returns the statements run and those that failed.
+    """Set the column masks and row filters of the tables that exist (``run``, SQL), then
+    grant every table as its classification says (``grant``; without it, ``run`` with the
+    GRANT or REVOKE statement), counting a classified column as masked only when its mask was
+    set: a mask that failed never widens a grant, and a table whose row filter failed is
+    revoked from everybody. Returns the statements run (a grant as its SQL) and those that
+    failed.
 
     Example:
         >>> ran, failed = apply_governance(workspace_tables(spark, "prod"), domain_masks(root, "prod"), spark.sql)  # doctest: +SKIP
@@ -141,6 +178,9 @@ def apply_governance(
         for a in table_access(tables, masked)
     ]
     grants = table_grant_statements(access)
+    if grant is not None:
+        by_statement = dict(zip(grants, access, strict=True))
+        run = lambda statement: grant(by_statement[statement])  # noqa: E731
     return [*statements, *grants], failures + apply_grants(grants, run)
 
 
@@ -156,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env", required=True, choices=["dev", "test", "prod"])
     parser.add_argument("--root", type=Path, help="The synced bundle root (the contracts).")
     args = parser.parse_args(argv)
+    from databricks.sdk import WorkspaceClient
     from pyspark.sql import SparkSession
 
     masks, row_filters, broken = [], [], False
@@ -166,10 +207,12 @@ def main(argv: list[str] | None = None) -> None:
         except ConfigFileError as error:
             print(f"cannot read the contracts, no column is masked:\n{error}")
             broken = True
+    client = WorkspaceClient()
     spark = SparkSession.builder.getOrCreate()
     # Without the contracts no mask counts: a table with classified columns stays revoked.
-    tables = workspace_tables(spark, args.env)
-    statements, failures = apply_governance(tables, masks, spark.sql, row_filters)
+    tables, failures = workspace_tables(client, args.env)
+    statements, failed = apply_governance(tables, masks, spark.sql, row_filters, sdk_grant(client))  # fmt: skip
+    failures += failed
     if failures:
         print(f"{len(failures)} of {len(statements)} grant statement(s) failed:")
         for failure in failures:
