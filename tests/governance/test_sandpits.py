@@ -3,6 +3,7 @@ and the daily cleanup job against a stand-in workspace API through databricks-sd
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from lakehouse.governance.sandpits import (
 from tests.fake_workspace_api import FakeWorkspaceApi
 
 TODAY = date(2026, 12, 7)
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -143,6 +145,7 @@ def test_expire_says_what_it_dropped_and_refuses_a_missing_storage_folder(root):
     assert missing.exit_code == 2 and "no such folder" in missing.output
 
 
+OWNERS = {"silver.crm.customers": "head-of-sales-ops@example.com"}
 APPROVED = "reads:\n  - table: silver.crm.customers\n    approval: {by: head-of-sales-ops@example.com, when: 2026-12-01}\n  - table: silver.crm.orders\n"  # fmt: skip
 
 
@@ -155,7 +158,7 @@ def test_cleanup_drops_expired_sandpits_and_grants_approved_reads_through_the_wo
         api.add_schema("prod_sandpit", "stray")  # no file, no expiry: nobody answers for it
         api.add_schema("prod_sandpit", "information_schema")
         api.add_schema("prod_silver", "crm")  # another catalog: never listed, never dropped
-        report = clean_up(api.client(), "prod", load_sandpits(root), TODAY)
+        report = clean_up(api.client(), "prod", load_sandpits(root), TODAY, OWNERS)
     assert sorted(report.dropped) == ["prod_sandpit.old", "prod_sandpit.stray"]
     assert sorted(api.schemas) == ["prod_sandpit.active", "prod_sandpit.information_schema", "prod_silver.crm"]  # fmt: skip
     deletes = [(c.path, c.query) for c in api.api_calls("DELETE")]
@@ -170,7 +173,16 @@ def test_cleanup_drops_expired_sandpits_and_grants_approved_reads_through_the_wo
     assert report.failures == []
 
 
+def test_cleanup_never_grants_a_read_approved_by_anybody_but_the_data_owner(root):
+    reads = "reads:\n  - table: silver.crm.customers\n    approval: {by: ana@example.com, when: 2026-12-01}\n"  # fmt: skip
+    _sandpit(root, "self_approved", TODAY - timedelta(days=3), reads=reads)
+    with FakeWorkspaceApi() as api:
+        clean_up(api.client(), "prod", load_sandpits(root), TODAY, OWNERS)
+    assert api.grants == {}
+
+
 def test_cleanup_goes_on_past_a_refused_call_and_the_job_exits_non_zero(root, monkeypatch, capsys):
+    shutil.copytree(REPO / "domains", root / "domains", ignore=shutil.ignore_patterns("__pycache__", "tests"))  # fmt: skip
     _sandpit(root, "old", TODAY - timedelta(days=30), reads=APPROVED)
     _sandpit(root, "older", TODAY - timedelta(days=40))
     with FakeWorkspaceApi() as api:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lakehouse.contracts import find_contracts, load_contract
 from lakehouse.contracts.model import Classification, DataContract
 from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.contracts.yaml_source import YamlSource
@@ -116,8 +115,12 @@ def check_repository(root: Path) -> list[Violation]:
     contract, registry entry or sandpit file raises its ``ConfigFileError`` (the rules cannot
     be checked over what cannot be read)."""
     platform, specs = load_registry(root)
-    contracts = list(_owned_contracts(root, specs))
     tables = classified_tables(root)
+    contracts = [
+        OwnedContract(t.contract, t.file, YamlSource.read(t.file, ConfigFileError), t.owner)
+        for name, t in tables.items()
+        if t.contract is not None and name.startswith("bronze.")  # one entry per contract
+    ]
     violations = [
         *_unmasked_columns(contracts),
         *_table_grants(contracts),
@@ -129,16 +132,6 @@ def check_repository(root: Path) -> list[Violation]:
         *_sandpit_references(root),
     ]
     return sorted({v: None for v in violations})
-
-
-def _owned_contracts(root: Path, specs: list[DomainSpec]) -> Iterator[OwnedContract]:
-    owners = {spec.name: spec for spec in specs}
-    for domain in find_domains(root / "domains"):
-        if domain.name not in owners:
-            continue
-        for file in find_contracts([domain.folder / "contracts"]):
-            source = YamlSource.read(file, ConfigFileError)
-            yield OwnedContract(load_contract(file), file, source, owners[domain.name])
 
 
 def _above_table(owned: OwnedContract) -> list[tuple[str, Classification]]:
@@ -229,7 +222,7 @@ def _groups(spec: DomainSpec) -> set[str]:
 
 
 def _data_privileges(grant: dict[str, Any]) -> set[str]:
-    return set(map(str, grant.get("privileges", []))) - NO_DATA  # type: ignore[arg-type]
+    return set(map(str, grant.get("privileges", []))) - NO_DATA
 
 
 def _foundation_grants(

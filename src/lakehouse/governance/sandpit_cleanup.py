@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lakehouse.contracts.problems import ConfigFileError
 from lakehouse.governance.access import Table
-from lakehouse.governance.sandpits import Sandpit, SandpitError, load_sandpits, sandpit_catalog
+from lakehouse.governance.classified_tables import classified_tables
+from lakehouse.governance.sandpits import Sandpit, load_sandpits, sandpit_catalog
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -40,24 +42,34 @@ class CleanupReport:
     failures: list[str] = field(default_factory=list)
 
 
-def approved_reads(sandpit: Sandpit, env: str) -> list[Table]:
-    """The tables of ``env`` a sandpit reads with its data owner's approval.
+def approved_reads(sandpit: Sandpit, env: str, data_owners: Mapping[str, str]) -> list[Table]:
+    """The tables of ``env`` a sandpit reads with its data owner's approval: ``approval.by``
+    is the owner ``data_owners`` names for the table (``<layer>.<schema>.<table>``).
 
     Example:
-        >>> approved_reads(sandpit, "prod")  # doctest: +SKIP
+        >>> approved_reads(sandpit, "prod", {"silver.crm.customers": "head-of-sales-ops@example.com"})  # doctest: +SKIP
         [('prod_silver', 'crm', 'customers')]
     """
-    return [read.full_name(env) for read in sandpit.reads if read.approval is not None]
+    return [
+        read.full_name(env)
+        for read in sandpit.reads
+        if read.approval is not None and read.approval.by == data_owners.get(read.table)
+    ]
 
 
 def clean_up(
-    client: WorkspaceClient, env: str, sandpits: Iterable[Sandpit], today: date
+    client: WorkspaceClient,
+    env: str,
+    sandpits: Iterable[Sandpit],
+    today: date,
+    data_owners: Mapping[str, str],
 ) -> CleanupReport:
     """Drop expired sandpits of ``env`` and keep their approved reads in step, through the
-    workspace's Unity Catalog API.
+    workspace's Unity Catalog API; a read approved by anybody but the table's data owner
+    (``data_owners``) is never granted.
 
     Example:
-        >>> clean_up(WorkspaceClient(), "prod", load_sandpits(root), date.today()).dropped  # doctest: +SKIP
+        >>> clean_up(WorkspaceClient(), "prod", load_sandpits(root), date.today(), owners).dropped  # doctest: +SKIP
         ['prod_sandpit.old_idea']
     """
     from databricks.sdk.service.catalog import PermissionsChange, Privilege
@@ -77,7 +89,7 @@ def clean_up(
             report.failures.append(f"drop {schema.full_name}: {_first_line(error)}")
     for sandpit in declared.values():
         expired = sandpit.expired(today)
-        for table in approved_reads(sandpit, env):
+        for table in approved_reads(sandpit, env, data_owners):
             full_name = ".".join(table)
             changes = [
                 PermissionsChange(principal=principal, remove=[Privilege.SELECT])
@@ -119,14 +131,14 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         sandpits = load_sandpits(args.root)
-    except SandpitError as error:
+        owners = {name: t.owner.owner for name, t in classified_tables(args.root).items()}
+    except ConfigFileError as error:
         # Without the files no approval holds: nothing is granted, expired schemas still go.
-        print(f"cannot read the sandpit files, no read is granted:\n{error}")
-        sandpits = []
-        broken = True
+        print(f"cannot read the sandpit files or contracts, no read is granted:\n{error}")
+        sandpits, owners, broken = [], {}, True
     else:
         broken = False
-    report = clean_up(WorkspaceClient(), args.env, sandpits, date.today())
+    report = clean_up(WorkspaceClient(), args.env, sandpits, date.today(), owners)
     for line in report.dropped:
         print(f"dropped {line}")
     for line in report.granted:

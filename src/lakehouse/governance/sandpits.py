@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError, field_validator
 
-from lakehouse.contracts.model import Classification, FrozenModel
+from lakehouse.contracts.model import FrozenModel
 from lakehouse.contracts.problems import ConfigFileError, Problem
 from lakehouse.contracts.yaml_source import YamlSource, validation_problems
 from lakehouse.engine.settings import SANDPIT_CATALOG
@@ -56,10 +56,6 @@ class SandpitRead(FrozenModel):
 
     table: LayerTable
     approval: Approval | None = None
-
-    @property
-    def layer(self) -> str:
-        return self.table.split(".")[0]
 
     def full_name(self, env: str) -> tuple[str, str, str]:
         layer, schema, table = self.table.split(".")
@@ -232,16 +228,6 @@ def load_sandpits(root: Path) -> list[Sandpit]:
     if problems:
         raise SandpitError(problems)
     return sandpits
-
-
-def read_classification(
-    read: SandpitRead, classifications: dict[tuple[str, str], Classification]
-) -> Classification | None:
-    """The classification of the table a sandpit reads: a bronze or silver table's from its
-    contract (``classifications`` by source system and dataset); None when no contract says,
-    as for gold, whose pipelines set it: such a read needs its data owner's approval."""
-    layer, schema, table = read.table.split(".")
-    return classifications.get((schema, table)) if layer != "gold" else None
 
 
 @dataclass(frozen=True)
