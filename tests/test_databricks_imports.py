@@ -6,7 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-DEPLOYED = ["lakehouse.ingestion.source_system", "lakehouse.governance.table_grants"]
+DEPLOYED = [
+    "lakehouse.ingestion.source_system",
+    "lakehouse.governance.table_grants",
+    "lakehouse.governance.sandpit_cleanup",
+    "lakehouse.governance.share_job",
+]
 
 
 def test_deployed_code_imports_without_the_local_engines_dependencies():
@@ -29,6 +34,7 @@ def test_deployed_code_imports_without_the_local_engines_dependencies():
             "lakehouse.engine.graph.elements",
             "lakehouse.engine.observability",
             "lakehouse.engine.observability.masking",
+            "lakehouse.engine.settings",
             "lakehouse.engine.sources",
             "lakehouse.engine.sources.landed_records",
         ]

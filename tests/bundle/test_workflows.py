@@ -101,6 +101,10 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         (["domains/finance/contracts/x.yaml"], ["finance", "platform"]),
         (["docs/bundle.md"], []),
         (["domains/platform.yml"], ["platform"]),
+        # the platform declares the sandpits and applies every domain's shares
+        (["sandpits/churn_ideas.yml"], ["platform"]),
+        (["domains/sales/shares/partner_revenue.yml"], ["platform", "sales"]),
+        (["src/lakehouse/governance/share_job.py"], ["platform"]),
         # code the deployed pipelines and jobs import, however indirectly
         (["src/lakehouse/ingestion/silver.py"], ["finance", "hr", "sales"]),
         (["src/lakehouse/engine/errors.py"], ["finance", "hr", "platform", "sales"]),

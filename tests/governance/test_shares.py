@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from lakehouse.cli import app
+from lakehouse.engine import sql
 from lakehouse.governance.classified_tables import classified_tables
 from lakehouse.governance.share_job import apply_shares
-from lakehouse.governance.shares import ShareError, load_shares, preview, share_plan
+from lakehouse.governance.shares import ShareError, load_shares, share_plan
 from tests.fake_workspace_api import FakeWorkspaceApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,7 +131,7 @@ def test_preview_shows_exactly_the_rows_and_columns_the_recipient_receives(root,
         "TIMESTAMP'2026-01-01', NULL"
     ).write.format("delta").save(str(storage / "catalog/dev_silver/erp/cost_centres"))
     (view,), _ = share_plan(load_shares(root)[0], classified_tables(root), "dev")
-    frame = preview(spark, storage, view)
+    frame = sql(storage, view.query(), spark=spark)
     assert frame.columns == ["cost_centre_id", "name", "department", "changed_at", "__START_AT", "__END_AT"]  # fmt: skip
     assert [tuple(r)[:3] for r in frame.collect()] == [(1, "Ledger", "Finance")]
     result = CliRunner().invoke(app, ["share", "preview", "budgets", "--storage", str(storage), "--root", str(root)])  # fmt: skip

@@ -6,10 +6,10 @@ the workflows validate, plan and deploy only those.
 - A domain's targets ship ``domains/<domain>/`` and the code its pipelines run: the
   generated ingestion pipeline (when the domain has contracts) and the domain's pipeline
   files, each with its import closure within the repository.
-- The platform's targets ship the grants job (the module of its wheel entry point, as
-  ``pyproject.toml`` names it) and its import closure; their foundation
-  (schemas, volumes) is built from ``domains/platform.yml`` and every domain's registry entry and
-  contracts.
+- The platform's targets ship its jobs (grants, sandpit cleanup, shares: the modules of their
+  wheel entry points, as ``pyproject.toml`` names them) and their import closure; their
+  foundation (schemas, volumes) is built from ``domains/platform.yml``, every domain's registry
+  entry and contracts, and the sandpits; the share job applies every domain's shares.
 
 The import closure follows ``import`` statements at any depth of a module (a function's
 imports run when it is called), but not those only for type checkers, and it follows a
@@ -30,7 +30,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the same parser, from PyPI
     import tomli as tomllib
 
-from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, TABLE_GRANTS_ENTRY_POINT
+from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, PLATFORM_ENTRY_POINTS
+from lakehouse.governance.sandpits import SANDPITS
+from lakehouse.governance.shares import SHARES
 from lakehouse.platform.registry import PLATFORM, PLATFORM_FILE, REGISTRY_FILE, find_domain_specs
 
 BUILD_INPUTS = ("databricks.yml", "resources/", "pyproject.toml", "uv.lock")
@@ -67,8 +69,15 @@ def shipped_files(root: Path) -> dict[str, list[str]]:
             *build,
             PLATFORM_FILE,
             *(f"domains/{spec.parent.name}/{REGISTRY_FILE}" for spec in specs),
-            *(f"domains/{spec.parent.name}/contracts/" for spec in specs),
-            *import_closure(root, _entry_point_files(root, TABLE_GRANTS_ENTRY_POINT)),
+            *(
+                f"domains/{spec.parent.name}/{folder}/"
+                for spec in specs
+                for folder in ("contracts", SHARES)
+            ),
+            f"{SANDPITS}/",
+            *import_closure(
+                root, [f for e in PLATFORM_ENTRY_POINTS for f in _entry_point_files(root, e)]
+            ),
         ]
     }
     for spec in specs:

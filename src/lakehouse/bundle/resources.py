@@ -62,6 +62,7 @@ PROJECT_WHEEL = "dist/*.whl"
 TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
 SANDPIT_CLEANUP_ENTRY_POINT = "lakehouse-sandpit-cleanup"
 SHARES_ENTRY_POINT = "lakehouse-shares"
+PLATFORM_ENTRY_POINTS = (TABLE_GRANTS_ENTRY_POINT, SANDPIT_CLEANUP_ENTRY_POINT, SHARES_ENTRY_POINT)
 SCORING_ENTRY_POINT = "lakehouse-scoring"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")

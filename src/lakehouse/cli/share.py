@@ -56,9 +56,9 @@ def share_preview(
     under STORAGE: each table of the share as its view selects it (the shared columns, the
     rows its partition filter keeps), and what the share may not hold."""
     from lakehouse.contracts.problems import ConfigFileError
-    from lakehouse.engine import get_spark
+    from lakehouse.engine import get_spark, sql
     from lakehouse.governance.classified_tables import classified_tables
-    from lakehouse.governance.shares import find_share, load_shares, preview, share_plan
+    from lakehouse.governance.shares import find_share, load_shares, share_plan
 
     existing_folder(storage, "--storage")
     try:
@@ -79,7 +79,7 @@ def share_preview(
     start_spark()
     spark = get_spark()
     for view in views:
-        frame = preview(spark, storage, view)
+        frame = sql(storage, view.query(), spark=spark)  # the view's query, over local tables
         rows = frame.count()
         out.print(f"{recipient} receives {'.'.join(view.view)} ({rows} row(s), from {'.'.join(view.source)}):", soft_wrap=True, highlight=False, markup=False)  # fmt: skip
         shown = Table()

@@ -22,8 +22,8 @@ left out) and rows (``partition_filter``). Without ``sharing_identifier`` the re
 open sharing (a token its admin hands over; it is never printed).
 
 ``share_plan`` decides what a share holds, for the governance rules (``policy_check.py``), the
-platform's share job (``share_job.py``) and ``lakehouse share preview``, which shows locally
-exactly the rows and columns the recipient would receive.
+platform's share job (``share_job.py``) and ``lakehouse share preview``, which runs each
+view's query over the local catalog: exactly the rows and columns the recipient would receive.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import sqlglot
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -45,9 +45,6 @@ from lakehouse.governance.approvals import Approval, Email, LayerTable
 from lakehouse.governance.classified_tables import ClassifiedTable
 from lakehouse.platform.domains import find_domains
 from lakehouse.sql_quoting import quote_identifier
-
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
 
 SHARES = "shares"
 SHARING_SCHEMA = "sharing"  # <env>_platform.sharing: the views the shares hold
@@ -305,15 +302,3 @@ def find_share(shares: list[DeclaredShare], name: str) -> DeclaredShare:
         why = "names several shares" if matches else "is no share"
         raise KeyError(f"'{name}' {why}; shares: {known}")
     return matches[0]
-
-
-def preview(spark: Any, storage: Path, view: SharedView) -> DataFrame:
-    """The rows and columns a recipient receives of ``view``, over the local catalog under
-    ``storage``.
-
-    Example:
-        >>> preview(spark, Path(".lakehouse"), views[0]).show()  # doctest: +SKIP
-    """
-    from lakehouse.engine import sql
-
-    return sql(storage, view.query(), spark=spark)
