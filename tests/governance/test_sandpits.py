@@ -177,8 +177,9 @@ def test_cleanup_never_grants_a_read_approved_by_anybody_but_the_data_owner(root
     reads = "reads:\n  - table: silver.crm.customers\n    approval: {by: ana@example.com, when: 2026-12-01}\n"  # fmt: skip
     _sandpit(root, "self_approved", TODAY - timedelta(days=3), reads=reads)
     with FakeWorkspaceApi() as api:
-        clean_up(api.client(), "prod", load_sandpits(root), TODAY, OWNERS)
+        report = clean_up(api.client(), "prod", load_sandpits(root), TODAY, OWNERS)
     assert api.grants == {}
+    assert report.refused == ["self_approved: silver.crm.customers is approved by ana@example.com, not by its data owner"]  # fmt: skip
 
 
 def test_cleanup_goes_on_past_a_refused_call_and_the_job_exits_non_zero(root, monkeypatch, capsys):

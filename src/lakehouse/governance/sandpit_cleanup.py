@@ -39,6 +39,7 @@ class CleanupReport:
     dropped: list[str] = field(default_factory=list)
     granted: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # approvals not by the data owner
     failures: list[str] = field(default_factory=list)
 
 
@@ -80,7 +81,7 @@ def clean_up(
         if schema.name == "information_schema" or schema.full_name is None:
             continue
         expires = (schema.properties or {}).get(EXPIRES)
-        if not _expired(expires, schema.name in declared, today):
+        if not _expired(expires, declared.get(schema.name), today):
             continue
         try:
             client.schemas.delete(schema.full_name, force=True)
@@ -89,6 +90,11 @@ def clean_up(
             report.failures.append(f"drop {schema.full_name}: {_first_line(error)}")
     for sandpit in declared.values():
         expired = sandpit.expired(today)
+        report.refused += [
+            f"{sandpit.name}: {read.table} is approved by {read.approval.by}, not by its data owner"
+            for read in sandpit.reads
+            if read.approval is not None and read.approval.by != data_owners.get(read.table)
+        ]
         for table in approved_reads(sandpit, env, data_owners):
             full_name = ".".join(table)
             changes = [
@@ -107,13 +113,15 @@ def clean_up(
     return report
 
 
-def _expired(expires: str | None, declared: bool, today: date) -> bool:
-    if expires is None:
-        return not declared
+def _expired(expires: str | None, sandpit: Sandpit | None, today: date) -> bool:
+    """A schema's expiry: its property's, else its file's; a schema that neither dates has
+    nobody answering for it."""
     try:
-        return date.fromisoformat(expires) < today
-    except ValueError:  # a property edited by hand: the file's expiry decides
-        return not declared
+        if expires is not None:
+            return date.fromisoformat(expires) < today
+    except ValueError:  # a property edited by hand: the file decides
+        pass
+    return sandpit is None or sandpit.expired(today)
 
 
 def _first_line(error: BaseException) -> str:
@@ -145,7 +153,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"granted SELECT on {line}")
     for line in report.revoked:
         print(f"revoked SELECT on {line}")
+    for line in report.refused:
+        print(f"not granted: {line}")
     for line in report.failures:
         print(f"failed: {line}")
-    if report.failures or broken:
+    if report.failures or report.refused or broken:
         sys.exit(1)
