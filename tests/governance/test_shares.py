@@ -138,6 +138,8 @@ def test_preview_shows_exactly_the_rows_and_columns_the_recipient_receives(root,
     assert result.exit_code == 0, result.output
     assert "acme receives dev_platform.sharing.finance_budgets__silver_erp_cost_centres (1 row(s)" in result.output  # fmt: skip
     assert "Ledger" in result.output and "ann@example.com" not in result.output and "Shop" not in result.output  # fmt: skip
+    prod = CliRunner().invoke(app, ["share", "preview", "budgets", "--env", "prod", "--storage", str(storage), "--root", str(root)])  # fmt: skip
+    assert prod.exit_code == 1 and "no table prod_silver.erp.cost_centres under" in prod.output
     missing = CliRunner().invoke(app, ["share", "preview", "nope", "--storage", str(storage), "--root", str(root)])  # fmt: skip
     assert missing.exit_code == 1 and "'nope' is no share; shares: finance_budgets, sales_partner_revenue" in missing.output  # fmt: skip
 

@@ -57,6 +57,8 @@ def share_preview(
     rows its partition filter keeps), and what the share may not hold."""
     from lakehouse.contracts.problems import ConfigFileError
     from lakehouse.engine import get_spark, sql
+    from lakehouse.engine.graph.names import TableName
+    from lakehouse.engine.storage.catalog import LocalCatalog
     from lakehouse.governance.classified_tables import classified_tables
     from lakehouse.governance.shares import find_share, load_shares, share_plan
 
@@ -76,6 +78,10 @@ def share_preview(
         console.print(f"[bold red]left out[/bold red] ({declared.file}:{refusal.line}): {escape(refusal.message)}", soft_wrap=True)  # fmt: skip
     if not views:
         fail(f"share {declared.name} holds nothing {recipient} may receive")
+    catalog = LocalCatalog(storage)
+    missing = [".".join(v.source) for v in views if not catalog.exists(TableName(*v.source))]
+    if missing:
+        fail(f"no table {', '.join(missing)} under {storage} (the demo writes dev's tables; --env names the environment)")  # fmt: skip
     start_spark()
     spark = get_spark()
     for view in views:
