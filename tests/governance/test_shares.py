@@ -52,6 +52,18 @@ def test_a_general_tables_masked_column_is_left_out_of_the_view_the_recipient_re
     assert view.create_view().endswith("FROM `prod_silver`.`erp`.`cost_centres` WHERE (department = 'Finance')")  # fmt: skip
 
 
+def test_a_silver_tables_row_filter_holds_for_the_recipient_too(root):
+    contract = root / "domains/finance/contracts/erp_cost_centres.yaml"
+    contract.write_text(contract.read_text().replace(
+        "      - property: classification\n        value: general\n",
+        "      - property: classification\n        value: general\n"
+        "      - property: rowFilter\n        value: department <> 'HR'\n",
+    ))  # fmt: skip
+    _share(root, "budgets", "  - table: silver.erp.cost_centres\n    partition_filter: department = 'Finance'\n")  # fmt: skip
+    (view,), _ = _plan(root, "budgets")
+    assert view.query().endswith("WHERE (department <> 'HR') AND (department = 'Finance')")
+
+
 @pytest.mark.parametrize(
     ("tables", "approval", "refused"),
     [

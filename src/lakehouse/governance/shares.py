@@ -18,7 +18,8 @@ Only data whose classification lets it leave the platform is shared: ``public`` 
 data, never bronze or a quarantine (raw records), never another domain's tables. Each table is
 shared as a view, ``<env>_platform.sharing.<share>__<layer>_<schema>_<table>``, that selects
 the shared columns (never a column classified above what the share allows: a masked column is
-left out) and rows (``partition_filter``). Without ``sharing_identifier`` the recipient uses
+left out) and rows (``partition_filter``, and a silver table's contract ``rowFilter``: the
+recipient is outside the owning domain). Without ``sharing_identifier`` the recipient uses
 open sharing (a token its admin hands over; it is never printed).
 
 ``share_plan`` decides what a share holds, for the governance rules (``policy_check.py``), the
@@ -153,21 +154,20 @@ class Refusal:
 class SharedView:
     """One table of a share as the recipient receives it: a view over it."""
 
-    share: str
     source: Table
     view: Table
     columns: tuple[str, ...] | None  # None: every column (a gold table's are not declared)
-    partition_filter: str | None
+    condition: str | None  # the rows shared
 
     def query(self) -> str:
         """The view's query, every identifier quoted.
 
         Example:
-            >>> SharedView("s", ("prod_gold", "sales", "t"), ("prod_platform", "sharing", "s__t"), ("a",), "a > 1").query()
-            'SELECT `a` FROM `prod_gold`.`sales`.`t` WHERE (a > 1)'
+            >>> SharedView(("prod_gold", "sales", "t"), ("prod_platform", "sharing", "s__t"), ("a",), "a > 1").query()
+            'SELECT `a` FROM `prod_gold`.`sales`.`t` WHERE a > 1'
         """
         columns = ", ".join(map(quote_identifier, self.columns)) if self.columns else "*"
-        where = f" WHERE ({self.partition_filter})" if self.partition_filter else ""
+        where = f" WHERE {self.condition}" if self.condition else ""
         return f"SELECT {columns} FROM {quoted_name(self.source)}{where}"
 
     def create_view(self) -> str:
@@ -208,9 +208,12 @@ def share_plan(
             if not columns:
                 refusals.append(Refusal(line, f"{shared.table} has no column the share may hold"))
                 continue
+        # A recipient is outside the owning domain: a silver table's row filter holds for it too.
+        row_filter = found.contract.row_filter if found.contract and layer == "silver" else None
+        conditions = [f"({c})" for c in (row_filter, shared.partition_filter) if c]
         source = (f"{env}_{layer}", schema, name)
         view = (f"{env}_platform", SHARING_SCHEMA, f"{declared.name}__{layer}_{schema}_{name}")
-        views.append(SharedView(declared.name, source, view, columns, shared.partition_filter))
+        views.append(SharedView(source, view, columns, " AND ".join(conditions) or None))
     return views, refusals
 
 
