@@ -49,10 +49,12 @@ def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
     assert len(accounted) == 5, second.output
     revenue = sql(storage, "SELECT count(*) FROM dev_gold.sales.daily_revenue", spark=spark)
     assert revenue.first()[0] > 0
-    # Every dataset is within its contract's SLA right after the run.
+    # Every dataset is within its contract's SLA right after the run, and both runs' updates
+    # (three source systems' ingestion, three domains' gold) conserved their rows.
     monitored = runner.invoke(app, ["monitor", "--storage", str(storage)])
     assert monitored.exit_code == 0, monitored.output
     assert len(re.findall(r"│ ok +│", monitored.output)) == 5, monitored.output
+    assert "10 conservation check(s)" in monitored.output, monitored.output
 
 
 @pytest.mark.slow  # about 35 s more than the demo without scoring

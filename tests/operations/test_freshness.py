@@ -41,7 +41,8 @@ def storage(tmp_path: Path) -> Path:
     for table in ("dev_silver.hris.employees", "dev_gold.hr.headcount_by_department"):
         _append(storage, table, [{"id": 1}])
     completed = json.dumps({"update_progress": {"state": "COMPLETED"}})
-    _append(storage, "dev_bronze.hris.event_log", [{"timestamp": NOW, "event_type": "update_progress", "details": completed}])  # fmt: skip
+    origin = {"pipeline_name": "hris_ingestion", "update_id": "u1"}
+    _append(storage, "dev_bronze.hris.event_log", [{"timestamp": NOW, "event_type": "update_progress", "origin": origin, "details": completed}])  # fmt: skip
     _land(storage, hours_ago=2)
     return storage
 

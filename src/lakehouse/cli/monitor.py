@@ -28,26 +28,40 @@ def monitor_command(
     """Check every dataset's freshness against its contract's SLA: when files last landed,
     when bronze, silver and the domain's gold last changed, the ingestion's last completed
     update, how long a landed file has waited (latency) and how old silver is (freshness).
-    Appends the check to <env>_bronze.monitoring.freshness; exits 1 when a dataset is late,
-    stale or has no data."""
+    Appends the check to <env>_bronze.monitoring.freshness, and each new update's expectation
+    results and row conservation (from the event logs) to monitoring.expectations and
+    monitoring.conservation; exits 1 when a dataset is late, stale or has no data, or an
+    update lost rows."""
     from lakehouse.contracts.problems import ConfigFileError
     from lakehouse.operations.freshness import check_freshness, save_freshness
+    from lakehouse.operations.quality_trends import record_quality
     from lakehouse.platform.domains import find_domains
 
     existing_folder(storage, "--storage")
     landing = existing_folder(landing or storage / "landing", "--landing")
     try:
-        results = check_freshness(find_domains(root / "domains"), storage, landing=landing, env=env)  # fmt: skip
+        domains = find_domains(root / "domains")
+        results = check_freshness(domains, storage, landing=landing, env=env)
     except ConfigFileError as error:
         print_problems(error)
         raise typer.Exit(1) from None
     out.print(freshness_table(results))
     table = save_freshness(results, storage=storage, env=env)
     console.print(f"saved to {env}_bronze.monitoring.freshness ({table})", soft_wrap=True)
+    quality = record_quality(domains, storage, env=env)
+    console.print(
+        f"data quality: {quality.updates} new update(s): {len(quality.expectations)} expectation "
+        f"result(s) to {env}_bronze.monitoring.expectations, {len(quality.conservation)} "
+        f"conservation check(s) to {env}_bronze.monitoring.conservation",
+        soft_wrap=True,
+    )
+    for broken in quality.not_conserved:
+        console.print(f"[bold red]not conserved:[/bold red] {broken}", soft_wrap=True)
     breached = [r for r in results if r.breached]
     if breached:
         names = ", ".join(f"{r.dataset} ({r.status})" for r in breached)
         console.print(f"[bold red]SLA breached:[/bold red] {names}", soft_wrap=True)
+    if breached or quality.not_conserved:
         raise typer.Exit(1)
 
 

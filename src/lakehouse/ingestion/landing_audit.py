@@ -184,7 +184,7 @@ def _bronze_rows_by_file(storage: Path, table: str) -> dict[Path, tuple[int, int
     if not catalog.exists(name):
         return {}
     columns = [SOURCE_FILE, INGESTED_AT, RESCUED]
-    rows = catalog.table(name).delta_rs().to_pyarrow_table(columns=columns)
+    rows = catalog.table(name).read_arrow(columns=columns)
     # Each reading of a file is one micro-batch: one ingestion time for all its rows.
     readings: dict[Path, dict[dt.datetime, tuple[int, int]]] = {}
     marker = f'"{FILE_ERROR}"'

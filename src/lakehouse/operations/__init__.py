@@ -1,2 +1,2 @@
-"""Operations: freshness monitoring against the contracts' SLAs (more to come: quality
-trends, the run report, disaster recovery, replay)."""
+"""Operations: freshness against the contracts' SLAs and data-quality trends from the event
+logs (``lakehouse monitor``)."""

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,21 +178,10 @@ def _stalest(catalog: LocalCatalog, tables: list[TableName]) -> dt.datetime | No
 
 def _last_update(catalog: LocalCatalog, event_log: TableName) -> dt.datetime | None:
     """When the pipeline's last completed update finished, from its event log."""
-    if not catalog.exists(event_log):
-        return None
-    rows = (
-        catalog.table(event_log)
-        .delta_rs()
-        .to_pyarrow_table(columns=["timestamp", "event_type", "details"])
-    )
-    completed = [
-        row["timestamp"]
-        for row in rows.to_pylist()
-        if row["event_type"] == "update_progress"
-        and json.loads(row["details"] or "{}").get("update_progress", {}).get("state")
-        == "COMPLETED"
-    ]
-    return max(completed, default=None)
+    from lakehouse.operations.quality_trends import logged_updates
+
+    updates = logged_updates(catalog, event_log)
+    return updates[-1].finished_at if updates else None
 
 
 def save_freshness(results: list[DatasetFreshness], *, storage: Path, env: str = "dev") -> Path:

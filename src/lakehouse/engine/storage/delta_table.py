@@ -146,6 +146,17 @@ class LocalDeltaTable:
         """The table opened by delta-rs, at its latest version."""
         return deltalake.DeltaTable(str(self.path))
 
+    def read_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        """The table's rows (``columns`` of them) as Arrow, read on the calling thread: the
+        command line reads small operational tables this way, because pyarrow's scan threads
+        can abort the process as it exits (delta-rs#2184, arrow#34314).
+
+        Example:
+            >>> table.read_arrow(["update_id"]).num_rows  # doctest: +SKIP
+            42
+        """
+        return self.delta_rs().to_pyarrow_dataset().to_table(columns=columns, use_threads=False)
+
     def properties(self) -> dict[str, str]:
         """The table's properties.
 
