@@ -120,10 +120,13 @@ def _check_restarts(tmp_path: Path, spark, kills: int, seed: int) -> None:
         assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+# Slow: each killed update is a fresh process with a Spark of its own (about 25 s for one kill),
+# and the default run keeps to the one Spark session; `./dev test -m slow` runs these.
+@pytest.mark.slow
 def test_an_update_killed_at_a_random_moment_ends_with_the_tables_of_an_uninterrupted_one(
     tmp_path, spark
 ):
-    _check_restarts(tmp_path, spark, kills=1, seed=11)  # many kills: the slow test below
+    _check_restarts(tmp_path, spark, kills=1, seed=11)  # many kills: the test below
 
 
 @pytest.mark.slow

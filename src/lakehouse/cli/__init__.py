@@ -1,6 +1,6 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
 ``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``) and one per top-level command (``demo``,
-``sql``, ``monitor``). Its commands and flags are a stable contract: CI, other tooling and the docs call
+``sql``, ``monitor``, ``replay``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
 Example:
@@ -28,6 +28,7 @@ from lakehouse.cli import (
     landing,
     monitor,
     pipeline,
+    replay,
     sandpit,
     scoring,
     share,
@@ -48,6 +49,7 @@ app = typer.Typer(
 app.command("demo")(demo.demo_command)
 app.command("sql")(sql.sql_command)
 app.command("monitor")(monitor.monitor_command)
+app.command("replay")(replay.replay_command)
 for group in (pipeline, contracts, bundle, governance, domain, landing, scoring, sandpit, share):
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
