@@ -1,5 +1,5 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
-``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``) and one per top-level command (``demo``,
+``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``, ``dr``) and one per top-level command (``demo``,
 ``sql``, ``monitor``, ``replay``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
@@ -24,6 +24,7 @@ from lakehouse.cli import (
     contracts,
     demo,
     domain,
+    dr,
     governance,
     landing,
     monitor,
@@ -50,7 +51,18 @@ app.command("demo")(demo.demo_command)
 app.command("sql")(sql.sql_command)
 app.command("monitor")(monitor.monitor_command)
 app.command("replay")(replay.replay_command)
-for group in (pipeline, contracts, bundle, governance, domain, landing, scoring, sandpit, share):
+for group in (
+    pipeline,
+    contracts,
+    bundle,
+    governance,
+    domain,
+    landing,
+    scoring,
+    sandpit,
+    share,
+    dr,
+):
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
 
