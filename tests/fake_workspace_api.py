@@ -54,7 +54,9 @@ class FakeWorkspaceApi:
             **({"properties": properties} if properties else {}),
         }
 
-    def add_table(self, full_name: str, properties: dict[str, str]) -> None:
+    def add_table(
+        self, full_name: str, properties: dict[str, str], table_type: str = "MANAGED"
+    ) -> None:
         catalog, schema, name = full_name.split(".")
         if f"{catalog}.{schema}" not in self.schemas:
             self.add_schema(catalog, schema)
@@ -64,6 +66,7 @@ class FakeWorkspaceApi:
             "name": name,
             "full_name": full_name,
             "properties": properties,
+            "table_type": table_type,
         }
 
     def client(self) -> Any:

@@ -11,6 +11,7 @@ DEPLOYED = [
     "lakehouse.governance.table_grants",
     "lakehouse.governance.sandpit_cleanup",
     "lakehouse.governance.share_job",
+    "lakehouse.operations.deep_clone",
 ]
 
 

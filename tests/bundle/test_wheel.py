@@ -30,7 +30,7 @@ def test_the_bundle_artifact_builds_a_wheel_with_the_jobs_entry_points_and_depen
         metadata = archive.read(f"{info}/METADATA").decode()
     # Every platform job runs an entry point the wheel declares, of a module it holds.
     jobs = build_target(REPO, "platform", "prod").jobs
-    assert sorted(jobs) == ["platform_sandpit_cleanup", "platform_shares", "platform_table_grants"]  # fmt: skip
+    assert sorted(jobs) == ["platform_deep_clone", "platform_sandpit_cleanup", "platform_shares", "platform_table_grants"]  # fmt: skip
     declared = dict(line.split(" = ") for line in entry_points.splitlines() if " = " in line)
     for job, _ in jobs.values():
         entry_point = job.as_dict()["tasks"][0]["python_wheel_task"]["entry_point"]

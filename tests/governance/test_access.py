@@ -155,7 +155,7 @@ def test_the_foundation_grants_each_schema_to_the_domain_owning_it():
     sales = next(d for d in domains if d.name == "sales")
     foundation = build_target(REPO, "platform", "prod")
     catalogs = layer_catalogs(load_registry(REPO)[0], "prod")
-    assert sorted(catalogs) == ["prod_bronze", "prod_gold", "prod_landing", "prod_platform", "prod_sandpit", "prod_silver"]  # fmt: skip
+    assert sorted(catalogs) == ["prod_bronze", "prod_gold", "prod_landing", "prod_platform", "prod_recovery", "prod_sandpit", "prod_silver"]  # fmt: skip
     assert catalogs["prod_gold"]["grants"][0] == {"principal": EVERYBODY, "privileges": ["USE_CATALOG"]}  # fmt: skip
     assert {"prod_bronze_crm", "prod_silver_erp", "prod_landing_hris", "prod_gold_sales"} <= set(foundation.schemas)  # fmt: skip
     crm = foundation.schemas["prod_silver_crm"][0].as_dict()

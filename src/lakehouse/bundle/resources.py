@@ -62,7 +62,8 @@ PROJECT_WHEEL = "dist/*.whl"
 TABLE_GRANTS_ENTRY_POINT = "lakehouse-table-grants"
 SANDPIT_CLEANUP_ENTRY_POINT = "lakehouse-sandpit-cleanup"
 SHARES_ENTRY_POINT = "lakehouse-shares"
-PLATFORM_ENTRY_POINTS = (TABLE_GRANTS_ENTRY_POINT, SANDPIT_CLEANUP_ENTRY_POINT, SHARES_ENTRY_POINT)
+DEEP_CLONE_ENTRY_POINT = "lakehouse-deep-clone"
+PLATFORM_ENTRY_POINTS = (TABLE_GRANTS_ENTRY_POINT, SANDPIT_CLEANUP_ENTRY_POINT, SHARES_ENTRY_POINT, DEEP_CLONE_ENTRY_POINT)  # fmt: skip
 SCORING_ENTRY_POINT = "lakehouse-scoring"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
@@ -251,10 +252,19 @@ def foundation(root: Path, env: str) -> TargetResources:
         SHARES_ENTRY_POINT,
         ["--env", env, "--root", "${workspace.file_path}"],
     )
+    recovery = wheel_job(
+        "platform_deep_clone",
+        f"Deep-clones every table of {env}'s catalogs into {env}_recovery, daily: the recovery "
+        "point (docs/operations.md, disaster recovery).",
+        "0 0 2 * * ?",
+        DEEP_CLONE_ENTRY_POINT,
+        ["--env", env],
+    )
     jobs = {
         "platform_table_grants": (grants, here),
         "platform_sandpit_cleanup": (cleanup, here),
         "platform_shares": (shares, here),
+        "platform_deep_clone": (recovery, here),
     }
     return TargetResources({}, jobs, schemas, volumes)
 

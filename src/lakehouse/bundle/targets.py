@@ -27,6 +27,7 @@ from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
 from lakehouse.bundle.mlflow_resources import mlflow_resources
 from lakehouse.governance import access
 from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS
+from lakehouse.operations.deep_clone import RECOVERY_CATALOG
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import ENVS, DomainSpec, SelfService, load_registry
 from lakehouse.scoring.control_table import ControlRow, control_rows
@@ -132,11 +133,13 @@ def layer_catalogs(platform: DomainSpec, env: str) -> dict[str, Any]:
 
     Example:
         >>> sorted(layer_catalogs(platform, "dev"))  # doctest: +SKIP
-        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_platform', 'dev_sandpit', 'dev_silver']
+        ['dev_bronze', 'dev_gold', 'dev_landing', 'dev_platform', 'dev_recovery', 'dev_sandpit', 'dev_silver']
     """
     comments = {layer: f"The {layer} layer of {env}." for layer in LAYERS}
     comments[PLATFORM_CATALOG] = f"The platform's own tables of {env}, such as the scoring control table."  # fmt: skip
     comments[SANDPIT_CATALOG] = f"The innovation sandpits of {env}: a schema per sandpit, dropped when it expires."  # fmt: skip
+    # Its storage root belongs in another region than the workspace's (set by the platform team).
+    comments[RECOVERY_CATALOG] = f"Daily deep clones of every table of {env}: the recovery point."  # fmt: skip
     return {
         f"{env}_{name}": {
             "name": f"{env}_{name}",
