@@ -239,3 +239,24 @@ def test_an_active_sandpit_is_a_schema_its_owner_holds_and_an_expired_one_is_not
     task = resources["jobs"]["platform_sandpit_cleanup"]["tasks"][0]["python_wheel_task"]
     assert task["entry_point"] == "lakehouse-sandpit-cleanup"
     assert task["parameters"][:2] == ["--env", "prod"]
+
+
+def test_a_domains_owner_hears_of_failures_and_of_cost_over_its_limit(cli):
+    sales = load_domain_spec(REPO / "domains/sales/domain.yml")
+    with OfflineWorkspace() as workspace:
+        run = cli.validate(REPO, "sales-prod", workspace, sales.service_principals.for_env("prod"))
+    assert run.clean, run.problems()
+    resources = run.config()["resources"]
+    alert = resources["alerts"]["sales_cost"]
+    evaluation = alert["evaluation"]
+    assert evaluation["threshold"] == {"value": {"double_value": sales.monthly_cost_limit}}
+    assert evaluation["notification"]["subscriptions"] == [{"user_email": sales.owner}]
+    assert "u.custom_tags['domain'] = 'sales'" in alert["query_text"] and "cost_centre" in alert["query_text"]  # fmt: skip
+    assert alert["warehouse_id"] == "${resources.sql_warehouses.sales_monitoring.id}"
+    assert resources["sql_warehouses"]["sales_monitoring"]["enable_serverless_compute"] is True
+    (notify,) = resources["pipelines"]["crm_ingestion"]["notifications"]
+    assert notify["email_recipients"] == [sales.owner] and "on-update-failure" in notify["alerts"]
+    assert resources["jobs"]["sales_refresh"]["email_notifications"] == {
+        "on_failure": [sales.owner]
+    }
+    assert resources["jobs"]["sales_scoring_customer_churn"]["email_notifications"] == {"on_failure": [sales.owner]}  # fmt: skip

@@ -110,6 +110,7 @@ def test_a_broken_registry_entry_names_the_file_line_and_field(bundle):
     edit(file, "readers: hr-data-readers", "reader: hr-data-readers")
     edit(file, "self_service: managed", "self_service: sometimes")
     edit(file, "test: 00000000-0000-4000-8000-000000000122", "test: hr-robot")
+    edit(file, "monthly_cost_limit: 1500", "monthly_cost_limit: -5")
     try:
         load_registry(bundle)
     except RegistryError as error:
@@ -120,6 +121,7 @@ def test_a_broken_registry_entry_names_the_file_line_and_field(bundle):
     assert any(f"{file}:14: groups.reader: unknown field" in m for m in messages)
     assert any("groups.readers: Field required" in m for m in messages)
     assert any("service_principals.test: expected a service principal's application id" in m for m in messages)  # fmt: skip
+    assert any("monthly_cost_limit: Input should be greater than 0" in m for m in messages)
 
 
 def test_a_domain_named_otherwise_than_its_folder_is_refused(bundle):
@@ -171,7 +173,7 @@ def test_a_new_model_file_is_synced_into_its_domains_targets_and_a_broken_one_is
     assert synced.exit_code == 0 and "resources/targets.yml: rewritten" in synced.output
     targets = yaml.safe_load((bundle / TARGETS_FILE).read_text())["targets"]
     assert targets["sales-prod"]["resources"]["registered_models"]["sales_basket_size"]["name"] == "basket_size"  # fmt: skip
-    assert "resources" not in targets["hr-prod"]
+    assert "registered_models" not in targets["hr-prod"].get("resources", {})  # hr has no model file
 
     edit(models / "basket_size.yml", "${env}_gold.sales.basket_size_predictions", "${env}_gold.hr.basket_size_predictions")  # fmt: skip
     broken = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])

@@ -134,7 +134,7 @@ def test_a_settings_file_that_names_no_one_pipeline_says_why(tmp_path, text, tar
 
 def test_the_deployed_and_the_local_ingestion_pipeline_differ_only_in_their_paths():
     local = ingestion_pipeline(SALES, "crm", "prod", contracts="C", landing="L")
-    deployed = deployed_ingestion_pipeline(SALES, "crm", "prod").as_dict()
+    deployed = deployed_ingestion_pipeline(SALES, "crm", "prod", "owner@example.com").as_dict()
     assert (deployed["name"], deployed["catalog"], deployed["continuous"]) == (
         local.name,
         local.catalog,

@@ -68,6 +68,8 @@ SCORING_ENTRY_POINT = "lakehouse-scoring"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
 PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
+# The pipeline events that notify the domain's owner: an update or a flow that failed.
+FAILURE_ALERTS = ["on-update-failure", "on-update-fatal-failure", "on-flow-failure"]
 # The serverless environment version the jobs and pipelines run on.
 ENVIRONMENT_VERSION = "2"
 DOMAIN_RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -121,8 +123,9 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
         return foundation(root, env)
     folder = Domain(root / "domains" / domain)
     here = Location(file=str(Path(__file__).resolve()))
+    spec = load_domain_spec(folder.folder / REGISTRY_FILE)
     pipelines = {
-        f"{ss}_ingestion": (ingestion_pipeline(folder, ss, env), here)
+        f"{ss}_ingestion": (ingestion_pipeline(folder, ss, env, spec.owner), here)
         for ss in folder.source_systems
     }
     own = [
@@ -131,13 +134,18 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
         for resource in domain_resource_file(file, domain).get(target_name(domain, env), [])
     ]
     jobs: dict[str, tuple[Job, Location]] = {
-        f"{domain}_scoring_{row.name}": (scoring_job(row, env), Location(file=row.file, line=1))
+        f"{domain}_scoring_{row.name}": (
+            scoring_job(row, env, spec.owner),
+            Location(file=row.file, line=1),
+        )
         for row in control_rows([folder], env)
     }
     if not any(r.kind == "jobs" and r.name == f"{domain}_refresh" for r in own):  # theirs wins
         own_pipelines = [r.name for r in own if r.kind == "pipelines"]
-        jobs[f"{domain}_refresh"] = (refresh_job(folder, list(pipelines), own_pipelines), here)
-    spec = load_domain_spec(folder.folder / REGISTRY_FILE)
+        jobs[f"{domain}_refresh"] = (
+            refresh_job(folder, list(pipelines), own_pipelines, spec.owner),
+            here,
+        )
     schemas = personal_schemas(folder, spec, env) if env == "dev" else {}
     return TargetResources(pipelines, jobs, schemas=schemas)
 
@@ -300,6 +308,7 @@ def wheel_job(
     dependencies: tuple[str, ...] = (),
     timezone: str = "UTC",
     task_key: str | None = None,
+    notify: str | None = None,
 ) -> Job:
     """A serverless job on the schedule ``cron``, of one task running an entry point of the
     project's wheel (with ``dependencies`` beside it).
@@ -312,6 +321,7 @@ def wheel_job(
         "name": name,
         "description": description,
         "schedule": {"quartz_cron_expression": cron, "timezone_id": timezone},
+        **({"email_notifications": {"on_failure": [notify]}} if notify else {}),
         "tasks": [{
             "task_key": task_key or name.removeprefix("platform_"),
             "environment_key": "default",
@@ -329,7 +339,7 @@ def wheel_job(
     })  # fmt: skip
 
 
-def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline:
+def ingestion_pipeline(domain: Domain, source_system: str, env: str, owner: str) -> Pipeline:
     """The serverless pipeline that ingests ``source_system``, as ``ingestion.pipeline_spec``
     describes it for both runtimes, with the workspace's paths: the synced contracts and the
     landing volume."""
@@ -356,11 +366,13 @@ def ingestion_pipeline(domain: Domain, source_system: str, env: str) -> Pipeline
             "libraries": [{"file": {"path": INGESTION_PIPELINE_FILE}}],
             "environment": {"dependencies": [PROJECT_WHEEL]},
             "configuration": dict(spec.configuration),
+            # The domain's owner hears of a failed update (the data stops arriving).
+            "notifications": [{"email_recipients": [owner], "alerts": FAILURE_ALERTS}],
         }
     )
 
 
-def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> Job:
+def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str], owner: str) -> Job:
     """The domain's daily job: every ingestion pipeline, then the domain's own pipelines."""
     first = [
         {"task_key": name, "pipeline_task": {"pipeline_id": f"${{resources.pipelines.{name}.id}}"}}
@@ -379,12 +391,13 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str]) -> J
             "name": f"{domain.name}_refresh",
             "description": f"Ingests {domain.name}'s source systems, then refreshes its gold.",
             "schedule": {"quartz_cron_expression": "0 0 5 * * ?", "timezone_id": "UTC"},
+            "email_notifications": {"on_failure": [owner]},
             "tasks": first + then,
         }
     )
 
 
-def scoring_job(row: ControlRow, env: str) -> Job:
+def scoring_job(row: ControlRow, env: str, owner: str) -> Job:
     """The serverless job that scores one row of the scoring control table on its schedule,
     with the project's wheel and what MLflow's scikit-learn models load with."""
     return wheel_job(
@@ -398,6 +411,7 @@ def scoring_job(row: ControlRow, env: str) -> Job:
         SCORING_DEPENDENCIES,
         timezone=row.timezone,
         task_key="score",
+        notify=owner,
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from lakehouse.bundle.code_owners import CODE_OWNERS_FILE, render_code_owners
+from lakehouse.bundle.cost_alert import cost_alert_resources
 from lakehouse.bundle.mlflow_resources import mlflow_resources
 from lakehouse.governance import access
 from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS
@@ -114,8 +115,10 @@ def target(
         result["default"] = True  # plain `databricks bundle validate` checks this one
     if spec.name == platform.name:
         result["resources"] = {"catalogs": layer_catalogs(platform, env)}
-    elif models:
-        result["resources"] = mlflow_resources(models, spec, env)
+    else:
+        resources = {**mlflow_resources(models, spec, env), **(cost_alert_resources(spec) if env == "prod" else {})}  # fmt: skip
+        if resources:
+            result["resources"] = resources
     return {
         **result,
         "workspace": workspace,

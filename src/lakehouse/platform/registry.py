@@ -106,6 +106,11 @@ class DomainSpec(FrozenModel):
     groups: Groups
     workspaces: Workspaces
     service_principals: ServicePrincipals
+    monthly_cost_limit: float | None = Field(
+        default=None,
+        gt=0,
+        description="Alert the owner when the domain's cost of the last 30 days (list prices) goes over this.",
+    )
 
     @field_validator("name")
     @classmethod
