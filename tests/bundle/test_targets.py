@@ -173,7 +173,7 @@ def test_a_new_model_file_is_synced_into_its_domains_targets_and_a_broken_one_is
     assert synced.exit_code == 0 and "resources/targets.yml: rewritten" in synced.output
     targets = yaml.safe_load((bundle / TARGETS_FILE).read_text())["targets"]
     assert targets["sales-prod"]["resources"]["registered_models"]["sales_basket_size"]["name"] == "basket_size"  # fmt: skip
-    assert "registered_models" not in targets["hr-prod"].get("resources", {})  # hr has no model file
+    assert "registered_models" not in targets["hr-prod"].get("resources", {})  # no model file
 
     edit(models / "basket_size.yml", "${env}_gold.sales.basket_size_predictions", "${env}_gold.hr.basket_size_predictions")  # fmt: skip
     broken = runner.invoke(app, ["bundle", "sync-targets", "--root", str(bundle)])
