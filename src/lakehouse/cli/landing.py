@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Storage, existing_folder
+from lakehouse.cli.options import (
+    DEFAULT_STORAGE,
+    BundleRoot,
+    Landing,
+    Storage,
+    existing_folder,
+    landing_folder,
+)
 from lakehouse.cli.terminal import console, out, print_problems, print_verdict
 
 app = typer.Typer(no_args_is_help=True, help="Account for the landed files.", rich_markup_mode=None)
@@ -19,10 +26,7 @@ def landing_audit(
     domain: Annotated[
         str | None, typer.Option("--domain", help="Only this domain's datasets.")
     ] = None,
-    landing: Annotated[
-        Path | None,
-        typer.Option("--landing", help="The landing root; <storage>/landing when omitted."),
-    ] = None,
+    landing: Landing = None,
     env: Annotated[str, typer.Option(help="The environment whose bronze tables to read.")] = "dev",
     root: BundleRoot = Path("."),
 ) -> None:
@@ -35,7 +39,7 @@ def landing_audit(
     from lakehouse.platform.domains import find_domains
 
     existing_folder(storage, "--storage")
-    landing = existing_folder(landing or storage / "landing", "--landing")
+    landing = landing_folder(landing, storage)
     domains = find_domains(root / "domains")
     if domain is not None:
         names = [d.name for d in domains]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Env, Storage, existing_folder
+from lakehouse.cli.options import (
+    DEFAULT_STORAGE,
+    BundleRoot,
+    Env,
+    Landing,
+    Storage,
+    existing_folder,
+    landing_folder,
+)
 from lakehouse.cli.terminal import console, out, print_problems
 
 if TYPE_CHECKING:
@@ -19,10 +27,7 @@ if TYPE_CHECKING:
 def monitor_command(
     storage: Storage = DEFAULT_STORAGE,
     env: Env = "dev",
-    landing: Annotated[
-        Path | None,
-        typer.Option("--landing", help="The landing root; <storage>/landing when omitted."),
-    ] = None,
+    landing: Landing = None,
     root: BundleRoot = Path("."),
 ) -> None:
     """Check every dataset's freshness against its contract's SLA: when files last landed,
@@ -38,7 +43,7 @@ def monitor_command(
     from lakehouse.platform.domains import find_domains
 
     existing_folder(storage, "--storage")
-    landing = existing_folder(landing or storage / "landing", "--landing")
+    landing = landing_folder(landing, storage)
     try:
         domains = find_domains(root / "domains")
         results = check_freshness(domains, storage, landing=landing, env=env)

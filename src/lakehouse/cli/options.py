@@ -46,6 +46,17 @@ Env = Annotated[
 ]
 
 
+Landing = Annotated[
+    Path | None,
+    typer.Option("--landing", help="The landing root; <storage>/landing when omitted."),
+]
+
+
+def landing_folder(landing: Path | None, storage: Path) -> Path:
+    """The landing root ``--landing`` names, or the storage folder's own, when it exists."""
+    return existing_folder(landing or storage / "landing", "--landing")
+
+
 def existing_folder(folder: Path, option: str) -> Path:
     """``folder`` when it exists, else a usage error naming ``option``."""
     if not folder.is_dir():

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Env, Storage, existing_folder
+from lakehouse.cli.options import (
+    DEFAULT_STORAGE,
+    BundleRoot,
+    Env,
+    Landing,
+    Storage,
+    existing_folder,
+    landing_folder,
+)
 from lakehouse.cli.terminal import console, out, print_problems, print_progress, start_spark
 
 
@@ -15,10 +23,7 @@ def replay_command(
     domain: Annotated[str, typer.Option("--domain", metavar="NAME", help="The domain to replay.")],
     storage: Storage = DEFAULT_STORAGE,
     env: Env = "dev",
-    landing: Annotated[
-        Path | None,
-        typer.Option("--landing", help="The landing root; <storage>/landing when omitted."),
-    ] = None,
+    landing: Landing = None,
     root: BundleRoot = Path("."),
 ) -> None:
     """Rebuild DOMAIN's silver (and quarantine) from bronze's append-only history, then its
@@ -31,7 +36,7 @@ def replay_command(
     from lakehouse.platform.domains import find_domains
 
     existing_folder(storage, "--storage")
-    landing = existing_folder(landing or storage / "landing", "--landing")
+    landing = landing_folder(landing, storage)
     domains = {d.name: d for d in find_domains(root / "domains")}
     if domain not in domains:
         raise typer.BadParameter(f"no domain {domain!r}; the domains are {', '.join(domains)}", param_hint="--domain")  # fmt: skip

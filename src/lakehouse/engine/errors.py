@@ -25,6 +25,17 @@ def exception_line(error: BaseException) -> str:
     return raised_at(type(error).__name__, frames[-1].filename, frames[-1].lineno, frames[-1].line)
 
 
+def first_message_line(error: BaseException) -> str:
+    """An error's first message line, or its type when it has no message: what a job prints
+    for each failure it goes on past.
+
+    Example:
+        >>> first_message_line(RuntimeError("[PERMISSION_DENIED] no MANAGE\nat ..."))
+        '[PERMISSION_DENIED] no MANAGE'
+    """
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def raised_at(name: str, file: str, line: int | None, code: str | None) -> str:
     """An error that says nothing but its name, placed: ``name at file.py:12: source line``.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakehouse.contracts.problems import ConfigFileError
+from lakehouse.engine.errors import first_message_line
 from lakehouse.governance.access import Table
 from lakehouse.governance.classified_tables import classified_tables
 from lakehouse.governance.sandpits import Sandpit, load_sandpits, sandpit_catalog
@@ -87,7 +88,7 @@ def clean_up(
             client.schemas.delete(schema.full_name, force=True)
             report.dropped.append(schema.full_name)
         except Exception as error:  # one schema's failure never stops the others'
-            report.failures.append(f"drop {schema.full_name}: {_first_line(error)}")
+            report.failures.append(f"drop {schema.full_name}: {first_message_line(error)}")
     for sandpit in declared.values():
         expired = sandpit.expired(today)
         report.refused += [
@@ -109,7 +110,7 @@ def clean_up(
                     f"{full_name} {'from' if expired else 'to'} {', '.join(sandpit.owners)}"
                 )
             except Exception as error:  # a dropped table must not keep the others granted
-                report.failures.append(f"grant {full_name}: {_first_line(error)}")
+                report.failures.append(f"grant {full_name}: {first_message_line(error)}")
     return report
 
 
@@ -122,10 +123,6 @@ def _expired(expires: str | None, sandpit: Sandpit | None, today: date) -> bool:
     except ValueError:  # a property edited by hand: the file decides
         pass
     return sandpit is None or sandpit.expired(today)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> None:

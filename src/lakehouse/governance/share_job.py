@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.contracts.problems import ConfigFileError
+from lakehouse.engine.errors import first_message_line
 from lakehouse.governance.access import quoted_name
 from lakehouse.governance.classified_tables import ClassifiedTable, classified_tables
 from lakehouse.governance.shares import DeclaredShare, load_shares, share_plan
@@ -65,7 +66,7 @@ def apply_shares(
         try:
             _apply(client, run_sql, declared, tables, env, today, report)
         except Exception as error:  # one share's failure never stops the others
-            report.failures.append(f"{declared.name}: {_first_line(error)}")
+            report.failures.append(f"{declared.name}: {first_message_line(error)}")
     return report
 
 
@@ -113,7 +114,7 @@ def _apply(
             run_sql(view.create_view())
             created.append(view)
         except Exception as error:  # the share keeps its other views
-            report.failures.append(f"{declared.name}: view {quoted_name(view.view)}: {_first_line(error)}")  # fmt: skip
+            report.failures.append(f"{declared.name}: view {quoted_name(view.view)}: {first_message_line(error)}")  # fmt: skip
     try:
         info = client.shares.get(declared.name, include_shared_data=True)
     except NotFound:
@@ -132,10 +133,6 @@ def _apply(
     grant = [PermissionsChange(principal=recipient.name, add=["SELECT"])]
     client.shares.update_permissions(declared.name, changes=grant)
     report.applied.append(f"{declared.name} to {recipient.name}: {', '.join(sorted(wanted)) or 'no view'}")  # fmt: skip
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.contracts.problems import ConfigFileError
+from lakehouse.engine.errors import first_message_line
 from lakehouse.governance.access import (
     EVERYBODY,
     Table,
@@ -55,7 +56,7 @@ def workspace_tables(client: WorkspaceClient, env: str) -> tuple[dict[Table, dic
         try:
             schemas = [s.name for s in client.schemas.list(catalog_name=catalog) if s.name]
         except Exception as error:  # a missing catalog must not stop the others
-            failures.append(Failure(f"list the schemas of {catalog}", _first_line(error)))
+            failures.append(Failure(f"list the schemas of {catalog}", first_message_line(error)))
             continue
         for schema in schemas:
             if schema == "information_schema":
@@ -65,7 +66,7 @@ def workspace_tables(client: WorkspaceClient, env: str) -> tuple[dict[Table, dic
                     if table.name:
                         tables[(catalog, schema, table.name)] = dict(table.properties or {})
             except Exception as error:
-                failures.append(Failure(f"list the tables of {catalog}.{schema}", _first_line(error)))  # fmt: skip
+                failures.append(Failure(f"list the tables of {catalog}.{schema}", first_message_line(error)))  # fmt: skip
     return tables, failures
 
 
@@ -128,8 +129,8 @@ def apply_grants(statements: Iterable[str], run: Callable[[str], Any]) -> list[F
         try:
             run(statement)
         except Exception as error:  # one table's failure never stops the others' grants
-            failures.append(Failure(statement, _first_line(error)))
-            print(f"  failed: {_first_line(error)}")
+            failures.append(Failure(statement, first_message_line(error)))
+            print(f"  failed: {first_message_line(error)}")
     return failures
 
 
@@ -182,10 +183,6 @@ def apply_governance(
         by_statement = dict(zip(grants, access, strict=True))
         run = lambda statement: grant(by_statement[statement])  # noqa: E731
     return [*statements, *grants], failures + apply_grants(grants, run)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> None:

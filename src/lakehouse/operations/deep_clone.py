@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lakehouse.engine.errors import first_message_line
 from lakehouse.governance.access import Table, quoted_name
 from lakehouse.sql_quoting import quote_identifier
 
@@ -74,7 +75,7 @@ def tables_to_clone(client: WorkspaceClient, env: str) -> tuple[list[Clone], lis
                     if table.name and kind != "VIEW":
                         clones.append(Clone((catalog, schema, table.name), kind))
         except Exception as error:  # a missing catalog must not stop the others
-            failures.append(f"list {catalog}: {_first_line(error)}")
+            failures.append(f"list {catalog}: {first_message_line(error)}")
     return clones, failures
 
 
@@ -86,12 +87,8 @@ def clone_all(clones: list[Clone], run_sql: Callable[[str], Any]) -> list[str]:
             for statement in clone.statements():
                 run_sql(statement)
         except Exception as error:  # one table's failure never stops the others
-            failures.append(f"{quoted_name(clone.source)}: {_first_line(error)}")
+            failures.append(f"{quoted_name(clone.source)}: {first_message_line(error)}")
     return failures
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def main(argv: list[str] | None = None) -> None:
