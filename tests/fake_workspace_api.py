@@ -1,8 +1,8 @@
 """A stand-in for a workspace's Unity Catalog REST API on 127.0.0.1: the platform's jobs talk
 to it through the real databricks-sdk, and it records every call they make.
 
-It keeps schemas (per catalog, with their properties) and the grants changed on each
-securable, answers the calls the jobs make, and fails the paths a test names, as a workspace
+It keeps schemas (per catalog, with their properties), tables, the files of volumes, and the
+grants changed on each securable, answers the calls the jobs make, and fails the paths a test names, as a workspace
 would (HTTP status and Databricks' error body).
 """
 
@@ -20,6 +20,7 @@ TABLES = "/api/2.1/unity-catalog/tables"
 PERMISSIONS = "/api/2.1/unity-catalog/permissions/"
 RECIPIENTS = "/api/2.1/unity-catalog/recipients"
 SHARES = "/api/2.1/unity-catalog/shares"
+DIRECTORIES = "/api/2.0/fs/directories"  # the Files API's listing of a volume's folders
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class FakeWorkspaceApi:
     recipients: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> RecipientInfo
     shares: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> ShareInfo
     share_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name -> changes
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # /Volumes/... -> (ms, bytes)
     failing: dict[tuple[str, str], int] = field(default_factory=dict)  # (method, path) -> status
     calls: list[Call] = field(default_factory=list)
 
@@ -68,6 +70,10 @@ class FakeWorkspaceApi:
             "properties": properties,
             "table_type": table_type,
         }
+
+    def add_file(self, path: str, modified_ms: int, size: int = 1) -> None:
+        """A file in a volume (``/Volumes/<catalog>/<schema>/<volume>/...``)."""
+        self.files[path] = (modified_ms, size)
 
     def client(self) -> Any:
         from databricks.sdk import WorkspaceClient
@@ -138,6 +144,8 @@ class FakeWorkspaceApi:
             name = call.path.removeprefix(PERMISSIONS).partition("/")[2]
             self.grants.setdefault(name, []).extend(call.body["changes"])
             return 200, {"privilege_assignments": []}
+        if call.method == "GET" and call.path.startswith(f"{DIRECTORIES}/"):
+            return self._directory(call.path.removeprefix(DIRECTORIES).rstrip("/"))
         if call.path.startswith(RECIPIENTS):
             return self._recipients(call)
         if call.path.startswith(SHARES):
@@ -145,6 +153,21 @@ class FakeWorkspaceApi:
         if call.path == "/.well-known/databricks-config":
             return 404, {"error_code": "NOT_FOUND", "message": "no such endpoint"}
         return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"{call.method} {call.path}"}
+
+    def _directory(self, folder: str) -> tuple[int, Any]:
+        """A folder's entries, as the Files API lists them: files, and the folders below."""
+        below = {p.removeprefix(f"{folder}/"): at for p, at in self.files.items() if p.startswith(f"{folder}/")}  # fmt: skip
+        if not below:
+            return 404, {"error_code": "NOT_FOUND", "message": f"The directory {folder} does not exist"}  # fmt: skip
+        entries: dict[str, dict[str, Any]] = {}
+        for relative, (modified, size) in below.items():
+            first, _, rest = relative.partition("/")
+            path = f"{folder}/{first}"
+            if rest:
+                entries[path] = {"path": f"{path}/", "name": first, "is_directory": True}
+            else:
+                entries[path] = {"path": path, "name": first, "is_directory": False, "file_size": size, "last_modified": modified}  # fmt: skip
+        return 200, {"contents": sorted(entries.values(), key=lambda e: e["path"])}
 
     def _recipients(self, call: Call) -> tuple[int, Any]:
         name = call.path.removeprefix(RECIPIENTS).strip("/")

@@ -4,6 +4,7 @@ domain and layer, and the churn model scored; the second run continues increment
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
@@ -13,6 +14,7 @@ from lakehouse.cli import app
 from lakehouse.engine import sql
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.platform.domains import find_domains
+from tests.browser import open_in_chromium
 
 
 def _summary_rows(output: str) -> dict[tuple[str, str], list[str]]:
@@ -57,7 +59,36 @@ def test_demo_runs_every_domain_and_continues_incrementally(tmp_path, spark):
     assert monitored.exit_code == 0, monitored.output
     assert len(re.findall(r"│ ok +│", monitored.output)) == 5, monitored.output
     assert "10 conservation check(s)" in monitored.output, monitored.output
+    _the_run_report_shows_every_dataset_in_a_browser(second.output, storage)
     _replaying_gives_the_incremental_tables(runner, storage, spark)
+
+
+def _the_run_report_shows_every_dataset_in_a_browser(output: str, storage) -> None:
+    """The page the demo wrote renders in Chromium without a console error; each domain's graph
+    has a node for every table on disk and every landing folder, and a click traces lineage."""
+    (printed,) = re.findall(r"run report: (\S+)", output)
+    report = Path(printed)
+    assert report == (storage / "report.html").resolve() and report.is_file()
+    catalog = storage / "catalog"
+    with open_in_chromium(report) as opened:
+        page = opened.page
+        for domain in find_domains():
+            graph = page.locator(f"#domain-{domain.name} svg.lineage")
+            assert graph.is_visible()
+            drawn = set(
+                graph.locator("g.node").evaluate_all("nodes => nodes.map(n => n.dataset.key)")
+            )
+            schemas = [("dev_bronze", ss) for ss in domain.source_systems] + [("dev_silver", ss) for ss in domain.source_systems] + [("dev_gold", domain.name)]  # fmt: skip
+            tables = {f"{c}.{s}.{t.name}" for c, s in schemas for t in (catalog / c / s).iterdir() if t.name != "event_log"}  # fmt: skip
+            folders = {f"landing/{c.source_system}/{c.dataset}" for c in domain.contracts}
+            assert tables | folders <= drawn, (tables | folders) - drawn
+            assert page.locator(f"#domain-{domain.name} tbody tr").count() > 5  # hops, gold, ...
+        page.locator('g.node[data-key="dev_silver.crm.orders"]').click()
+        traced = set(page.locator("g.node.traced").evaluate_all("nodes => nodes.map(n => n.dataset.key)"))  # fmt: skip
+        assert {"landing/crm/orders", "dev_bronze.crm.orders", "dev_gold.sales.daily_revenue"} <= traced  # fmt: skip
+        assert "dev_silver.crm.customers_quarantine" not in traced
+        page.screenshot(path=str(storage / "report.png"), full_page=True)
+        assert opened.console == []
 
 
 def _replaying_gives_the_incremental_tables(runner, storage, spark) -> None:

@@ -20,6 +20,8 @@ from lakehouse.engine import UpdateResult, get_spark, sql
 from lakehouse.ingestion import RowConservation, row_conservation
 from lakehouse.ingestion.landing_audit import DatasetAudit, audit_landing, save_audit
 from lakehouse.ingestion.settings import bronze_table, silver_table
+from lakehouse.operations.report_page import REPORT_FILE, write_report
+from lakehouse.operations.run_report import build_report
 from lakehouse.platform.domains import DOMAINS, find_domains
 from lakehouse.sample_data import LandedDataset, land_domain
 from lakehouse.scoring.batch_scoring import RowResult
@@ -55,6 +57,7 @@ class DemoRun:
     scoring: list[RowResult]  # each model of the scoring control table, over the new gold
     trained: list[str]  # models trained by this run (the first, when none is registered)
     seconds: float
+    report: Path  # the run report (lakehouse report), <storage>/report.html
 
 
 def run_demo(
@@ -106,7 +109,12 @@ def run_demo(
     layers = _layers(storage, runs, spark)
     trained, scoring = _score(spark, storage, domains_root) if score else ([], [])
     seconds = time.perf_counter() - started
-    return DemoRun(batch, landed, runs, audits, conservation, layers, scoring, trained, seconds)
+    report = write_report(
+        build_report(domains, storage, env=ENV, landing=landing), storage / REPORT_FILE
+    )
+    return DemoRun(
+        batch, landed, runs, audits, conservation, layers, scoring, trained, seconds, report
+    )
 
 
 def _score(

@@ -241,7 +241,7 @@ def test_an_active_sandpit_is_a_schema_its_owner_holds_and_an_expired_one_is_not
     assert task["parameters"][:2] == ["--env", "prod"]
 
 
-def test_a_domains_owner_hears_of_failures_and_of_cost_over_its_limit(cli):
+def test_a_domains_owner_hears_of_failures_breaches_and_cost_over_its_limit(cli):
     sales = load_domain_spec(REPO / "domains/sales/domain.yml")
     with OfflineWorkspace() as workspace:
         run = cli.validate(REPO, "sales-prod", workspace, sales.service_principals.for_env("prod"))
@@ -260,3 +260,17 @@ def test_a_domains_owner_hears_of_failures_and_of_cost_over_its_limit(cli):
         "on_failure": [sales.owner]
     }
     assert resources["jobs"]["sales_scoring_customer_churn"]["email_notifications"] == {"on_failure": [sales.owner]}  # fmt: skip
+    # The hourly monitoring job fails on a breach, a quality drop or a failed pipeline, and
+    # reads the event logs the pipelines publish where the local engine keeps them.
+    monitoring = resources["jobs"]["sales_monitoring"]
+    assert monitoring["email_notifications"] == {"on_failure": [sales.owner]}
+    assert monitoring["schedule"]["quartz_cron_expression"] == "0 15 * * * ?"
+    (task,) = monitoring["tasks"]
+    wheel = task["python_wheel_task"]
+    assert wheel["entry_point"] == "lakehouse-monitoring"
+    assert wheel["parameters"][:4] == ["--env", "prod", "--domain", "sales"]
+    logs = {name: p["event_log"] for name, p in resources["pipelines"].items()}
+    assert logs == {
+        "crm_ingestion": {"catalog": "prod_bronze", "schema": "crm", "name": "event_log"},
+        "sales_gold": {"catalog": "prod_gold", "schema": "sales", "name": "event_log"},
+    }

@@ -30,7 +30,11 @@ def test_offline_every_check_that_can_run_passes_and_the_cli_checks_are_named_sk
 def test_python_resources_are_only_the_selected_domains_generated_ones():
     sales = build_target(REPO, "sales", "dev")
     assert sorted(sales.pipelines) == ["crm_ingestion"]  # sales_gold is the domain's YAML
-    assert sorted(sales.jobs) == ["sales_refresh", "sales_scoring_customer_churn"]
+    assert sorted(sales.jobs) == [
+        "sales_monitoring",
+        "sales_refresh",
+        "sales_scoring_customer_churn",
+    ]
     assert sorted(sales.schemas) == ["dev_bronze_crm", "dev_gold_sales", "dev_silver_crm"]
     finance = build_target(REPO, "finance", "prod")
     assert finance.schemas == {}  # the platform's foundation holds test and prod schemas

@@ -111,10 +111,9 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         (["src/lakehouse/engine/graph/elements.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/schema_errors.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/platform/domains.py"], ["finance", "hr", "platform", "sales"]),
-        (
-            ["src/lakehouse/engine/storage/catalog.py"],
-            ["platform"],
-        ),  # the grants job's local reader
+        # the grants job's local reader, imported by every domain's monitoring job too
+        (["src/lakehouse/engine/storage/catalog.py"], ["finance", "hr", "platform", "sales"]),
+        (["src/lakehouse/operations/observations.py"], ["finance", "hr", "sales"]),
         # the local engine alone ships nowhere
         (["src/lakehouse/engine/execution/update.py", "src/lakehouse/demo.py"], []),
         (["databricks.yml"], ["finance", "hr", "platform", "sales"]),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 
 from lakehouse.engine import GraphError
+from lakehouse.engine.graph.names import TableName
+from lakehouse.engine.storage.catalog import LocalCatalog
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import ORDERS_PIPELINE, STREAM_ORDERS
 
@@ -94,6 +97,49 @@ def test_flow_progress_carries_output_rows_dropped_records_and_expectations(work
             "failed_records": 1,
         },
     ]
+
+
+def test_flow_definitions_name_each_flows_direct_inputs_for_lineage(workspace):
+    """As Databricks' event log does (``flow_definition``: output_dataset, input_datasets):
+    a view is an input itself, and a table another pipeline writes is named in full."""
+    rates = pa.table({"country": ["NL", "DE"], "rate": [1.0, 1.1]})
+    LocalCatalog(workspace.storage).table(TableName("main", "ref", "rates")).append(rates)
+    workspace.source(
+        STREAM_ORDERS
+        + """
+    @dlt.table
+    def orders():
+        return landing()
+
+    @dlt.view
+    def large_orders():
+        return spark.read.table("orders").where("amount > 5")
+
+    @dlt.table
+    def converted():
+        return spark.read.table("large_orders").join(spark.read.table("ref.rates"), "country")
+    """
+    )
+    workspace.land("a.json", ORDERS)
+    workspace.run()
+    flows = {
+        e["origin"]["flow_name"]: e["details"]["flow_definition"]
+        for e in workspace.events()
+        if e["event_type"] == "flow_definition"
+    }
+    declared = {
+        name: (flow["output_dataset"], flow["input_datasets"], flow["flow_type"])
+        for name, flow in flows.items()
+    }
+    assert declared == {
+        "main.sales.orders": ("main.sales.orders", [], "APPEND"),
+        "large_orders": ("large_orders", ["main.sales.orders"], "COMPLETE"),
+        "main.sales.converted": (
+            "main.sales.converted",
+            ["large_orders", "main.ref.rates"],
+            "COMPLETE",
+        ),
+    }
 
 
 def test_failed_update_is_logged_with_its_error(workspace):

@@ -161,9 +161,9 @@ def test_the_landing_audit_accounts_for_every_landed_file_from_the_landing_folde
     assert run.exit_code == 1, run.output
     assert "crm.orders:" in run.output and "2 unaccounted for" in run.output
     assert "changed after ingestion: o1.json" in run.output
-    saved = sql(storage, "SELECT file, fate, accounted FROM dev_bronze.monitoring.landing_audit")
+    saved = sql(storage, "SELECT file, fate, accounted FROM dev_platform.monitoring.landing_audit")
     assert ("o1.json", "changed after ingestion", False) in [tuple(r) for r in saved.collect()]
-    audit_table = TableName("dev_bronze", "monitoring", "landing_audit")
+    audit_table = TableName("dev_platform", "monitoring", "landing_audit")
     assert LocalCatalog(storage).table(audit_table).properties() == {
         "lakehouse.classification": "general"
     }

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from lakehouse.cli import app
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
+from lakehouse.operations.observations import LocalObservations
 from lakehouse.operations.quality_trends import record_quality
 from lakehouse.platform.domains import Domain
 
@@ -24,7 +25,8 @@ AT = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
 
 def _event(update: str, event_type: str, details: dict, flow: str | None = None, dataset: str | None = None) -> dict:  # fmt: skip
     origin = {"pipeline_name": "hris_ingestion", "update_id": update, "flow_name": flow, "dataset_name": dataset}  # fmt: skip
-    return {"timestamp": AT, "event_type": event_type, "origin": origin, "details": json.dumps(details)}  # fmt: skip
+    at = AT + dt.timedelta(minutes=int(update.lstrip("u")))  # u1, u2, ... one after the other
+    return {"timestamp": at, "event_type": event_type, "origin": origin, "details": json.dumps(details)}  # fmt: skip
 
 
 def _update(update: str, bronze: int, silver: int, quarantined: int, dropped: int) -> list[dict]:
@@ -58,18 +60,18 @@ def _log(storage: Path, events: list[dict]) -> None:
 
 def test_each_update_is_recorded_once_with_its_expectations_and_conservation(tmp_path):
     _log(tmp_path, _update("u1", bronze=10, silver=8, quarantined=1, dropped=1))
-    first = record_quality([HR], tmp_path)
+    first = record_quality([HR], LocalObservations(tmp_path))
     assert first.updates == 1 and first.not_conserved == []
     (check,) = first.conservation
     assert (check["dataset"], check["bronze_rows"], check["quarantine_rate"]) == ("employees", 10, 1 / 9)  # fmt: skip
     (result,) = first.expectations
     assert (result["expectation"], result["passed_records"], result["failed_records"]) == ("known_department", 8, 1)  # fmt: skip
     _log(tmp_path, _update("u2", bronze=5, silver=5, quarantined=0, dropped=0))
-    second = record_quality([HR], tmp_path)
+    second = record_quality([HR], LocalObservations(tmp_path))
     assert second.updates == 1 and [c["update_id"] for c in second.conservation] == ["u2"]
-    kept = deltalake.DeltaTable(str(tmp_path / "catalog/dev_bronze/monitoring/conservation"))
+    kept = deltalake.DeltaTable(str(tmp_path / "catalog/dev_platform/monitoring/conservation"))
     assert sorted(kept.to_pyarrow_table().column("update_id").to_pylist()) == ["u1", "u2"]
-    assert record_quality([HR], tmp_path).updates == 0
+    assert record_quality([HR], LocalObservations(tmp_path)).updates == 0
 
 
 def test_an_update_that_lost_rows_fails_monitor_and_says_where_they_went(tmp_path):
@@ -78,4 +80,20 @@ def test_an_update_that_lost_rows_fails_monitor_and_says_where_they_went(tmp_pat
     _log(storage, _update("u1", bronze=10, silver=7, quarantined=1, dropped=1))
     result = CliRunner().invoke(app, ["monitor", "--storage", str(storage), "--root", str(REPO)])
     assert result.exit_code == 1
-    assert "not conserved: employees: bronze 10 != silver 7 + quarantined 1 + dropped 1" in result.output  # fmt: skip
+    assert "alert: not conserved: employees: bronze 10 != silver 7 + quarantined 1 + dropped 1" in result.output  # fmt: skip
+
+
+def test_an_expectation_failing_twice_as_often_as_before_is_a_quality_drop(tmp_path):
+    storage = tmp_path / "storage"
+    (storage / "landing").mkdir(parents=True)
+    for update in ("u1", "u2"):  # 1 in 100 fails
+        _log(storage, _update(update, bronze=100, silver=99, quarantined=1, dropped=0))
+    _log(storage, _update("u3", bronze=100, silver=97, quarantined=3, dropped=0))  # noise
+    assert record_quality([HR], LocalObservations(storage)).drops == []
+    _log(storage, _update("u4", bronze=100, silver=80, quarantined=20, dropped=0))
+    result = CliRunner().invoke(app, ["monitor", "--storage", str(storage), "--root", str(REPO)])
+    assert result.exit_code == 1
+    assert (
+        "alert: quality drop: dev_silver.hris.employees: known_department failed 20.0% of 100 "
+        "records in update u4, against 1.7% before"
+    ) in " ".join(result.output.split())

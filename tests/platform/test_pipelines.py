@@ -105,7 +105,11 @@ def test_a_settings_file_is_read_as_databricks_writes_it(tmp_path):
     hr = settings_file_pipeline(
         REPO / "domains/hr/resources/hr_gold.pipeline.yml", "hr-prod", {"env": "prod"}
     )
-    assert (hr.name, hr.target, hr.event_log) == ("hr_gold", "prod_gold.hr", None)
+    assert (hr.name, hr.target, hr.event_log) == (
+        "hr_gold",
+        "prod_gold.hr",
+        "prod_gold.hr.event_log",
+    )
     assert hr.sources == ((REPO / "domains/hr/pipelines").resolve(),)
 
 

@@ -30,7 +30,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the same parser, from PyPI
     import tomli as tomllib
 
-from lakehouse.bundle.resources import INGESTION_PIPELINE_FILE, PLATFORM_ENTRY_POINTS
+from lakehouse.bundle.resources import (
+    DOMAIN_ENTRY_POINTS,
+    INGESTION_PIPELINE_FILE,
+    PLATFORM_ENTRY_POINTS,
+)
 from lakehouse.governance.sandpits import SANDPITS
 from lakehouse.governance.shares import SHARES
 from lakehouse.platform.registry import PLATFORM, PLATFORM_FILE, REGISTRY_FILE, find_domain_specs
@@ -85,6 +89,7 @@ def shipped_files(root: Path) -> dict[str, list[str]]:
         entries = [str(f.relative_to(root)) for f in sorted((folder / "pipelines").rglob("*.py"))]
         if (folder / "contracts").is_dir():
             entries.append(INGESTION_PIPELINE_FILE)
+        entries += [f for e in DOMAIN_ENTRY_POINTS for f in _entry_point_files(root, e)]
         shipped[folder.name] = [*build, f"domains/{folder.name}/", *import_closure(root, entries)]
     return shipped
 

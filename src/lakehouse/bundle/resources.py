@@ -8,6 +8,8 @@ For a domain's target ``<domain>-<env>``:
 - a job ``<domain>_refresh`` that runs the ingestion pipelines, then the domain's own pipelines;
 - a job ``<domain>_scoring_<model>`` per model file (``domains/<domain>/models/*.yml``),
   scheduled as the file says;
+- a job ``<domain>_monitoring``, hourly: freshness, quality trends and failed pipelines, failing
+  (and mailing the owner) on an alert;
 - in dev, the developer's own schemas for what those pipelines write.
 
 The domain's own pipelines and jobs are bundle YAML, ``domains/<domain>/resources/*.yml``,
@@ -43,6 +45,8 @@ from lakehouse.governance.sandpit_cleanup import EXPIRES, OWNER
 from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS, load_sandpits, sandpit_catalog
 from lakehouse.governance.shares import SHARING_SCHEMA
 from lakehouse.ingestion import pipeline_spec as ingestion
+from lakehouse.operations.event_logs import EVENT_LOG
+from lakehouse.platform.catalogs import MONITORING_SCHEMA
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import (
     ENVS,
@@ -65,6 +69,10 @@ SHARES_ENTRY_POINT = "lakehouse-shares"
 DEEP_CLONE_ENTRY_POINT = "lakehouse-deep-clone"
 PLATFORM_ENTRY_POINTS = (TABLE_GRANTS_ENTRY_POINT, SANDPIT_CLEANUP_ENTRY_POINT, SHARES_ENTRY_POINT, DEEP_CLONE_ENTRY_POINT)  # fmt: skip
 SCORING_ENTRY_POINT = "lakehouse-scoring"
+MONITORING_ENTRY_POINT = "lakehouse-monitoring"
+DOMAIN_ENTRY_POINTS = (SCORING_ENTRY_POINT, MONITORING_ENTRY_POINT)
+# Each domain's monitoring job runs hourly, at a quarter past (after the hour's deliveries).
+MONITORING_SCHEDULE = "0 15 * * * ?"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
 SCORING_DEPENDENCIES = ("mlflow-skinny>=3.17", "scikit-learn>=1.5", "skops>=0.10")
 PREFIX = f"${{var.{SCHEMA_PREFIX}}}"
@@ -140,6 +148,7 @@ def build_target(root: Path, domain: str, env: str) -> TargetResources:
         )
         for row in control_rows([folder], env)
     }
+    jobs[f"{domain}_monitoring"] = (monitoring_job(domain, env, spec.owner), here)
     if not any(r.kind == "jobs" and r.name == f"{domain}_refresh" for r in own):  # theirs wins
         own_pipelines = [r.name for r in own if r.kind == "pipelines"]
         jobs[f"{domain}_refresh"] = (
@@ -221,7 +230,18 @@ def foundation(root: Path, env: str) -> TargetResources:
             "catalog_name": f"{env}_{PLATFORM_CATALOG}",
             "name": "scoring",
             "comment": "The scoring control table: one row per model file of every domain.",
-            "grants": access.control_schema_grants(platform, specs, env),
+            "grants": access.shared_schema_grants(platform, specs, env),
+            "properties": tags(platform, env),
+        }),
+        here,
+    )  # fmt: skip
+    schemas[f"{env}_{PLATFORM_CATALOG}_{MONITORING_SCHEMA}"] = (
+        Schema.from_dict({
+            "catalog_name": f"{env}_{PLATFORM_CATALOG}",
+            "name": MONITORING_SCHEMA,
+            "comment": "What each domain's monitoring job found: freshness against the SLAs, "
+                       "expectation and conservation trends (docs/operations.md).",
+            "grants": access.shared_schema_grants(platform, specs, env),
             "properties": tags(platform, env),
         }),
         here,
@@ -368,6 +388,8 @@ def ingestion_pipeline(domain: Domain, source_system: str, env: str, owner: str)
             "configuration": dict(spec.configuration),
             # The domain's owner hears of a failed update (the data stops arriving).
             "notifications": [{"email_recipients": [owner], "alerts": FAILURE_ALERTS}],
+            # Published where the monitoring job reads it, as the local engine keeps it.
+            "event_log": {"catalog": spec.catalog, "schema": spec.schema, "name": EVENT_LOG},
         }
     )
 
@@ -395,6 +417,24 @@ def refresh_job(domain: Domain, ingestion: list[str], pipelines: list[str], owne
             "tasks": first + then,
         }
     )
+
+
+def monitoring_job(domain: str, env: str, owner: str) -> Job:
+    """The domain's hourly monitoring job (``operations/monitoring_job.py``): freshness against
+    the contracts' SLAs, quality trends and failed pipelines; it fails on an alert, and its
+    failure mails the domain's owner."""
+    return wheel_job(
+        f"{domain}_monitoring",
+        f"Checks {domain}'s datasets against their contracts' SLAs, its updates' expectations "
+        f"and conservation, and its pipelines' last updates; fails on an alert, which mails the "
+        f"owner (docs/operations.md).",
+        MONITORING_SCHEDULE,
+        MONITORING_ENTRY_POINT,
+        ["--env", env, "--domain", domain, "--root", "${workspace.file_path}",
+         f"--schema-prefix={PREFIX}"],
+        task_key="monitor",
+        notify=owner,
+    )  # fmt: skip
 
 
 def scoring_job(row: ControlRow, env: str, owner: str) -> Job:

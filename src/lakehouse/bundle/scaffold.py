@@ -159,6 +159,11 @@ targets:
           name: {name}_gold
           catalog: ${{var.env}}_gold
           schema: ${{var.schema_prefix}}{name}
+          # Published where the monitoring job reads it (the local engine's place for it too).
+          event_log:
+            catalog: ${{var.env}}_gold
+            schema: ${{var.schema_prefix}}{name}
+            name: event_log
           serverless: true
           channel: CURRENT
           libraries:

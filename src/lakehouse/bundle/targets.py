@@ -29,6 +29,7 @@ from lakehouse.bundle.mlflow_resources import mlflow_resources
 from lakehouse.governance import access
 from lakehouse.governance.sandpits import SANDPIT_CATALOG, SANDPITS
 from lakehouse.operations.deep_clone import RECOVERY_CATALOG
+from lakehouse.platform.catalogs import PLATFORM_CATALOG
 from lakehouse.platform.domains import Domain
 from lakehouse.platform.registry import ENVS, DomainSpec, SelfService, load_registry
 from lakehouse.scoring.control_table import ControlRow, control_rows
@@ -36,7 +37,6 @@ from lakehouse.scoring.control_table import ControlRow, control_rows
 BUNDLE_FILE = "databricks.yml"
 TARGETS_FILE = "resources/targets.yml"
 LAYERS = ("landing", "bronze", "silver", "gold")
-PLATFORM_CATALOG = "platform"  # <env>_platform: the platform's own tables, beside the layers
 # Development schemas are the developer's own, named as development mode names the schemas a
 # bundle creates: dev_<short name>_<schema>.
 SCHEMA_PREFIX = "schema_prefix"

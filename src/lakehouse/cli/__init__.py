@@ -1,6 +1,6 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
 ``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``, ``dr``) and one per top-level command (``demo``,
-``sql``, ``monitor``, ``replay``). Its commands and flags are a stable contract: CI, other tooling and the docs call
+``sql``, ``monitor``, ``replay``, ``report``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
 Example:
@@ -30,6 +30,7 @@ from lakehouse.cli import (
     monitor,
     pipeline,
     replay,
+    report,
     sandpit,
     scoring,
     share,
@@ -51,6 +52,7 @@ app.command("demo")(demo.demo_command)
 app.command("sql")(sql.sql_command)
 app.command("monitor")(monitor.monitor_command)
 app.command("replay")(replay.replay_command)
+app.command("report")(report.report_command)
 for group in (
     pipeline,
     contracts,

@@ -95,6 +95,7 @@ def demo_command(
         print_verdict(check.holds, check)
     console.print(f"end to end: {run.seconds:.1f}s")
     console.print(f"query it: {sql_hint(storage)}", soft_wrap=True, highlight=False)
+    console.print(f"run report: {run.report}", soft_wrap=True, highlight=False)
     for result in run.scoring:
         if result.error:
             console.print(

@@ -10,6 +10,7 @@ import typer
 
 from lakehouse.cli.options import DEFAULT_STORAGE, BundleRoot, Storage, existing_folder
 from lakehouse.cli.terminal import console, fail, out, print_progress, start_spark
+from lakehouse.operations.durations import span
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -98,9 +99,12 @@ def dr_drill(
     for name in measured.differing:
         console.print(f"[bold red]differs after the restore:[/bold red] {name}", soft_wrap=True)
     checks = [
-        (f"RPO {_span(measured.rpo)} (target {_span(RPO_TARGET)})", measured.rpo <= RPO_TARGET),
         (
-            f"RTO {_span(measured.rto)} (target {_span(RTO_TARGET)}; a local drill {_span(LOCAL_DRILL_TARGET)})",
+            f"RPO {span(measured.rpo, decimals=1)} (target {span(RPO_TARGET, decimals=1)})",
+            measured.rpo <= RPO_TARGET,
+        ),
+        (
+            f"RTO {span(measured.rto, decimals=1)} (target {span(RTO_TARGET, decimals=1)}; a local drill {span(LOCAL_DRILL_TARGET, decimals=1)})",
             measured.rto <= LOCAL_DRILL_TARGET,
         ),
         (
@@ -114,12 +118,3 @@ def dr_drill(
     console.print(f"backup: {backups} ({measured.backup_seconds:.1f}s)", soft_wrap=True, highlight=False)  # fmt: skip
     if not all(holds for _, holds in checks):
         raise typer.Exit(1)
-
-
-def _span(value: dt.timedelta) -> str:
-    seconds = value.total_seconds()
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f}d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 60:.1f}min" if seconds >= 60 else f"{seconds:.1f}s"

@@ -32,7 +32,7 @@ def landing_audit(
 ) -> None:
     """Reconcile every file under each dataset's landing folder with what became of it
     (ingested, unreadable, ignored by the name rule, not yet seen, changed after ingestion),
-    append the result to <env>_bronze.monitoring.landing_audit, and exit 1 when a file is
+    append the result to <env>_platform.monitoring.landing_audit, and exit 1 when a file is
     unaccounted for."""
     from lakehouse.contracts.problems import ConfigFileError
     from lakehouse.ingestion.landing_audit import Fate, audit_landing, save_audit
@@ -61,6 +61,6 @@ def landing_audit(
                 note = f": {file.detail}" if file.detail else ""
                 out.print(f"      {file.fate}: {file.path}{note}", soft_wrap=True, markup=False, highlight=False)  # fmt: skip
     table = save_audit(audits, storage=storage, env=env)
-    console.print(f"saved to {env}_bronze.monitoring.landing_audit ({table})", soft_wrap=True)
+    console.print(f"saved to {env}_platform.monitoring.landing_audit ({table})", soft_wrap=True)
     if not all(audit.holds for audit in audits):
         raise typer.Exit(1)

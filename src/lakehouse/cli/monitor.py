@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakehouse.cli.options import (
@@ -19,6 +19,7 @@ from lakehouse.cli.options import (
     landing_folder,
 )
 from lakehouse.cli.terminal import console, out, print_problems
+from lakehouse.operations.durations import ago, span
 
 if TYPE_CHECKING:
     from lakehouse.operations.freshness import DatasetFreshness
@@ -33,40 +34,37 @@ def monitor_command(
     """Check every dataset's freshness against its contract's SLA: when files last landed,
     when bronze, silver and the domain's gold last changed, the ingestion's last completed
     update, how long a landed file has waited (latency) and how old silver is (freshness).
-    Appends the check to <env>_bronze.monitoring.freshness, and each new update's expectation
-    results and row conservation (from the event logs) to monitoring.expectations and
-    monitoring.conservation; exits 1 when a dataset is late, stale or has no data, or an
-    update lost rows."""
+    Appends the check to <env>_platform.monitoring.freshness, and each new update's
+    expectation results and row conservation (from the event logs) to monitoring.expectations
+    and monitoring.conservation. Exits 1 on an alert: a dataset late, stale or without data,
+    an update that lost rows, a quality drop (an expectation failing at least twice as often
+    as before, 5 points more, for 10 records or more), or a pipeline whose last update
+    failed. Each domain's monitoring job runs the same check in the workspace."""
     from lakehouse.contracts.problems import ConfigFileError
-    from lakehouse.operations.freshness import check_freshness, save_freshness
-    from lakehouse.operations.quality_trends import record_quality
+    from lakehouse.operations.monitoring import run_checks
+    from lakehouse.operations.observations import LocalObservations
+    from lakehouse.platform.catalogs import monitoring_table
     from lakehouse.platform.domains import find_domains
 
     existing_folder(storage, "--storage")
     landing = landing_folder(landing, storage)
     try:
-        domains = find_domains(root / "domains")
-        results = check_freshness(domains, storage, landing=landing, env=env)
+        check = run_checks(find_domains(root / "domains"), LocalObservations(storage, landing), env=env)  # fmt: skip
     except ConfigFileError as error:
         print_problems(error)
         raise typer.Exit(1) from None
-    out.print(freshness_table(results))
-    table = save_freshness(results, storage=storage, env=env)
-    console.print(f"saved to {env}_bronze.monitoring.freshness ({table})", soft_wrap=True)
-    quality = record_quality(domains, storage, env=env)
+    out.print(freshness_table(check.freshness))
+    console.print(f"saved to {monitoring_table(env, 'freshness')}", soft_wrap=True)
+    quality = check.quality
     console.print(
         f"data quality: {quality.updates} new update(s): {len(quality.expectations)} expectation "
-        f"result(s) to {env}_bronze.monitoring.expectations, {len(quality.conservation)} "
-        f"conservation check(s) to {env}_bronze.monitoring.conservation",
+        f"result(s) to {monitoring_table(env, 'expectations')}, {len(quality.conservation)} "
+        f"conservation check(s) to {monitoring_table(env, 'conservation')}",
         soft_wrap=True,
     )
-    for broken in quality.not_conserved:
-        console.print(f"[bold red]not conserved:[/bold red] {broken}", soft_wrap=True)
-    breached = [r for r in results if r.breached]
-    if breached:
-        names = ", ".join(f"{r.dataset} ({r.status})" for r in breached)
-        console.print(f"[bold red]SLA breached:[/bold red] {names}", soft_wrap=True)
-    if breached or quality.not_conserved:
+    for alert in check.alerts:
+        console.print(f"[bold red]alert:[/bold red] {escape(alert)}", soft_wrap=True)
+    if check.alerts:
         raise typer.Exit(1)
 
 
@@ -81,26 +79,11 @@ def freshness_table(results: list[DatasetFreshness]) -> Table:
         table.add_row(
             f"{r.domain}/{r.dataset}",
             *(
-                _ago(r.checked_at, at)
+                ago(r.checked_at, at)
                 for at in (r.landed, r.bronze, r.silver, r.gold, r.last_update)
             ),
-            f"{_span(r.waiting)} / {_span(r.latency)}",
-            f"{_span(r.age)} / {_span(r.freshness)}",
+            f"{span(r.waiting)} / {span(r.latency)}",
+            f"{span(r.age)} / {span(r.freshness)}",
             f"[{style}]{r.status}[/{style}]",
         )
     return table
-
-
-def _ago(now: dt.datetime, at: dt.datetime | None) -> str:
-    return "never" if at is None else f"{_span(now - at)} ago"
-
-
-def _span(value: dt.timedelta | None) -> str:
-    """A duration as people say it: 45s, 12m, 3h, 2d."""
-    if value is None:
-        return "-"
-    seconds = max(0, int(value.total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -24,7 +24,7 @@ from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.execution.flow_runner import FlowResult, ProgressCallback
 from lakehouse.engine.execution.pipeline_settings import PipelineSettings
 from lakehouse.engine.execution.scheduler import PipelineUpdate
-from lakehouse.engine.graph.elements import Dataset
+from lakehouse.engine.graph.elements import Dataset, Flow
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.graph.registry import GraphRegistry
 from lakehouse.engine.loader import load_pipeline, pipeline_api_modules, pipeline_files
@@ -198,8 +198,31 @@ def _analyze(
             dataset=dataset.name,
             level="WARN" if unapplied else "INFO",
         )
+    for flow in analyzed.graph.flows:
+        inputs = analyzed.flow_inputs.get(flow.name, ())
+        event_log.emit(
+            "flow_definition",
+            f"Flow '{flow.name}' writes '{flow.target}'"
+            + (f" from {', '.join(repr(i) for i in inputs)}." if inputs else "."),
+            {
+                "output_dataset": flow.target,
+                "input_datasets": list(inputs),
+                "flow_type": _flow_type(flow, analyzed),
+                "once": flow.once,
+            },
+            flow=flow.name,
+            dataset=flow.target,
+        )
     _publish_views(analyzed, settings)
     return analyzed
+
+
+def _flow_type(flow: Flow, analyzed: AnalyzedGraph) -> str:
+    """As Databricks' event log names them: CHANGE (AUTO CDC), APPEND (streaming) or
+    COMPLETE (recomputed)."""
+    if flow.auto_cdc is not None or flow.snapshot is not None:
+        return "CHANGE"
+    return "APPEND" if analyzed.flow_streaming.get(flow.name) else "COMPLETE"
 
 
 def _publish_views(analyzed: AnalyzedGraph, settings: PipelineSettings) -> None:

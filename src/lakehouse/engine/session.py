@@ -103,7 +103,7 @@ class CatalogReader:
             )
             return read_view(self.spark, view, reader)
         if not self.catalog.exists(table):
-            raise GraphError(f"table '{table}' does not exist", location)
+            raise GraphError(f"[TABLE_OR_VIEW_NOT_FOUND] table '{table}' does not exist", location)
         return read_delta(
             self.spark,
             self.catalog.table(table),

@@ -85,15 +85,16 @@ def registered_model_grants(owner: DomainSpec) -> list[dict[str, object]]:
     ]
 
 
-def control_schema_grants(
+def shared_schema_grants(
     platform: DomainSpec, domains: Iterable[DomainSpec], env: str
 ) -> list[dict[str, object]]:
-    """The platform's scoring schema (the control table): everybody reads it; each domain's
-    scoring job (its service principal; in dev also its engineers, whose own deployments run as
-    themselves) creates the table and replaces its domain's rows; the platform's admins manage.
+    """A schema of the platform's catalog that every domain's jobs write their own rows to (the
+    scoring control table; the monitoring results): everybody reads it; each domain's service
+    principal (in dev also its engineers, whose own deployments run as themselves) creates
+    tables and writes; the platform's admins manage.
 
     Example:
-        >>> control_schema_grants(platform, [sales], "prod")[0]  # doctest: +SKIP
+        >>> shared_schema_grants(platform, [sales], "prod")[0]  # doctest: +SKIP
         {'principal': 'account users', 'privileges': ['USE_SCHEMA', 'SELECT']}
     """
     writers = [

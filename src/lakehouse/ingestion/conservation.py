@@ -41,7 +41,9 @@ class RowConservation:
         )
 
 
-def row_conservation(result: UpdateResult, contract: DataContract, env: str) -> RowConservation:
+def row_conservation(
+    result: UpdateResult, contract: DataContract, env: str, schema_prefix: str = ""
+) -> RowConservation:
     """Count where the bronze rows of ``contract``'s dataset went in the update ``result``.
 
     Example:
@@ -49,14 +51,14 @@ def row_conservation(result: UpdateResult, contract: DataContract, env: str) -> 
         >>> check.holds, str(check)  # doctest: +SKIP
         (True, 'customers: bronze 47 = silver 42 + quarantined 4 + dropped 1')
     """
-    silver = silver_table(contract, env)
+    silver = silver_table(contract, env, schema_prefix)
     flows = [f for f in result.flows if f.dataset == silver]
     received = sum(
         f.cdc_metrics["num_change_events"] if f.cdc_metrics else f.num_output_rows for f in flows
     )
     return RowConservation(
         contract.dataset,
-        bronze=result.rows_written(bronze_table(contract, env)),
+        bronze=result.rows_written(bronze_table(contract, env, schema_prefix)),
         silver=received,
         quarantined=result.rows_written(f"{silver}_quarantine"),
         dropped=sum(f.dropped_records for f in flows),

@@ -39,8 +39,9 @@ from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
 from lakehouse.ingestion.settings import bronze_table
 from lakehouse.ingestion.table_metadata import RESCUED
+from lakehouse.platform.catalogs import monitoring_table
 
-AUDIT_TABLE = "monitoring.landing_audit"  # in each environment's bronze catalog
+AUDIT_TABLE = "landing_audit"  # in <env>_platform.monitoring (platform/catalogs.py)
 
 
 class Fate(StrEnum):
@@ -199,12 +200,12 @@ def _bronze_rows_by_file(storage: Path, table: str) -> dict[Path, tuple[int, int
 def save_audit(
     audits: list[DatasetAudit], *, storage: Path, env: str = "dev", at: dt.datetime | None = None
 ) -> Path:
-    """Append the audit to the Delta table ``<env>_bronze.monitoring.landing_audit`` (one row
+    """Append the audit to the Delta table ``<env>_platform.monitoring.landing_audit`` (one row
     per file and audit), for monitoring; returns the table's folder.
 
     Example:
         >>> save_audit(audits, storage=Path(".lakehouse"))  # doctest: +SKIP
-        PosixPath('.lakehouse/catalog/dev_bronze/monitoring/landing_audit')
+        PosixPath('.lakehouse/catalog/dev_platform/monitoring/landing_audit')
     """
     import pyarrow as pa
 
@@ -241,7 +242,7 @@ def save_audit(
             ("detail", pa.string()),
         ]
     )
-    table = LocalCatalog(storage).table(TableName.parse(AUDIT_TABLE, f"{env}_bronze", ""))
+    table = LocalCatalog(storage).table(TableName.parse(monitoring_table(env, AUDIT_TABLE), "", ""))
     table.append(pa.Table.from_pylist(rows, schema=schema))
     if CLASSIFICATION not in table.properties():
         # File names and why a file could not be read: no record's values.

@@ -1,7 +1,7 @@
-"""Freshness against the contracts' SLAs, from what the storage folder records: the landed files
-and what ingestion has seen of them (``ingestion/landing_audit.py``), each table's commit
-history (the time of its newest change), and the pipelines' event logs (their last completed
-update).
+"""Freshness against the contracts' SLAs, from what the tables and files record
+(``observations.py``: a local storage folder or a workspace): the landed files and the oldest
+one ingestion has not read, each table's commit history (the time of its newest change), and
+the pipelines' event logs (their last completed update).
 
 A contract's SLA says two things (``slaProperties``):
 
@@ -11,10 +11,10 @@ A contract's SLA says two things (``slaProperties``):
   makes the dataset ``stale`` (the source stopped delivering, or ingestion stopped running).
 
 A dataset with nothing in silver is ``no data``. Each check is appended to the Delta table
-``<env>_bronze.monitoring.freshness``, beside the landing audit, for trends and alerts.
+``<env>_platform.monitoring.freshness``, for trends and alerts.
 
 Example:
-    >>> [(f.dataset, f.status) for f in check_freshness(root, Path(".lakehouse"))]  # doctest: +SKIP
+    >>> [(f.dataset, f.status) for f in check_freshness(domains, LocalObservations(Path(".lakehouse")))]  # doctest: +SKIP
     [('erp.cost_centres', 'ok'), ...]
 """
 
@@ -23,20 +23,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from lakehouse.contracts import DataContract
-from lakehouse.engine.graph.names import TableName
-from lakehouse.engine.storage.catalog import LocalCatalog
-from lakehouse.ingestion.landing_audit import Fate, audit_landing
 from lakehouse.ingestion.settings import bronze_table, silver_table
+from lakehouse.operations.event_logs import EVENT_LOG, update_history
+from lakehouse.operations.observations import Observations
+from lakehouse.platform.catalogs import monitoring_table
 from lakehouse.platform.domains import Domain
 
-FRESHNESS_TABLE = "monitoring.freshness"  # in each environment's bronze catalog
-EVENT_LOG = "event_log"
-# Commit metrics that say a commit changed rows (a streaming batch may commit none).
-_CHANGED = ("numOutputRows", "numTargetRowsInserted", "numTargetRowsUpdated",
-            "numTargetRowsDeleted", "numTargetRowsCopied", "numAddedFiles", "numRemovedFiles")  # fmt: skip
+FRESHNESS_TABLE = "freshness"  # in <env>_platform.monitoring
 
 
 class Status:
@@ -85,33 +80,28 @@ class DatasetFreshness:
 
 def check_freshness(
     domains: Iterable[Domain],
-    storage: Path,
+    observed: Observations,
     *,
-    landing: Path | None = None,
     env: str = "dev",
+    schema_prefix: str = "",
     now: dt.datetime | None = None,
 ) -> list[DatasetFreshness]:
     """Every dataset of ``domains`` against its contract's SLA, at ``now``.
 
     Example:
-        >>> check_freshness(find_domains(), Path(".lakehouse"))[0].status  # doctest: +SKIP
+        >>> check_freshness(find_domains(), LocalObservations(Path(".lakehouse")))[0].status  # doctest: +SKIP
         'ok'
     """
     now = now or dt.datetime.now(dt.UTC)
-    landing = landing or storage / "landing"
-    catalog = LocalCatalog(storage)
     results = []
     for domain in domains:
-        gold = _stalest(catalog, [t for t in catalog.tables() if (t.catalog, t.schema) == (f"{env}_gold", domain.name) and t.table != EVENT_LOG])  # fmt: skip
-        contracts = domain.contracts
-        audits = audit_landing(contracts, storage=storage, landing=landing, env=env)
-        for contract, audit in zip(contracts, audits, strict=True):
-            files = [f for f in audit.files if f.fate is not Fate.IGNORED]
-            unseen = [f.modified for f in files if f.fate is Fate.NOT_SEEN]
-            silver = _changed_at(catalog, TableName.parse(silver_table(contract, env), env, ""))
-            bronze = _changed_at(catalog, TableName.parse(bronze_table(contract, env), env, ""))
-            update = _last_update(catalog, TableName(f"{env}_bronze", contract.source_system, EVENT_LOG))  # fmt: skip
-            waiting_since = min(unseen, default=None)
+        gold_tables = observed.tables(f"{env}_gold", f"{schema_prefix}{domain.name}")
+        gold = _stalest([observed.changed_at(t) for t in gold_tables if not t.endswith(f".{EVENT_LOG}")])  # fmt: skip
+        for contract in domain.contracts:
+            landing = observed.landing(contract, env, schema_prefix)
+            silver = observed.changed_at(silver_table(contract, env, schema_prefix))
+            log = f"{env}_bronze.{schema_prefix}{contract.source_system}.{EVENT_LOG}"
+            completed = [u for u in update_history(observed.events(log)) if u.state == "COMPLETED"]  # fmt: skip
             results.append(
                 DatasetFreshness(
                     domain=domain.name,
@@ -119,13 +109,13 @@ def check_freshness(
                     checked_at=now,
                     latency=_seconds(contract.sla.latency_seconds),
                     freshness=_seconds(contract.sla.freshness_seconds),
-                    landed=max((f.modified for f in files), default=None),
-                    waiting_since=waiting_since,
-                    bronze=bronze,
+                    landed=landing.landed,
+                    waiting_since=landing.waiting_since,
+                    bronze=observed.changed_at(bronze_table(contract, env, schema_prefix)),
                     silver=silver,
                     gold=gold,
-                    last_update=update,
-                    status=_status(contract, now, silver, waiting_since),
+                    last_update=completed[-1].ended_at if completed else None,
+                    status=_status(contract, now, silver, landing.waiting_since),
                 )
             )
     return results
@@ -155,42 +145,21 @@ def _seconds(value: int | None) -> dt.timedelta | None:
     return None if value is None else dt.timedelta(seconds=value)
 
 
-def _changed_at(catalog: LocalCatalog, name: TableName) -> dt.datetime | None:
-    """When the table last changed rows, from its commit history (its creation when it never
-    did); None when there is no such table."""
-    if not catalog.exists(name):
-        return None
-    newest = None
-    for info in catalog.table(name).commit_infos():
-        at = dt.datetime.fromtimestamp(int(info.get("timestamp", 0)) / 1000, dt.UTC)
-        newest = newest or at
-        metrics = info.get("operationMetrics") or {}
-        if any(str(metrics.get(key, "0")) not in ("0", "") for key in _CHANGED):
-            return at
-    return newest
-
-
-def _stalest(catalog: LocalCatalog, tables: list[TableName]) -> dt.datetime | None:
-    changed = [_changed_at(catalog, t) for t in tables]
+def _stalest(changed: list[dt.datetime | None]) -> dt.datetime | None:
+    """The oldest change of some tables; None when there are none or one has no data."""
     known = [c for c in changed if c is not None]
     return min(known) if known and len(known) == len(changed) else None
 
 
-def _last_update(catalog: LocalCatalog, event_log: TableName) -> dt.datetime | None:
-    """When the pipeline's last completed update finished, from its event log."""
-    from lakehouse.operations.quality_trends import logged_updates
-
-    updates = logged_updates(catalog, event_log)
-    return updates[-1].finished_at if updates else None
-
-
-def save_freshness(results: list[DatasetFreshness], *, storage: Path, env: str = "dev") -> Path:
-    """Append the check to ``<env>_bronze.monitoring.freshness`` (one row per dataset and
-    check); returns the table's folder.
+def save_freshness(
+    results: list[DatasetFreshness], observed: Observations, *, env: str = "dev"
+) -> str:
+    """Append the check to ``<env>_platform.monitoring.freshness`` (one row per dataset and
+    check); returns the table's name.
 
     Example:
-        >>> save_freshness(results, storage=Path(".lakehouse"))  # doctest: +SKIP
-        PosixPath('.lakehouse/catalog/dev_bronze/monitoring/freshness')
+        >>> save_freshness(results, LocalObservations(Path(".lakehouse")))  # doctest: +SKIP
+        'dev_platform.monitoring.freshness'
     """
     import pyarrow as pa
 
@@ -216,8 +185,7 @@ def save_freshness(results: list[DatasetFreshness], *, storage: Path, env: str =
         }
         for r in results
     ]  # fmt: skip
-    name = TableName.parse(f"{env}_bronze.{FRESHNESS_TABLE}", f"{env}_bronze", "monitoring")
-    table = LocalCatalog(storage).table(name)
-    table.path.mkdir(parents=True, exist_ok=True)
-    table.append(pa.Table.from_pylist(rows, schema=schema))
-    return table.path
+    table = monitoring_table(env, FRESHNESS_TABLE)
+    if rows:
+        observed.append(table, pa.Table.from_pylist(rows, schema=schema))
+    return table

@@ -2,16 +2,18 @@
 expectation's passed and failed records, and each contract dataset's row conservation and
 quarantine rate, kept in two Delta tables beside the freshness checks:
 
-- ``<env>_bronze.monitoring.expectations``: one row per update, dataset and expectation;
-- ``<env>_bronze.monitoring.conservation``: one row per ingestion update and dataset (bronze
-  rows = silver + quarantined + dropped, ``ingestion/conservation.py``).
+- ``<env>_platform.monitoring.expectations``: one row per update, dataset and expectation;
+- ``<env>_platform.monitoring.conservation``: one row per ingestion update and dataset
+  (bronze rows = silver + quarantined + dropped, ``ingestion/conservation.py``).
 
 Each run adds the updates the tables do not hold yet, so it can run after every update or once
-a day. The event log's shape is Databricks' (``flow_progress`` events with ``metrics`` and
-``data_quality``), so the same reading serves a workspace's event logs.
+an hour. A new update whose expectation fails markedly more often than over the updates
+before it is a quality drop (``DROP_FACTOR``, ``DROP_POINTS``). The event log's shape is
+Databricks' (``flow_progress`` events with ``metrics`` and ``data_quality``), so the same
+reading serves a workspace's event logs (``observations.py``).
 
 Example:
-    >>> recorded = record_quality(domains, Path(".lakehouse"))  # doctest: +SKIP
+    >>> recorded = record_quality(domains, LocalObservations(Path(".lakehouse")))  # doctest: +SKIP
     >>> recorded.updates, recorded.conservation[0].holds  # doctest: +SKIP
     (3, True)
 """
@@ -19,24 +21,29 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from lakehouse.engine.execution.flow_runner import FlowResult
-from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.run import UpdateResult
-from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion.conservation import RowConservation, row_conservation
+from lakehouse.operations.event_logs import Event, pipeline_event_logs
+from lakehouse.operations.observations import Observations
+from lakehouse.platform.catalogs import monitoring_table
 from lakehouse.platform.domains import Domain
 
-EVENT_LOG = "event_log"
-EXPECTATIONS_TABLE = "monitoring.expectations"  # in each environment's bronze catalog
-CONSERVATION_TABLE = "monitoring.conservation"
+EXPECTATIONS_TABLE = "expectations"  # in <env>_platform.monitoring
+CONSERVATION_TABLE = "conservation"
+# A quality drop: an update's expectation fails at least twice as often as over the (up to ten)
+# updates before it, by five percentage points or more, and for ten records or more (a rare
+# failure doubling, or one bad record in a small batch, is noise).
+DROP_FACTOR = 2.0
+DROP_POINTS = 0.05
+DROP_MIN_FAILED = 10
+BASELINE_UPDATES = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class QualityRecord:
     updates: int = 0
     expectations: list[dict[str, Any]] = field(default_factory=list)
     conservation: list[dict[str, Any]] = field(default_factory=list)
+    drops: list[str] = field(default_factory=list)  # quality drops, as sentences
 
     @property
     def not_conserved(self) -> list[str]:
@@ -61,33 +69,27 @@ class QualityRecord:
         return [row["summary"] for row in self.conservation if not row["holds"]]
 
 
-def logged_updates(catalog: LocalCatalog, event_log: TableName) -> list[LoggedUpdate]:
-    """The completed updates of one event log, oldest first, with each flow's metrics.
+def completed_updates(events: list[Event]) -> list[LoggedUpdate]:
+    """The completed updates among ``events`` (``Observations.events``), oldest first, with
+    each flow's metrics.
 
     Example:
-        >>> [u.result.update_id for u in logged_updates(catalog, TableName("dev_bronze", "crm", "event_log"))]  # doctest: +SKIP
+        >>> completed_updates(read_events(catalog, log))[-1].finished_at  # doctest: +SKIP
     """
-    if not catalog.exists(event_log):
-        return []
-    rows = catalog.table(event_log).read_arrow(["timestamp", "event_type", "origin", "details"])
     flows: dict[str, list[FlowResult]] = {}
     finished: dict[str, tuple[str, dt.datetime]] = {}
-    for row in rows.to_pylist():
-        origin, details = row["origin"] or {}, json.loads(row["details"] or "{}")
-        update = origin.get("update_id")
-        if row["event_type"] == "update_progress":
-            if details.get("update_progress", {}).get("state") == "COMPLETED":
-                finished[update] = (origin.get("pipeline_name") or "", row["timestamp"])
-        elif row["event_type"] == "flow_progress":
-            progress = details.get("flow_progress", {})
-            if progress.get("status") != "COMPLETED":
-                continue
-            metrics = progress.get("metrics") or {}
-            quality = progress.get("data_quality") or {}
-            flows.setdefault(update, []).append(
+    for event in events:
+        details = event.details
+        if event.event_type == "update_progress":
+            if details.get("state") == "COMPLETED":
+                finished[event.update_id] = (event.pipeline, event.timestamp)
+        elif event.event_type == "flow_progress" and details.get("status") == "COMPLETED":
+            metrics = details.get("metrics") or {}
+            quality = details.get("data_quality") or {}
+            flows.setdefault(event.update_id, []).append(
                 FlowResult(
-                    flow=origin.get("flow_name") or "",
-                    dataset=origin.get("dataset_name") or "",
+                    flow=event.flow or "",
+                    dataset=event.dataset or "",
                     num_output_rows=int(metrics.get("num_output_rows") or 0),
                     dropped_records=int(quality.get("dropped_records") or 0),
                     expectations=list(quality.get("expectations") or []),
@@ -101,24 +103,26 @@ def logged_updates(catalog: LocalCatalog, event_log: TableName) -> list[LoggedUp
     return sorted(updates, key=lambda u: u.finished_at)
 
 
-def record_quality(domains: Iterable[Domain], storage: Path, *, env: str = "dev") -> QualityRecord:
+def record_quality(
+    domains: Iterable[Domain], observed: Observations, *, env: str = "dev", schema_prefix: str = ""
+) -> QualityRecord:
     """Add every completed update of ``domains``' event logs (their source systems'
-    ingestion and their gold) that the trends tables do not hold yet.
+    ingestion and their gold) that the trends tables do not hold yet, and find quality drops
+    among them.
 
     Example:
-        >>> record_quality(find_domains(), Path(".lakehouse")).updates  # doctest: +SKIP
+        >>> record_quality(find_domains(), LocalObservations(Path(".lakehouse"))).updates  # doctest: +SKIP
         2
     """
-    catalog = LocalCatalog(storage)
-    tables = {name: TableName.parse(f"{env}_bronze.{name}", "", "") for name in (EXPECTATIONS_TABLE, CONSERVATION_TABLE)}  # fmt: skip
-    known = set().union(*(_recorded_updates(catalog, t) for t in tables.values()))
+    tables = {name: monitoring_table(env, name) for name in (EXPECTATIONS_TABLE, CONSERVATION_TABLE)}  # fmt: skip
+    known = set().union(*(observed.recorded_updates(t) for t in tables.values()))
     record = QualityRecord()
     for domain in domains:
-        contracts = domain.contracts
-        logs = {TableName(f"{env}_bronze", ss, EVENT_LOG): [c for c in contracts if c.source_system == ss] for ss in domain.source_systems}  # fmt: skip
-        logs[TableName(f"{env}_gold", domain.name, EVENT_LOG)] = []  # gold: expectations only
-        for log, owned in logs.items():
-            for update in logged_updates(catalog, log):
+        for log in pipeline_event_logs(domain, env, schema_prefix):
+            source_system = log.split(".")[1].removeprefix(schema_prefix)
+            owned = [c for c in domain.contracts if log.startswith(f"{env}_bronze.") and c.source_system == source_system]  # fmt: skip
+            updates = completed_updates(observed.events(log))
+            for index, update in enumerate(updates):
                 result = update.result
                 if result.update_id in known:
                     continue
@@ -134,12 +138,54 @@ def record_quality(domains: Iterable[Domain], storage: Path, *, env: str = "dev"
                     for entry in flow.expectations
                 ]  # fmt: skip
                 record.conservation += [
-                    _conservation_row(stamp, row_conservation(result, c, env)) for c in owned
+                    _conservation_row(stamp, row_conservation(result, c, env, schema_prefix))
+                    for c in owned
                 ]
+                record.drops += quality_drops(updates[max(0, index - BASELINE_UPDATES) : index], update)  # fmt: skip
     record.updates = len({row["update_id"] for row in [*record.expectations, *record.conservation]})  # fmt: skip
-    _append(catalog, tables[EXPECTATIONS_TABLE], record.expectations, _EXPECTATIONS_SCHEMA)
-    _append(catalog, tables[CONSERVATION_TABLE], record.conservation, _CONSERVATION_SCHEMA)
+    for name, rows, schema in ((EXPECTATIONS_TABLE, record.expectations, _EXPECTATIONS_SCHEMA), (CONSERVATION_TABLE, record.conservation, _CONSERVATION_SCHEMA)):  # fmt: skip
+        if rows:
+            observed.append(tables[name], pa.Table.from_pylist(rows, schema=schema))
     return record
+
+
+def quality_drops(before: list[LoggedUpdate], update: LoggedUpdate) -> list[str]:
+    """The expectations ``update`` failed markedly more often than the updates ``before`` it
+    did on average: at least ``DROP_FACTOR`` times the rate, ``DROP_POINTS`` more, and for at
+    least ``DROP_MIN_FAILED`` records.
+
+    Example:
+        >>> quality_drops(updates[-11:-1], updates[-1])  # doctest: +SKIP
+        ['dev_silver.crm.orders: positive_amount failed 20.0% of 50 records in update 3f2a9c1b, against 1.5% before']
+    """
+    drops = []
+    for (dataset, name), (passed, failed) in _expectation_counts(update).items():
+        earlier = [
+            counts[(dataset, name)]
+            for counts in map(_expectation_counts, before)
+            if (dataset, name) in counts
+        ]
+        checked = passed + failed
+        if not earlier or failed < DROP_MIN_FAILED:
+            continue
+        baseline = sum(f / (p + f) for p, f in earlier if p + f) / len(earlier)
+        rate = failed / checked
+        if rate >= DROP_FACTOR * baseline and rate - baseline >= DROP_POINTS:
+            drops.append(
+                f"{dataset}: {name} failed {rate:.1%} of {checked} records in update "
+                f"{update.result.update_id[:8]}, against {baseline:.1%} before"
+            )
+    return drops
+
+
+def _expectation_counts(update: LoggedUpdate) -> dict[tuple[str, str], tuple[int, int]]:
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for flow in update.result.flows:
+        for entry in flow.expectations:
+            key = (str(entry.get("dataset") or flow.dataset), str(entry.get("name")))
+            passed, failed = counts.get(key, (0, 0))
+            counts[key] = (passed + int(entry.get("passed_records") or 0), failed + int(entry.get("failed_records") or 0))  # fmt: skip
+    return counts
 
 
 def _conservation_row(stamp: dict[str, Any], check: RowConservation) -> dict[str, Any]:
@@ -165,19 +211,3 @@ _CONSERVATION_SCHEMA = pa.schema([
     ("silver_rows", pa.int64()), ("quarantined_rows", pa.int64()), ("dropped_rows", pa.int64()),
     ("holds", pa.bool_()), ("quarantine_rate", pa.float64()), ("summary", pa.string()),
 ])  # fmt: skip
-
-
-def _recorded_updates(catalog: LocalCatalog, table: TableName) -> set[str]:
-    if not catalog.exists(table):
-        return set()
-    ids = catalog.table(table).read_arrow(columns=["update_id"])
-    return set(ids.column("update_id").to_pylist())
-
-
-def _append(
-    catalog: LocalCatalog, name: TableName, rows: list[dict[str, Any]], schema: pa.Schema
-) -> None:
-    if rows:
-        table = catalog.table(name)
-        table.path.mkdir(parents=True, exist_ok=True)
-        table.append(pa.Table.from_pylist(rows, schema=schema))

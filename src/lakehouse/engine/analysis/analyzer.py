@@ -56,6 +56,9 @@ class AnalyzedGraph:
     datasets: Mapping[str, AnalyzedDataset]  # in dependency order: upstream first
     flow_streaming: Mapping[str, bool]
     auto_cdc: Mapping[str, ResolvedAutoCdc]  # by flow name, for AUTO CDC flows
+    # By flow name: what its query reads directly, this pipeline's datasets and other tables
+    # (fully qualified), for lineage; views are inputs themselves, not what they read.
+    flow_inputs: Mapping[str, tuple[str, ...]]
 
     def tables(self) -> list[AnalyzedDataset]:
         """What an update writes into: its tables and its sinks."""
@@ -199,6 +202,8 @@ class GraphAnalyzer:
         self.view_frames: dict[str, DataFrame] = {}
         self.stack: list[str] = []
         self.reads: list[set[str]] = []
+        self.inputs: list[set[str]] = []  # beside reads: direct inputs only
+        self.flow_inputs: dict[str, tuple[str, ...]] = {}
         # The catalog as it is, for what the graph cannot stand in for with empty frames.
         self.catalog_reader = catalog_reader or CatalogReader(spark, catalog, default)
 
@@ -207,7 +212,11 @@ class GraphAnalyzer:
         for dataset in self.graph.datasets:
             self._dataset(dataset.name, None)
         return AnalyzedGraph(
-            self.graph, dict(self.analyzed), dict(self.flow_streaming), dict(self.auto_cdc)
+            self.graph,
+            dict(self.analyzed),
+            dict(self.flow_streaming),
+            dict(self.auto_cdc),
+            dict(self.flow_inputs),
         )
 
     def _check_flow_targets(self) -> None:
@@ -271,6 +280,7 @@ class GraphAnalyzer:
 
     def _flow(self, flow: Flow, dataset: Dataset) -> tuple[DataFrame, set[str]]:
         self.reads.append(set())
+        self.inputs.append(set())
         self.flows_running.append(flow)
         try:
             if flow.snapshot is not None and flow.snapshot.function is not None:
@@ -290,6 +300,7 @@ class GraphAnalyzer:
             ) from error
         finally:
             reads = self.reads.pop()
+            self.flow_inputs[flow.name] = tuple(sorted(self.inputs.pop()))
             self.flows_running.pop()
         if not isinstance(frame, DataFrame):
             raise GraphError(
@@ -465,6 +476,7 @@ class GraphAnalyzer:
         if key is None:
             return self._external(name, streaming, location, options)
         self.reads[-1].add(key)
+        self.inputs[-1].add(key)
         analyzed = self._dataset(key, location)
         self.reads[-1].update(analyzed.upstream if analyzed.kind is DatasetKind.VIEW else ())
         if analyzed.kind is DatasetKind.VIEW:
@@ -501,6 +513,8 @@ class GraphAnalyzer:
     ) -> DataFrame:
         table = TableName.parse(name, *self.default)
         self.catalog_reader.check_readable(table, location)
+        if self.inputs:
+            self.inputs[-1].add(str(table))
         if self.catalog.view(table) is not None:
             view = self.catalog_reader.read(name, streaming=streaming, location=location)
             schema = view.schema

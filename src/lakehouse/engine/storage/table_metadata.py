@@ -68,7 +68,7 @@ def metadata_statement(
             extended = bool(match.groupdict().get("extended"))
             return _describe_view(spark, kind, name, view, view_schema(name), extended)
         if not catalog.exists(name):
-            raise GraphError(f"table '{name}' does not exist")
+            raise GraphError(f"[TABLE_OR_VIEW_NOT_FOUND] table '{name}' does not exist")
         path = f"delta.{quote_identifier(str(catalog.table_path(name)))}"
         rest = (match.groupdict().get("rest") or "").strip()
         if kind == "describe_history":
