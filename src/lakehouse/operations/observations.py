@@ -29,7 +29,7 @@ from lakehouse.engine.graph.names import TableName, split_identifier
 from lakehouse.engine.sources.landed_records import is_hidden
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion.bronze import INGESTED_AT, SOURCE_FILE
-from lakehouse.ingestion.landing_audit import Fate, audit_landing
+from lakehouse.ingestion.landing_audit import DatasetAudit, Fate, audit_landing
 from lakehouse.operations.event_logs import Event, events_from_rows, read_events
 from lakehouse.sql_quoting import quote_identifier, quote_string
 
@@ -104,6 +104,7 @@ class LocalObservations:
         self.catalog = LocalCatalog(self.storage)
         self.landing_root = self.landing_root or self.storage / "landing"
         self._events: dict[str, list[Event]] = {}  # each event log read once per check
+        self._audits: dict[tuple[str, str], DatasetAudit] = {}
 
     def _name(self, table: str) -> TableName:
         return TableName.parse(table, "", "")
@@ -129,9 +130,16 @@ class LocalObservations:
             self._events[event_log] = read_events(self.catalog, self._name(event_log))
         return self._events[event_log]
 
+    def audit(self, contract: DataContract, env: str) -> DatasetAudit:
+        """The landing audit of the contract's dataset (``ingestion/landing_audit.py``), once."""
+        key = (contract.id, env)
+        if key not in self._audits:
+            assert self.landing_root is not None
+            (self._audits[key],) = audit_landing([contract], storage=self.storage, landing=self.landing_root, env=env)  # fmt: skip
+        return self._audits[key]
+
     def landing(self, contract: DataContract, env: str, schema_prefix: str = "") -> LandingState:
-        assert self.landing_root is not None
-        (audit,) = audit_landing([contract], storage=self.storage, landing=self.landing_root, env=env)  # fmt: skip
+        audit = self.audit(contract, env)
         files = [f for f in audit.files if f.fate is not Fate.IGNORED]
         unseen = [f.modified for f in files if f.fate is Fate.NOT_SEEN]
         return LandingState(max((f.modified for f in files), default=None), min(unseen, default=None))  # fmt: skip

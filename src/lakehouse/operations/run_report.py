@@ -21,7 +21,7 @@ from lakehouse.contracts import DataContract
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.ingestion.conservation import row_conservation
-from lakehouse.ingestion.landing_audit import DatasetAudit, Fate, audit_landing
+from lakehouse.ingestion.landing_audit import Fate
 from lakehouse.ingestion.settings import bronze_table, silver_table
 from lakehouse.operations.event_logs import (
     EVENT_LOG,
@@ -164,7 +164,6 @@ def build_report(
         ingestion = {ss: observed.events(f"{env}_bronze.{ss}.{EVENT_LOG}") for ss in domain.source_systems}  # fmt: skip
         gold = observed.events(f"{env}_gold.{domain.name}.{EVENT_LOG}")
         every = [*(e for events in ingestion.values() for e in events), *gold]
-        audits = audit_landing(contracts, storage=storage, landing=landing, env=env)
         completed = {ss: completed_updates(events) for ss, events in ingestion.items()}
         updates = sorted(
             (u for events in [*ingestion.values(), gold] for u in update_history(events)),
@@ -176,8 +175,7 @@ def build_report(
                 name=domain.name,
                 graph=_domain_graph(contracts, [*ingestion.values(), gold], env),
                 hops=tuple(
-                    _hops(catalog, c, audit, completed.get(c.source_system, []), env)
-                    for c, audit in zip(contracts, audits, strict=True)
+                    _hops(observed, c, completed.get(c.source_system, []), env) for c in contracts
                 ),
                 gold=_gold_tables(catalog, domain.name, gold, env),
                 expectations=_expectations(every),
@@ -212,8 +210,7 @@ def _domain_graph(contracts: list[DataContract], logs: list[list[Event]], env: s
             label = f"{contract.source_system}/{contract.dataset}/"
             nodes[folder] = GraphNode(folder, label, "landing", "landing")
             edges.append(GraphEdge(folder, bronze, "Auto Loader"))
-    # Inputs first: a table read by a pipeline before the one that writes it is declared.
-    return DomainGraph(tuple(nodes.values()), tuple(dict.fromkeys(edges)))
+    return DomainGraph(tuple(nodes.values()), tuple(dict.fromkeys(edges)))  # each edge once
 
 
 def _label(name: str) -> str:
@@ -231,12 +228,9 @@ def _layer(name: str, kind: str, env: str) -> str:
 
 
 def _hops(
-    catalog: LocalCatalog,
-    contract: DataContract,
-    audit: DatasetAudit,
-    updates: list[LoggedUpdate],
-    env: str,
+    observed: LocalObservations, contract: DataContract, updates: list[LoggedUpdate], env: str
 ) -> DatasetHops:
+    catalog, audit = observed.catalog, observed.audit(contract, env)
     read = [f for f in audit.files if f.fate in (Fate.INGESTED, Fate.UNREADABLE)]
     checks = [row_conservation(u.result, contract, env) for u in updates]
     silver = silver_table(contract, env)
