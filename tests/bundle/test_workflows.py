@@ -114,6 +114,7 @@ def test_merges_promote_dev_then_test_then_prod_behind_a_reviewed_environment():
         # the grants job's local reader, imported by every domain's monitoring job too
         (["src/lakehouse/engine/storage/catalog.py"], ["finance", "hr", "platform", "sales"]),
         (["src/lakehouse/operations/observations.py"], ["finance", "hr", "sales"]),
+        (["src/lakehouse/scoring/job.py"], ["sales"]),  # the one domain with a model
         # the local engine alone ships nowhere
         (["src/lakehouse/engine/execution/update.py", "src/lakehouse/demo.py"], []),
         (["databricks.yml"], ["finance", "hr", "platform", "sales"]),

@@ -31,9 +31,10 @@ else:  # pragma: no cover - the same parser, from PyPI
     import tomli as tomllib
 
 from lakehouse.bundle.resources import (
-    DOMAIN_ENTRY_POINTS,
     INGESTION_PIPELINE_FILE,
+    MONITORING_ENTRY_POINT,
     PLATFORM_ENTRY_POINTS,
+    SCORING_ENTRY_POINT,
 )
 from lakehouse.governance.sandpits import SANDPITS
 from lakehouse.governance.shares import SHARES
@@ -89,7 +90,8 @@ def shipped_files(root: Path) -> dict[str, list[str]]:
         entries = [str(f.relative_to(root)) for f in sorted((folder / "pipelines").rglob("*.py"))]
         if (folder / "contracts").is_dir():
             entries.append(INGESTION_PIPELINE_FILE)
-        entries += [f for e in DOMAIN_ENTRY_POINTS for f in _entry_point_files(root, e)]
+        jobs = [MONITORING_ENTRY_POINT] + ([SCORING_ENTRY_POINT] if (folder / "models").is_dir() else [])  # fmt: skip
+        entries += [f for e in jobs for f in _entry_point_files(root, e)]
         shipped[folder.name] = [*build, f"domains/{folder.name}/", *import_closure(root, entries)]
     return shipped
 

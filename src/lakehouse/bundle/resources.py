@@ -70,7 +70,6 @@ DEEP_CLONE_ENTRY_POINT = "lakehouse-deep-clone"
 PLATFORM_ENTRY_POINTS = (TABLE_GRANTS_ENTRY_POINT, SANDPIT_CLEANUP_ENTRY_POINT, SHARES_ENTRY_POINT, DEEP_CLONE_ENTRY_POINT)  # fmt: skip
 SCORING_ENTRY_POINT = "lakehouse-scoring"
 MONITORING_ENTRY_POINT = "lakehouse-monitoring"
-DOMAIN_ENTRY_POINTS = (SCORING_ENTRY_POINT, MONITORING_ENTRY_POINT)
 # Each domain's monitoring job runs hourly, at a quarter past (after the hour's deliveries).
 MONITORING_SCHEDULE = "0 15 * * * ?"
 # MLflow is not a dependency of the wheel (runtimes ship their own); serverless jobs get it here.
