@@ -1,5 +1,5 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
-``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``, ``dr``) and one per top-level command (``demo``,
+``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``, ``dr``, ``engine``) and one per top-level command (``demo``,
 ``sql``, ``monitor``, ``replay``, ``report``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
@@ -25,6 +25,7 @@ from lakehouse.cli import (
     demo,
     domain,
     dr,
+    engine,
     governance,
     landing,
     monitor,
@@ -64,6 +65,7 @@ for group in (
     sandpit,
     share,
     dr,
+    engine,
 ):
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
