@@ -30,7 +30,8 @@ LOG_FILE = "server.log"
 @app.command("start")
 def engine_start(
     timeout: Annotated[
-        int, typer.Option("--timeout", metavar="SECONDS", help="How long to wait for Spark.")
+        int,
+        typer.Option("--timeout", metavar="SECONDS", min=1, help="How long to wait for Spark."),
     ] = 300,
 ) -> None:
     """Start the warm engine in the background (a stale one is replaced), and wait until it

@@ -92,7 +92,8 @@ class WarmServer:
                 threading.Thread(target=self._client, args=(connection,), daemon=True).start()
         finally:
             listener.close()
-            forget(self.folder)
+            with self.running:  # a command under way finishes before the process ends
+                forget(self.folder)
 
     def _client(self, connection: socket.socket) -> None:
         sending = threading.Lock()
