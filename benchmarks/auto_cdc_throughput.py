@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCHMARKS, median_ratio, timed
+from common import BENCHMARKS, describe, median_ratio, spread_of_ratio, timed
 
 from lakehouse.engine import get_spark, run_pipeline
 
@@ -146,17 +146,14 @@ def main() -> None:
             generate_changes(spark, source, step, first_seq=args.events + i * step)
             incremental_times.append(timed(lambda: engine(spark, source, work / "engine_0")))
         incremental = statistics.median(incremental_times)
-        e, h, ratio = median_ratio(engine_times, hand_times)
+        e, _, ratio = median_ratio(engine_times, hand_times)
+        print(f"AUTO CDC, {args.events:,} change events into SCD1 + SCD2 (tables compared equal):")
+        print(f"  engine        {describe(engine_times)}")
+        print(f"  hand-written  {describe(hand_times)}")
+        print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(engine_times, hand_times)}; target <= 1.2)")  # fmt: skip
         print(
-            f"AUTO CDC, {args.events:,} change events into SCD1 + SCD2, median of {args.repeats}:"
-        )
-        print(f"  engine        {e:7.2f} s   runs {[round(t, 2) for t in engine_times]}")
-        print(f"  hand-written  {h:7.2f} s   runs {[round(t, 2) for t in hand_times]}")
-        print(f"  ratio engine / hand-written = {ratio:.3f}  (target <= 1.2)")
-        print(
-            f"  incremental run, 1% new events, median of {args.repeats}: {incremental:.2f} s = "
+            f"  incremental run, 1% new events: {describe(incremental_times)} = "
             f"{incremental / e:.1%} of the full run (target <= 15%)"
-            f"   runs {[round(t, 2) for t in incremental_times]}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -50,3 +50,23 @@ def timed(action: Callable[[], object]) -> float:
 def median_ratio(engine: list[float], baseline: list[float]) -> tuple[float, float, float]:
     e, b = statistics.median(engine), statistics.median(baseline)
     return e, b, e / b
+
+
+def describe(times: list[float]) -> str:
+    """A figure as the benchmarks print it: the median, the spread and the number of runs.
+
+    Example:
+        >>> describe([1.0, 1.5, 1.2])
+        'median 1.20 s (spread 1.00-1.50, 3 runs)'
+    """
+    return f"median {statistics.median(times):.2f} s (spread {min(times):.2f}-{max(times):.2f}, {len(times)} runs)"  # fmt: skip
+
+
+def spread_of_ratio(engine: list[float], baseline: list[float]) -> str:
+    """The range a ratio of two medians could take between the runs' extremes.
+
+    Example:
+        >>> spread_of_ratio([1.0, 1.2], [2.0, 2.4])
+        'spread 0.417-0.600'
+    """
+    return f"spread {min(engine) / max(baseline):.3f}-{max(engine) / min(baseline):.3f}"

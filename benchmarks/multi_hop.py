@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCHMARKS, generate_events, median_ratio, timed
+from common import BENCHMARKS, describe, generate_events, median_ratio, spread_of_ratio, timed
 
 from lakehouse.engine import get_spark, run_pipeline
 
@@ -132,18 +132,15 @@ def main() -> None:
         columns = spark.read.format("delta").load(str(sql_silver)).columns
         _same_rows(spark, sql_silver, Path(tables.format("python", "silver_events")), columns)
 
-        def spread(name: str) -> str:
-            return f"runs {[round(t, 2) for t in times[name]]}"
-
-        e, h, ratio = median_ratio(times["engine"], times["hand"])
-        s, p, sql_ratio = median_ratio(times["sql"], times["python"])
-        print(f"multi-hop, {args.rows:,} rows, median of {args.repeats} (outputs compared equal):")
-        print(f"  engine (Python)            {e:7.2f} s   {spread('engine')}")
-        print(f"  hand-written               {h:7.2f} s   {spread('hand')}")
-        print(f"  ratio engine / hand-written = {ratio:.3f}  (target <= 1.15)")
-        print(f"  engine, Python, Auto Loader {p:6.2f} s   {spread('python')}")
-        print(f"  engine, SQL, read_files     {s:6.2f} s   {spread('sql')}")
-        print(f"  ratio SQL / Python = {sql_ratio:.3f}  (target <= 1.05)")
+        _, _, ratio = median_ratio(times["engine"], times["hand"])
+        _, _, sql_ratio = median_ratio(times["sql"], times["python"])
+        print(f"multi-hop, {args.rows:,} rows, {args.repeats} runs each (silver and gold compared equal):")  # fmt: skip
+        print(f"  engine (Python)             {describe(times['engine'])}")
+        print(f"  hand-written                {describe(times['hand'])}")
+        print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(times['engine'], times['hand'])}; target <= 1.15)")  # fmt: skip
+        print(f"  engine, Python, Auto Loader {describe(times['python'])}")
+        print(f"  engine, SQL, read_files     {describe(times['sql'])}")
+        print(f"  ratio SQL / Python = {sql_ratio:.3f} ({spread_of_ratio(times['sql'], times['python'])}; target <= 1.05)")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

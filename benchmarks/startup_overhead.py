@@ -3,8 +3,9 @@
 Five sources, each: a view over an empty landing folder -> bronze streaming table (with an
 expectation) -> silver streaming table -> gold materialized view. The hand-written baseline
 does what Spark + Delta must do for the same tables (check each source for files, create the
-empty streaming tables, compute and write each materialized view) with plain PySpark. Each
-side runs in its own new process, so both pay the JVM's warm-up.
+empty streaming tables, compute and write each materialized view) with plain PySpark, creating
+the empty tables with delta-rs as the engine does (``storage/table_setup.py``). Each side runs
+in its own new process, so both pay the JVM's warm-up.
 
 Target: the engine's time beyond Spark session start <= 10 s.
 """
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import describe, median_ratio, spread_of_ratio
 
 from lakehouse.engine import get_spark, run_pipeline
 
@@ -72,7 +75,7 @@ def engine_side(work: Path) -> dict[str, float]:
 
 
 def hand_written_side(work: Path) -> dict[str, float]:
-    from delta.tables import DeltaTable
+    import deltalake
     from pyspark.sql import functions as F
     from pyspark.sql.types import StructType
 
@@ -85,10 +88,8 @@ def hand_written_side(work: Path) -> dict[str, float]:
         source.where("id IS NOT NULL").writeStream.format("delta").option(
             "checkpointLocation", str(work / f"cp{i}")
         ).trigger(availableNow=True).start(str(work / f"bronze{i}")).awaitTermination()
-        for name in (f"bronze{i}", f"silver{i}"):
-            DeltaTable.createIfNotExists(spark).location(str(work / name)).addColumns(
-                schema
-            ).execute()
+        for name in (f"bronze{i}", f"silver{i}"):  # empty, with delta-rs, as the engine makes them
+            deltalake.DeltaTable.create(str(work / name), deltalake.Schema.from_json(schema.json()), mode="ignore")  # fmt: skip
         spark.read.format("delta").load(str(work / f"silver{i}")).agg(
             F.count("*").alias("n")
         ).write.format("delta").mode("overwrite").save(str(work / f"gold{i}"))
@@ -124,17 +125,20 @@ def main() -> None:
             line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
             runs[side].append(json.loads(line.removeprefix("RESULT ")))
 
-    def median(side: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[side])
+    def figures(side: str, key: str) -> list[float]:
+        return [r[key] for r in runs[side]]
 
-    engine_first, hand_first = median("engine", "first"), median("hand", "first")
-    print(f"20-dataset pipeline over empty inputs, new process each, median of {args.repeats}:")
-    print(f"  Spark session start (not counted)   {median('engine', 'session'):6.2f} s")
-    print(f"  engine, first update                {engine_first:6.2f} s   (target <= 10 s)")
-    print(f"  engine, second update (no changes)  {median('engine', 'second'):6.2f} s")
-    print(f"  engine, first update in a warm JVM  {median('engine', 'warm_first'):6.2f} s")
-    print(f"  hand-written PySpark + Delta setup  {hand_first:6.2f} s")
-    print(f"  ratio engine / hand-written = {engine_first / hand_first:.3f}")
+    engine_first, hand_first = figures("engine", "first"), figures("hand", "first")
+    print(f"20-dataset pipeline over empty inputs, new process each, {args.repeats} runs:")
+    print(f"  Spark session start (not counted)   {describe(figures('engine', 'session'))}")
+    print(f"  engine, first update                {describe(engine_first)}   (target <= 10 s)")
+    print(f"  engine, second update (no changes)  {describe(figures('engine', 'second'))}")
+    print(f"  engine, first update in a warm JVM  {describe(figures('engine', 'warm_first'))}")
+    print(f"  hand-written PySpark + Delta setup  {describe(hand_first)}")
+    _, _, ratio = median_ratio(engine_first, hand_first)
+    print(
+        f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(engine_first, hand_first)})"
+    )
 
 
 if __name__ == "__main__":

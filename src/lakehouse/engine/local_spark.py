@@ -96,27 +96,9 @@ def get_spark(master: str | None = None) -> SparkSession:
         return active
     settings = SparkSettings.from_environment()
     master = master or settings.master
-    warehouse = Path(os.environ.get("TMPDIR", "/tmp")) / f"lakehouse-warehouse-{os.getpid()}"
     if master.startswith("local"):  # Python workers use this interpreter and its packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    options = {
-        "spark.master": master,
-        "spark.app.name": "lakehouse",
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.warehouse.dir": str(warehouse),
-        "spark.driver.memory": settings.driver_memory,
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.streaming.numRecentProgressUpdates": "100000",
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
-    }
-    if settings.driver_java_options:
-        options["spark.driver.extraJavaOptions"] = settings.driver_java_options
+    options = spark_options(settings, master)
     # Spark's startup lines and task traces stay off the terminal (spark_conf/log4j2.properties
     # says why); Spark puts its configuration folder on the JVM's class path.
     os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
@@ -138,6 +120,41 @@ def get_spark(master: str | None = None) -> SparkSession:
         for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
             PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     return spark
+
+
+def spark_options(settings: SparkSettings, master: str | None = None) -> dict[str, str]:
+    """The Spark configuration of the engine's session (Delta's jars aside), for whatever
+    must run Spark exactly as the engine does (a benchmark's other side).
+
+    Example:
+        >>> spark_options(SparkSettings())["spark.sql.session.timeZone"]
+        'UTC'
+    """
+    warehouse = Path(os.environ.get("TMPDIR", "/tmp")) / f"lakehouse-warehouse-{os.getpid()}"
+    options = {
+        "spark.master": master or settings.master,
+        "spark.app.name": "lakehouse",
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.driver.memory": settings.driver_memory,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.streaming.numRecentProgressUpdates": "100000",
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+    }
+    if settings.driver_java_options:
+        options["spark.driver.extraJavaOptions"] = settings.driver_java_options
+    return options
+
+
+def spark_conf_folder() -> Path:
+    """The folder of the engine's ``log4j2.properties`` (Spark's log off the terminal)."""
+    return _SPARK_CONF
 
 
 def _start(options: dict[str, str]) -> SparkSession:
