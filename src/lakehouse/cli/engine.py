@@ -12,11 +12,14 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lakehouse.cli.terminal import console, fail
+
+if TYPE_CHECKING:
+    from lakehouse.engine.warm.state import ServerState
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -112,11 +115,10 @@ def _answers(path: str) -> bool:
         return False
 
 
-def _stop(state: object) -> None:
+def _stop(state: ServerState) -> None:
     """Ask the server to stop; terminate it when it does not within 30 s."""
-    from lakehouse.engine.warm.state import ServerState, forget
+    from lakehouse.engine.warm.state import forget
 
-    assert isinstance(state, ServerState)
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.connect(state.socket)

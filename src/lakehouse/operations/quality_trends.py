@@ -159,10 +159,10 @@ def quality_drops(before: list[LoggedUpdate], update: LoggedUpdate) -> list[str]
         ['dev_silver.crm.orders: positive_amount failed 20.0% of 50 records in update 3f2a9c1b, against 1.5% before']
     """
     drops = []
-    for (dataset, name), (passed, failed) in _expectation_counts(update).items():
+    for (dataset, name), (passed, failed) in expectation_counts(update).items():
         earlier = [
             counts[(dataset, name)]
-            for counts in map(_expectation_counts, before)
+            for counts in map(expectation_counts, before)
             if (dataset, name) in counts
         ]
         checked = passed + failed
@@ -178,7 +178,13 @@ def quality_drops(before: list[LoggedUpdate], update: LoggedUpdate) -> list[str]
     return drops
 
 
-def _expectation_counts(update: LoggedUpdate) -> dict[tuple[str, str], tuple[int, int]]:
+def expectation_counts(update: LoggedUpdate) -> dict[tuple[str, str], tuple[int, int]]:
+    """Passed and failed records per (dataset, expectation) in one update, over its flows.
+
+    Example:
+        >>> expectation_counts(update)  # doctest: +SKIP
+        {('dev_silver.crm.orders', 'positive_amount'): (120, 1)}
+    """
     counts: dict[tuple[str, str], tuple[int, int]] = {}
     for flow in update.result.flows:
         for entry in flow.expectations:

@@ -33,7 +33,11 @@ from lakehouse.operations.event_logs import (
 )
 from lakehouse.operations.freshness import DatasetFreshness, check_freshness
 from lakehouse.operations.observations import LocalObservations
-from lakehouse.operations.quality_trends import LoggedUpdate, completed_updates
+from lakehouse.operations.quality_trends import (
+    LoggedUpdate,
+    completed_updates,
+    expectation_counts,
+)
 from lakehouse.platform.domains import Domain
 
 RECENT_UPDATES = 12  # per domain
@@ -155,7 +159,6 @@ def build_report(
     now = now or dt.datetime.now(dt.UTC)
     landing = landing or storage / "landing"
     observed = LocalObservations(storage, landing)
-    catalog = observed.catalog
     domains = list(domains)
     freshness = check_freshness(domains, observed, env=env, now=now)
     reports = []
@@ -163,8 +166,9 @@ def build_report(
         contracts = domain.contracts
         ingestion = {ss: observed.events(f"{env}_bronze.{ss}.{EVENT_LOG}") for ss in domain.source_systems}  # fmt: skip
         gold = observed.events(f"{env}_gold.{domain.name}.{EVENT_LOG}")
-        every = [*(e for events in ingestion.values() for e in events), *gold]
         completed = {ss: completed_updates(events) for ss, events in ingestion.items()}
+        completed_gold = completed_updates(gold)
+        every = [*(u for updates in completed.values() for u in updates), *completed_gold]
         updates = sorted(
             (u for events in [*ingestion.values(), gold] for u in update_history(events)),
             key=lambda u: u.started_at,
@@ -177,7 +181,7 @@ def build_report(
                 hops=tuple(
                     _hops(observed, c, completed.get(c.source_system, []), env) for c in contracts
                 ),
-                gold=_gold_tables(catalog, domain.name, gold, env),
+                gold=_gold_tables(observed, domain.name, completed_gold, env),
                 expectations=_expectations(every),
                 freshness=tuple(f for f in freshness if f.domain == domain.name),
                 updates=tuple(updates[:RECENT_UPDATES]),
@@ -251,30 +255,27 @@ def _hops(
 
 
 def _gold_tables(
-    catalog: LocalCatalog, domain: str, events: list[Event], env: str
+    observed: LocalObservations, domain: str, updates: list[LoggedUpdate], env: str
 ) -> tuple[GoldTable, ...]:
     written: dict[str, int] = {}
-    for update in completed_updates(events):  # oldest first: the newest wins
+    for update in updates:  # oldest first: the newest wins
         for flow in update.result.flows:
             written[flow.dataset] = flow.num_output_rows
-    names = [t for t in catalog.tables() if (t.catalog, t.schema) == (f"{env}_gold", domain) and t.table != EVENT_LOG]  # fmt: skip
+    names = [t for t in observed.tables(f"{env}_gold", domain) if not t.endswith(f".{EVENT_LOG}")]
     return tuple(
-        GoldTable(str(name), _rows(catalog, str(name), env), written.get(str(name), 0))
-        for name in sorted(names, key=str)
+        GoldTable(name, _rows(observed.catalog, name, env), written.get(name, 0)) for name in names
     )
 
 
-def _expectations(events: list[Event]) -> tuple[ExpectationTotal, ...]:
+def _expectations(updates: list[LoggedUpdate]) -> tuple[ExpectationTotal, ...]:
+    """Each expectation's records over ``updates`` (oldest first), and in the newest."""
     totals: dict[tuple[str, str], list[int]] = {}
-    for update in completed_updates(events):
-        for flow in update.result.flows:
-            for entry in flow.expectations:
-                key = (str(entry.get("dataset") or flow.dataset), str(entry.get("name")))
-                passed, failed = int(entry.get("passed_records") or 0), int(entry.get("failed_records") or 0)  # fmt: skip
-                total = totals.setdefault(key, [0, 0, 0])
-                total[0] += passed
-                total[1] += failed
-                total[2] = failed
+    for update in sorted(updates, key=lambda u: u.finished_at):
+        for key, (passed, failed) in expectation_counts(update).items():
+            total = totals.setdefault(key, [0, 0, 0])
+            total[0] += passed
+            total[1] += failed
+            total[2] = failed
     return tuple(
         ExpectationTotal(dataset, name, *total) for (dataset, name), total in sorted(totals.items())
     )
