@@ -23,6 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import describe
+
 REPO = Path(__file__).resolve().parents[1]
 LAKEHOUSE = str(Path(sys.executable).parent / "lakehouse")
 QUERY = "SELECT order_date, currency, revenue FROM dev_gold.sales.daily_revenue ORDER BY order_date, currency LIMIT 3"  # fmt: skip
@@ -36,10 +39,6 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[:2])} failed:\n{done.stderr}")
     return took, re.sub(r"\d+\.\d+s|[0-9a-f]{8}-[0-9a-f-]{27}", "", done.stdout)
-
-
-def summary(name: str, times: list[float]) -> str:
-    return f"{name}: median {statistics.median(times):.2f} s (spread {min(times):.2f}-{max(times):.2f}, {len(times)} runs)"  # fmt: skip
 
 
 def main() -> None:
@@ -70,15 +69,15 @@ def main() -> None:
     assert len(outputs) == 1, "a warm pipeline run printed other rows than a cold one"
     assert len({out for _, out in [*cold_sql, *warm_sql]}) == 1, "warm sql printed other rows"
     cold_times, warm_times = [t for t, _ in cold_runs], [t for t, _ in warm_runs]
-    print(summary("sales gold, cold process", cold_times))
+    print(f"sales gold, cold process: {describe(cold_times)}")
     print(f"sales gold, first warm run: {first[0]:.2f} s")
-    print(summary("sales gold, warm (second and later runs)", warm_times))
+    print(f"sales gold, warm (second and later runs): {describe(warm_times)}")
     ratio = statistics.median(warm_times) / statistics.median(cold_times)
     spread = (min(warm_times) / max(cold_times), max(warm_times) / min(cold_times))
     print(f"warm / cold: {ratio:.1%} (spread {spread[0]:.1%}-{spread[1]:.1%}; target <= 20%)")
-    print(summary("lakehouse sql, 3 rows, cold process", [t for t, _ in cold_sql]))
+    print(f"lakehouse sql, 3 rows, cold process: {describe([t for t, _ in cold_sql])}")
     warm_sql_times = [t for t, _ in warm_sql]
-    print(summary("lakehouse sql, 3 rows, warm", warm_sql_times) + "; target <= 1.5 s")
+    print(f"lakehouse sql, 3 rows, warm: {describe(warm_sql_times)}; target <= 1.5 s")
 
 
 if __name__ == "__main__":

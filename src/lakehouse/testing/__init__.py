@@ -27,16 +27,19 @@ from lakehouse.lazy_exports import lazy_exports
 if TYPE_CHECKING:
     from lakehouse.testing.asserts import assert_table_equals
     from lakehouse.testing.domain_batches import DomainBatches
+    from lakehouse.testing.local_cluster import StandaloneCluster, standalone_cluster
     from lakehouse.testing.local_lakehouse import LocalLakehouse
     from lakehouse.testing.scd2_expected import Version, current_versions, scd2_versions
 
 __all__ = [
     "DomainBatches",
     "LocalLakehouse",
+    "StandaloneCluster",
     "Version",
     "assert_table_equals",
     "current_versions",
     "scd2_versions",
+    "standalone_cluster",
 ]
 
 __getattr__ = lazy_exports(
@@ -48,5 +51,7 @@ __getattr__ = lazy_exports(
         "Version": "lakehouse.testing.scd2_expected",
         "current_versions": "lakehouse.testing.scd2_expected",
         "scd2_versions": "lakehouse.testing.scd2_expected",
+        "StandaloneCluster": "lakehouse.testing.local_cluster",
+        "standalone_cluster": "lakehouse.testing.local_cluster",
     },
 )
