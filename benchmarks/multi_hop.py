@@ -99,50 +99,64 @@ def _same_rows(spark: SparkSession, left: Path, right: Path, columns: list[str])
     )
 
 
+def one_size(spark: SparkSession, work: Path, rows: int, repeats: int) -> tuple[float, float]:
+    """Every side over ``rows`` rows, ``repeats`` times after a warm-up; prints the figures and
+    returns the two ratios (engine / hand-written, SQL / Python)."""
+    source = work / "source"
+    generate_events(spark, source, rows)
+    runs = {
+        "engine": lambda out: engine(spark, source, out),
+        "hand": lambda out: hand_written(spark, source, out),
+        "python": lambda out: engine(spark, source, out, reader="cloudFiles"),
+        "sql": lambda out: engine(spark, source, out, language="sql"),
+    }
+    for name, run in runs.items():  # warm-up: JIT, class loading, file listing caches
+        run(work / f"warm_{name}")
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(repeats):  # interleaved, so that a slow moment hits every side
+        for name, run in runs.items():
+            times[name].append(timed(lambda run=run, i=i, name=name: run(work / f"{name}_{i}")))
+    tables = str(work / "{}_0/catalog/main/bench/{}")
+    gold = ["event_date", "country", "amount_cents", "events"]
+    for name in ("engine", "python", "sql"):
+        _same_rows(spark, Path(tables.format(name, "gold_daily_country")), work / "hand_0/gold", gold)  # fmt: skip
+    silver = spark.read.format("delta").load(str(work / "hand_0/silver")).columns
+    _same_rows(spark, Path(tables.format("engine", "silver_events")), work / "hand_0/silver", silver)  # fmt: skip
+    sql_silver = Path(tables.format("sql", "silver_events"))
+    columns = spark.read.format("delta").load(str(sql_silver)).columns
+    _same_rows(spark, sql_silver, Path(tables.format("python", "silver_events")), columns)
+
+    _, _, ratio = median_ratio(times["engine"], times["hand"])
+    _, _, sql_ratio = median_ratio(times["sql"], times["python"])
+    print(f"multi-hop, {rows:,} rows, {repeats} runs each (silver and gold compared equal):")
+    print(f"  engine (Python)             {describe(times['engine'])}")
+    print(f"  hand-written                {describe(times['hand'])}")
+    print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(times['engine'], times['hand'])}; target <= 1.15)")  # fmt: skip
+    print(f"  engine, Python, Auto Loader {describe(times['python'])}")
+    print(f"  engine, SQL, read_files     {describe(times['sql'])}")
+    print(f"  ratio SQL / Python = {sql_ratio:.3f} ({spread_of_ratio(times['sql'], times['python'])}; target <= 1.05)", flush=True)  # fmt: skip
+    return ratio, sql_ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000],
+                        help="one or more input sizes, e.g. --rows 100000 250000 1000000 4000000")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     spark = get_spark()
-    work = Path(tempfile.mkdtemp(prefix="lakehouse-bench-"))
-    try:
-        source = work / "source"
-        generate_events(spark, source, args.rows)
-        runs = {
-            "engine": lambda out: engine(spark, source, out),
-            "hand": lambda out: hand_written(spark, source, out),
-            "python": lambda out: engine(spark, source, out, reader="cloudFiles"),
-            "sql": lambda out: engine(spark, source, out, language="sql"),
-        }
-        for name, run in runs.items():  # warm-up: JIT, class loading, file listing caches
-            run(work / f"warm_{name}")
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        for i in range(args.repeats):  # interleaved, so that a slow moment hits every side
-            for name, run in runs.items():
-                times[name].append(timed(lambda run=run, i=i, name=name: run(work / f"{name}_{i}")))
-        tables = str(work / "{}_0/catalog/main/bench/{}")
-        gold = ["event_date", "country", "amount_cents", "events"]
-        for name in ("engine", "python", "sql"):
-            _same_rows(spark, Path(tables.format(name, "gold_daily_country")), work / "hand_0/gold", gold)  # fmt: skip
-        silver = spark.read.format("delta").load(str(work / "hand_0/silver")).columns
-        _same_rows(spark, Path(tables.format("engine", "silver_events")), work / "hand_0/silver", silver)  # fmt: skip
-        sql_silver = Path(tables.format("sql", "silver_events"))
-        columns = spark.read.format("delta").load(str(sql_silver)).columns
-        _same_rows(spark, sql_silver, Path(tables.format("python", "silver_events")), columns)
-
-        _, _, ratio = median_ratio(times["engine"], times["hand"])
-        _, _, sql_ratio = median_ratio(times["sql"], times["python"])
-        print(f"multi-hop, {args.rows:,} rows, {args.repeats} runs each (silver and gold compared equal):")  # fmt: skip
-        print(f"  engine (Python)             {describe(times['engine'])}")
-        print(f"  hand-written                {describe(times['hand'])}")
-        print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(times['engine'], times['hand'])}; target <= 1.15)")  # fmt: skip
-        print(f"  engine, Python, Auto Loader {describe(times['python'])}")
-        print(f"  engine, SQL, read_files     {describe(times['sql'])}")
-        print(f"  ratio SQL / Python = {sql_ratio:.3f} ({spread_of_ratio(times['sql'], times['python'])}; target <= 1.05)")  # fmt: skip
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    ratios = {}
+    for rows in args.rows:
+        work = Path(tempfile.mkdtemp(prefix="lakehouse-bench-"))
+        try:
+            ratios[rows] = one_size(spark, work, rows, args.repeats)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if len(ratios) > 1:
+        print("engine / hand-written (<= 1.15) and SQL / Python (<= 1.05) by size:")
+        for rows, (ratio, sql_ratio) in ratios.items():
+            print(f"  {rows:>10,} rows  {ratio:.3f}  {sql_ratio:.3f}")
 
 
 if __name__ == "__main__":

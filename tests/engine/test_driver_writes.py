@@ -1,15 +1,24 @@
 """Small writes go through delta-rs in the driver and give the same tables as Spark's writes:
-streaming-table micro-batches and materialized-view refreshes. (AUTO CDC runs every test with
-both writers, in test_auto_cdc.py.)"""
+streaming-table micro-batches and materialized-view refreshes; a large first run goes through
+Spark's own Delta sink. (AUTO CDC runs every test with both writers, in test_auto_cdc.py.)"""
 
 from __future__ import annotations
 
+import json
 import shutil
 
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from lakehouse.engine.settings import DRIVER_WRITE_MAX_BATCH_BYTES, DRIVER_WRITE_MAX_VIEW_ROWS
+from lakehouse.engine.settings import (
+    DRIVER_WRITE_MAX_BATCH_BYTES,
+    DRIVER_WRITE_MAX_VIEW_ROWS,
+    SPARK_SINK_MIN_BACKFILL_BYTES,
+)
+from lakehouse.engine.storage.delta_table import LocalDeltaTable
+from lakehouse.engine.storage.driver_writes import source_bytes
+from lakehouse.engine.storage.streaming_append import StreamingAppend
 from tests.conftest import ORDERS
 from tests.engine.test_datasets import STREAM_ORDERS
 
@@ -95,3 +104,56 @@ def test_a_stream_started_over_from_a_new_checkpoint_is_not_taken_for_a_replay(w
         shutil.rmtree(checkpoint)
     assert workspace.run().rows_written("orders") == len(ORDERS)  # read again from the start
     assert workspace.table("orders").count() == 2 * len(ORDERS)
+
+
+def test_a_large_first_run_goes_through_sparks_delta_sink_and_its_replay_appends_nothing(
+    workspace,
+):
+    configuration = {SPARK_SINK_MIN_BACKFILL_BYTES: "10"}  # the first file is over it
+    workspace.source(TOTALS.replace("TOTAL", '"total"'))
+    workspace.land("a.json", ORDERS[:2])
+    workspace.run(configuration=configuration)
+    orders = DeltaTable(str(workspace.storage / "catalog/main/sales/orders"))
+    assert orders.history(1)[0]["operation"] == "STREAMING UPDATE"  # Spark's sink
+    # A crash after the sink committed batch 0, before the checkpoint did: the next update
+    # runs batch 0 again, now through the driver, which finds the sink's transaction.
+    (commits,) = workspace.storage.glob("pipelines/*/checkpoints/*orders*/*/commits")
+    for file in ("0", ".0.crc"):
+        (commits / file).unlink()
+    workspace.land("b.json", ORDERS[2:])
+    workspace.run(configuration=configuration)
+    assert "delta-rs" in _writer_of_last_commit(workspace, "orders")
+    assert workspace.table("orders").count() == len(ORDERS)
+
+
+def test_a_batch_the_engine_committed_under_its_earlier_transaction_name_is_not_appended_again(
+    tmp_path, spark
+):
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "metadata").write_text(json.dumps({"id": "stream-1"}))
+    table = LocalDeltaTable(tmp_path / "orders")
+    table.append_once(pa.table({"id": [1, 2]}), "lakehouse:stream-1", 0)
+    append = StreamingAppend(table, checkpoint, max_driver_bytes=1024 * 1024)
+    append(spark.createDataFrame([(1,), (2,)], "id LONG"), 0)  # the replay
+    assert table.row_count() == 2
+    append(spark.createDataFrame([(3,)], "id LONG"), 1)
+    assert table.row_count() == 3
+
+
+def test_a_streams_source_size_counts_data_files_only_and_is_unknown_for_other_sources(
+    tmp_path, spark
+):
+    landing = tmp_path / "landing"
+    (landing / "day=1").mkdir(parents=True)
+    (landing / "day=1" / "a.json").write_text('{"id": 1}\n' * 10)  # 10 lines of 10 bytes
+    (landing / "_SUCCESS").write_text("x" * 1000)
+    (landing / ".a.json.crc").write_text("x" * 1000)
+    files = spark.readStream.format("json").schema("id LONG").load(str(landing))
+    assert source_bytes(files) == 100
+    table = LocalDeltaTable(tmp_path / "table")
+    table.append(pa.table({"id": list(range(100))}))
+    delta = spark.readStream.format("delta").load(str(table.path))
+    assert source_bytes(delta) == table.live_bytes() > 0
+    assert source_bytes(files.select("id").union(delta)) == 100 + table.live_bytes()
+    assert source_bytes(spark.readStream.format("rate").load()) is None

@@ -16,6 +16,8 @@ raised before any data moves.
     lakehouse.driverWrite.maxViewRows    materialized views up to this many rows likewise
     lakehouse.driverWrite.maxPythonBytes AUTO CDC batches up to this size are computed in Python
                                          (storage/driver_writes.py says why)
+    lakehouse.sparkSink.minBackfillBytes a streaming table's first run over inputs larger than
+                                         this is appended by Spark's own Delta sink
     pipelines.trigger.interval           how often continuous mode triggers, "5 seconds"
     lakehouse.env                        the pipeline's environment, dev, test or prod: in test
                                          and prod it never reads a sandpit (``<env>_sandpit``)
@@ -43,6 +45,7 @@ DRIVER_READ_MAX_ROWS = "lakehouse.driverRead.maxRows"
 DRIVER_WRITE_MAX_BATCH_BYTES = "lakehouse.driverWrite.maxBatchBytes"
 DRIVER_WRITE_MAX_VIEW_ROWS = "lakehouse.driverWrite.maxViewRows"
 DRIVER_WRITE_MAX_PYTHON_BYTES = "lakehouse.driverWrite.maxPythonBytes"
+SPARK_SINK_MIN_BACKFILL_BYTES = "lakehouse.sparkSink.minBackfillBytes"
 TRIGGER_INTERVAL = "pipelines.trigger.interval"
 ENV = "lakehouse.env"
 ENVS = ("dev", "test", "prod")
@@ -74,6 +77,7 @@ class EngineSettings:
     # About 70,000 change events read from Parquet, fewer from JSON or CSV: up to there Python
     # computes an AUTO CDC batch faster than Spark's window functions.
     driver_write_max_python_bytes: int = 1024 * 1024
+    spark_sink_min_backfill_bytes: int = 1024 * 1024
     trigger_interval: float | None = None  # seconds; None: continuous mode's own default
     max_parallel_flows: int = 4
     env: str | None = None  # None: a pipeline that does not say (a local one)
@@ -97,6 +101,9 @@ class EngineSettings:
             ),
             driver_write_max_python_bytes=_whole_number(
                 configuration, DRIVER_WRITE_MAX_PYTHON_BYTES, defaults.driver_write_max_python_bytes
+            ),
+            spark_sink_min_backfill_bytes=_whole_number(
+                configuration, SPARK_SINK_MIN_BACKFILL_BYTES, defaults.spark_sink_min_backfill_bytes
             ),
             trigger_interval=None if interval is None else interval_seconds(interval),
             max_parallel_flows=_positive_variable(

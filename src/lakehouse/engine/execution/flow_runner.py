@@ -44,6 +44,7 @@ from lakehouse.engine.session import reading_with
 from lakehouse.engine.sources.cloud_files_state import RereadLog, files_taken
 from lakehouse.engine.sources.overwritten_files import changed_files
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
+from lakehouse.engine.storage.driver_writes import backfill_sink
 from lakehouse.engine.storage.small_refresh import overwrite_small_result
 from lakehouse.engine.storage.streaming_append import StreamingAppend
 from lakehouse.sql_quoting import quote_identifier
@@ -94,7 +95,7 @@ class RunningStream:
     query: StreamingQuery
     result: FlowResult
     cdc: AutoCdcWriter | None
-    output: str  # the observation that counts written rows
+    output: str  # the observation the written rows are counted from (``_rows_written``)
     checks: list[ExpectationCheck]
 
     def collect(self) -> None:
@@ -103,7 +104,7 @@ class RunningStream:
             for name, row in (progress.observedMetrics or {}).items():
                 observed.setdefault(name, []).append(row.asDict())
         result = self.result
-        result.num_output_rows = sum(int(r["rows"] or 0) for r in observed.get(self.output, []))
+        result.num_output_rows = sum(_rows_written(r) for r in observed.get(self.output, []))
         if self.cdc is not None:
             # The rows that reached the flow after its expectations: what ingestion's row
             # conservation check counts (num_output_rows is the rows upserted).
@@ -115,6 +116,13 @@ class RunningStream:
         add_expectation_metrics(
             result, self.checks, lambda check: observed.get(check.observation, [])
         )
+
+
+def _rows_written(metrics: dict[str, Any]) -> int:
+    """From a count of the written rows, or from the table's expectation metrics."""
+    if "rows" in metrics:
+        return int(metrics["rows"] or 0)
+    return int(metrics["input_records"] or 0) - int(metrics["dropped_records"] or 0)
 
 
 class FlowRunner:
@@ -322,8 +330,12 @@ class FlowRunner:
             self._read_overwritten(flow, table, reader, result)
         checks = self._checks(table, reader)
         frame = apply_expectations(frame, checks[-1])
-        output = observation_name("output")
-        frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
+        # The rows written: those the table's own expectations counted and did not drop, or a
+        # count of their own (each observation is a pass over every row).
+        output = checks[-1].observation
+        if not checks[-1].expectations:
+            output = observation_name("output")
+            frame = frame.observe(output, F.count(F.lit(1)).alias("rows"))
         trigger: dict[str, Any] = (
             {"processingTime": f"{int(self.trigger_interval * 1000)} milliseconds"}
             if self.trigger_interval is not None
@@ -335,10 +347,13 @@ class FlowRunner:
             .trigger(**trigger)
         )
         cdc = self._auto_cdc_writer(flow, table)
-        if cdc is None:
-            query = writer.foreachBatch(self._streaming_append(flow, table)).start()
-        else:
+        if cdc is not None:
             query = writer.foreachBatch(cdc).start()
+        elif self._backfills_through_spark_sink(flow, table, frame):
+            target = str(self.settings.table(table).path)
+            query = writer.format("delta").option("mergeSchema", "true").start(target)
+        else:
+            query = writer.foreachBatch(self._streaming_append(flow, table)).start()
         stream = RunningStream(flow, table, query, result, cdc, output, checks)
         if not self.continuous:
             query.awaitTermination()
@@ -346,6 +361,21 @@ class FlowRunner:
             self._read_overwritten(flow, table, reader, result)
         else:
             self.streams.append(stream)
+
+    def _backfills_through_spark_sink(
+        self, flow: Flow, table: AnalyzedDataset, stream: DataFrame
+    ) -> bool:
+        """A large first run of a plain streaming table, outside continuous mode (whose later
+        batches are small and go through the driver): ``driver_writes.backfill_sink``."""
+        return (
+            not self.continuous
+            and table.dataset.sink is None
+            and backfill_sink(
+                stream,
+                self.settings.checkpoint(flow),
+                self.settings.engine.spark_sink_min_backfill_bytes,
+            )
+        )
 
     def _streaming_append(
         self, flow: Flow, table: AnalyzedDataset, app_suffix: str = ""

@@ -103,7 +103,16 @@ class LocalDeltaTable:
             >>> table.has_transaction("lakehouse:sales:backfill_orders")  # doctest: +SKIP
             True
         """
-        return self.exists() and self.delta_rs().transaction_version(app_id) is not None
+        return self.transaction_version(app_id) is not None
+
+    def transaction_version(self, app_id: str) -> int | None:
+        """The latest version committed under transaction ``app_id``, or None.
+
+        Example:
+            >>> table.transaction_version("9a1e0c7e-4a0b-4d5c-9a57-3f1c2b7d1e20")  # doctest: +SKIP
+            7
+        """
+        return self.delta_rs().transaction_version(app_id) if self.exists() else None
 
     def commit_metrics(self, after_version: int) -> dict[str, int]:
         """The operation metrics of the commits after ``after_version``, summed.
@@ -141,6 +150,18 @@ class LocalDeltaTable:
                     break
 
     # -- metadata, through delta-rs ---------------------------------------------------------
+
+    def live_bytes(self) -> int:
+        """The size of the table's current data files, from its log (0 when it has none).
+
+        Example:
+            >>> table.live_bytes()  # doctest: +SKIP
+            25165824
+        """
+        if not self.exists():
+            return 0
+        actions = self.delta_rs().get_add_actions(flatten=True)
+        return int(pc.sum(pa.table(actions).column("size_bytes")).as_py() or 0)
 
     def delta_rs(self) -> deltalake.DeltaTable:
         """The table opened by delta-rs, at its latest version."""
@@ -246,10 +267,9 @@ class LocalDeltaTable:
         Example:
             >>> state.append_once(arrow_rows, "lakehouse:p:flow", batch_id)  # doctest: +SKIP
         """
-        if self.exists():
-            done = self.delta_rs().transaction_version(app_id)
-            if done is not None and done >= version:
-                return
+        done = self.transaction_version(app_id)
+        if done is not None and done >= version:
+            return
         transaction = CommitProperties(app_transactions=[Transaction(app_id, version)])
         self.append(rows, commit_properties=transaction, **options)
 

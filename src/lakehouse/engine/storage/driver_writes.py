@@ -18,11 +18,19 @@ the rows Spark computed as Arrow and commits them with delta-rs, in milliseconds
 
 Otherwise Spark writes. The commits are the same either way (actions, transaction ids, change
 data feed), so either writer can follow the other.
+
+A streaming table's first run over inputs of more than ``lakehouse.sparkSink.minBackfillBytes``
+(default 1 MiB) is a backfill: its batches are large, and Spark's own Delta sink appends them
+about 0.15 s faster per table than a ``foreachBatch`` function that then hands each batch to a
+Spark write (``backfill_sink``). Its commits carry the same transaction ids.
 """
 
 from __future__ import annotations
 
+import glob
+import os
 from enum import Enum
+from pathlib import Path
 
 from pyspark.sql import DataFrame
 
@@ -58,3 +66,55 @@ def estimated_bytes(batch: DataFrame) -> int:
         144485
     """
     return int(batch._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
+
+
+def backfill_sink(stream: DataFrame, checkpoint: Path, min_bytes: int) -> bool:
+    """Whether Spark's own Delta sink appends ``stream``: its first run (no offsets in its
+    ``checkpoint`` yet) over sources holding more than ``min_bytes`` (``source_bytes``).
+
+    Example:
+        >>> backfill_sink(events, Path("/lh/pipelines/p/checkpoints/bronze"), 8 * 1024 * 1024)  # doctest: +SKIP
+        True
+    """
+    if any((checkpoint / "offsets").glob("[0-9]*")):
+        return False
+    size = source_bytes(stream)
+    return size is not None and size > min_bytes
+
+
+def source_bytes(stream: DataFrame) -> int | None:
+    """The bytes the sources of streaming query ``stream`` hold: the files under a file
+    source's path (Spark's rule: names starting with ``_`` or ``.`` are not data), a Delta
+    table's live files; None when a source is neither (Spark's rate or Kafka sources).
+
+    Example:
+        >>> source_bytes(spark.readStream.format("json").schema(schema).load("/landing/orders"))  # doctest: +SKIP
+        25165824
+    """
+    leaves = stream._jdf.queryExecution().analyzed().collectLeaves()
+    total = 0
+    for leaf in (leaves.apply(i) for i in range(leaves.size())):
+        if leaf.nodeName() != "StreamingRelation":
+            return None
+        source = leaf.dataSource()
+        path = source.options().get("path")
+        if path.isEmpty():
+            return None
+        folder = path.get().removeprefix("file:")
+        if source.className() == "delta":
+            total += LocalDeltaTable(Path(folder)).live_bytes()
+        else:
+            total += sum(_data_file_bytes(Path(match)) for match in glob.glob(folder))
+    return total
+
+
+def _data_file_bytes(root: Path) -> int:
+    if root.is_file():
+        return root.stat().st_size
+    total = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(("_", "."))]
+        total += sum(
+            (Path(folder) / f).stat().st_size for f in files if not f.startswith(("_", "."))
+        )
+    return total

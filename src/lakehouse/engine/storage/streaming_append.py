@@ -1,10 +1,11 @@
 """Appends a streaming table's micro-batches, each exactly once: small ones by delta-rs in the
 driver, the others by Spark (``driver_writes.py`` says which).
 
-Both commits carry a transaction id made from the stream's checkpoint id, and the batch id, as
-Spark's Delta sink does, so a micro-batch replayed after a crash is appended once, and a stream
-started over from a new checkpoint is not mistaken for a replay. New columns are added to the
-table, as streaming tables take them.
+Both commits carry the transaction Spark's own Delta sink commits: the stream's id (from its
+checkpoint) and the batch id. So a micro-batch replayed after a crash is appended once, whichever
+of the three wrote it first (a large first run goes through Spark's sink, ``backfill_sink``), and
+a stream started over from a new checkpoint is not mistaken for a replay. New columns are added
+to the table, as streaming tables take them.
 """
 
 from __future__ import annotations
@@ -39,10 +40,15 @@ class StreamingAppend:
     def app_id(self) -> str:
         # Written by Spark when the stream first starts, before its first micro-batch.
         stream_id = json.loads((self.checkpoint / "metadata").read_text())["id"]
-        return f"lakehouse:{stream_id}{self.app_suffix}"
+        return f"{stream_id}{self.app_suffix}"
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         app_id = self.app_id
+        # The engine's earlier releases committed under this name: a batch one of them
+        # committed just before a crash is not appended again.
+        earlier = self.table.transaction_version(f"lakehouse:{app_id}")
+        if earlier is not None and earlier >= batch_id:
+            return
         if small_batch(batch, self.table, self.max_driver_bytes):
             # delta-rs keeps the table's partitioning when none is given.
             self.table.append_once(batch.toArrow(), app_id, batch_id, schema_mode="merge")
