@@ -1,7 +1,8 @@
 """The warm engine: a resident driver runs `pipeline run`, `sql` and `demo` for its clients; a
 dead or stale server is named and the command runs cold. The client's decisions are checked
 without a server; the whole life of a real server (start, warm runs, two clients at once, a
-stale client, a killed server, stop) is the slow test."""
+client's Ctrl-C, the testing kit's `lakehouse test`, a stale client, a killed server, stop)
+is the slow test."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ from lakehouse.engine.warm.state import ServerState, fingerprint, read_state
 
 LAKEHOUSE = str(Path(sys.executable).parent / "lakehouse")  # the console script, warm first
 QUERY = "SELECT id, id * 2 AS twice FROM range(3)"
+KIT_TEST = """
+def test_the_kit_gets_a_session_of_the_running_driver(spark):
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "false"  # the kit's setting
+    assert spark.range(3).count() == 3
+"""
 
 
 @pytest.fixture
@@ -65,7 +71,7 @@ def _lakehouse(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 
 @pytest.mark.slow  # a JVM for the server, two cold runs: about a minute
-def test_a_real_server_runs_commands_warm_for_concurrent_clients_and_survives_none_of_its_faults(engine_home):  # fmt: skip
+def test_a_real_server_runs_commands_warm_for_concurrent_clients_and_survives_none_of_its_faults(engine_home, tmp_path):  # fmt: skip
     cold = _lakehouse("sql", QUERY, env={**os.environ, "LAKEHOUSE_ENGINE": "cold"})
     assert cold.returncode == 0, cold.stderr
     started = _lakehouse("engine", "start")
@@ -82,6 +88,25 @@ def test_a_real_server_runs_commands_warm_for_concurrent_clients_and_survives_no
         assert [c.returncode for c in clients] == [0, 0], outputs
         assert "│ 1 │" in outputs[0][0] and "│ 2 │" in outputs[1][0]
         assert log.read_text().count("ran: sql (exit 0") == 3
+        # The testing kit: `lakehouse test` runs pytest in the server, whose `spark` fixture
+        # is a session of the resident driver's with the kit's settings, the server's own kept.
+        kit_test = tmp_path / "test_kit.py"
+        kit_test.write_text(KIT_TEST)
+        tested = _lakehouse("test", str(kit_test), "-q", "-p", "no:cacheprovider")
+        assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout + tested.stderr
+        assert "ran: test (exit 0" in log.read_text()
+        adaptive = _lakehouse("sql", "SET spark.sql.adaptive.enabled", "--format", "json")
+        assert '"value": "true"' in adaptive.stdout, adaptive.stdout + adaptive.stderr
+        # Ctrl-C on a client stops its command in the server, as in a cold process: the next
+        # command runs at once (the query would take hours).
+        endless = subprocess.Popen([LAKEHOUSE, "sql", "SELECT max(id) FROM range(10000000000000)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        time.sleep(5)
+        endless.send_signal(signal.SIGINT)
+        _, said = endless.communicate(timeout=60)
+        assert endless.returncode == 130 and "canceled" in said, said
+        next_one = subprocess.run([LAKEHOUSE, "sql", "SELECT 7 AS n"], capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert next_one.returncode == 0 and "│ 7 │" in next_one.stdout, next_one.stderr
+        assert "ran: sql (exit 130" in log.read_text()
         # An error in the command is the command's, reported as a cold run reports it.
         broken = _lakehouse("sql", "SELECT * FROM main.nope.nothing")
         assert broken.returncode == 1 and "does not exist" in broken.stderr
@@ -101,3 +126,11 @@ def test_a_real_server_runs_commands_warm_for_concurrent_clients_and_survives_no
     finally:
         _lakehouse("engine", "stop")
     assert read_state(engine_home) is None
+
+
+def test_lakehouse_test_runs_pytest_with_its_arguments_and_exits_with_its_code(tmp_path):
+    (tmp_path / "test_one.py").write_text("def test_passes():\n    pass\n\ndef test_fails():\n    assert 1 == 2\n")  # fmt: skip
+    cold = {**os.environ, "LAKEHOUSE_ENGINE": "cold"}
+    ran = _lakehouse("test", str(tmp_path / "test_one.py"), "-p", "no:cacheprovider", "-rf", env=cold)  # fmt: skip
+    assert ran.returncode == 1 and "1 failed, 1 passed" in ran.stdout, ran.stdout
+    assert "FAILED" in ran.stdout and "test_fails" in ran.stdout  # -rf reached pytest

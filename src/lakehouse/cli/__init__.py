@@ -1,6 +1,6 @@
 """The ``lakehouse`` command line, one module per command group (``pipeline``, ``contracts``,
 ``bundle``, ``governance``, ``domain``, ``landing``, ``scoring``, ``sandpit``, ``share``, ``dr``, ``engine``) and one per top-level command (``demo``,
-``sql``, ``monitor``, ``replay``, ``report``). Its commands and flags are a stable contract: CI, other tooling and the docs call
+``sql``, ``monitor``, ``replay``, ``report``, ``test``). Its commands and flags are a stable contract: CI, other tooling and the docs call
 them. Each command imports what it runs when it runs, so ``--help`` starts no Spark.
 
 Example:
@@ -32,6 +32,7 @@ from lakehouse.cli import (
     pipeline,
     replay,
     report,
+    run_tests,
     sandpit,
     scoring,
     share,
@@ -54,6 +55,9 @@ app.command("sql")(sql.sql_command)
 app.command("monitor")(monitor.monitor_command)
 app.command("replay")(replay.replay_command)
 app.command("report")(report.report_command)
+app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    run_tests.test_command
+)
 for group in (
     pipeline,
     contracts,

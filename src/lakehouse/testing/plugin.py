@@ -34,10 +34,17 @@ TEST_SESSION_CONF = {
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
     """One local Spark session with Delta Lake for the whole test process: starting one costs
-    seconds, so every test shares it. It is set for tiny tables (``TEST_SESSION_CONF``)."""
+    seconds, so every test shares it. It is set for tiny tables (``TEST_SESSION_CONF``). Under
+    ``lakehouse test`` with a warm engine, it is a session of the resident driver's, with
+    settings of its own (``newSession``), so no JVM starts."""
+    from pyspark import SparkContext
+
     from lakehouse.engine import get_spark
 
+    resident = SparkContext._active_spark_context is not None
     session = get_spark("local[2]")
+    if resident:  # the warm engine's: its own session keeps its settings
+        session = session.newSession()
     for key, value in TEST_SESSION_CONF.items():
         session.conf.set(key, value)
     return session

@@ -1,4 +1,4 @@
-"""The ``lakehouse`` command's front door: ``pipeline run``, ``sql`` and ``demo`` go to the warm
+"""The ``lakehouse`` command's front door: ``pipeline run``, ``sql``, ``demo`` and ``test`` go to the warm
 engine when one runs and is current, and start cold as before when none does. A client never
 loads Spark, Typer or Rich before it knows which: a warm ``lakehouse sql`` costs Python's start,
 the fingerprint and the query.
@@ -24,7 +24,7 @@ from lakehouse.engine.warm.state import fingerprint, forget, read_state
 
 # Commands worth a warm driver: those that start Spark. A continuous run stays in its own
 # process, where Ctrl-C stops it.
-WARM_COMMANDS = (("pipeline", "run"), ("sql",), ("demo",))
+WARM_COMMANDS = (("pipeline", "run"), ("sql",), ("demo",), ("test",))
 
 
 def warm_command(argv: list[str]) -> bool:
@@ -78,7 +78,7 @@ def run_warm(argv: list[str]) -> int | None:
                 elif "exit" in message:
                     return int(message["exit"])
         except KeyboardInterrupt:
-            sys.stderr.write("canceled (Ctrl-C); the warm engine finishes the command\n")
+            sys.stderr.write("canceled (Ctrl-C): the warm engine stops the command\n")
             return 130
     sys.stderr.write("error: the warm engine stopped during the command; run it again\n")
     return 1

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import os
@@ -105,7 +106,7 @@ class WarmServer:
             with sending:
                 try:
                     connection.sendall((json.dumps(message) + "\n").encode())
-                except OSError:  # the client left (Ctrl-C): the command finishes unheard
+                except OSError:  # the client left (Ctrl-C): its command is being stopped
                     gone.set()
 
         with connection:
@@ -121,18 +122,73 @@ class WarmServer:
                 send({"stream": "err", "data": "warm engine busy: waiting for another command to finish\n"})  # fmt: skip
             with self.running:
                 started = time.perf_counter()
-                code = _run_command(request["argv"], request["cwd"], request["env"], send)
+                command = _Command(threading.get_ident())
+                # A client that leaves (Ctrl-C) stops its command, as Ctrl-C stops a cold one.
+                threading.Thread(target=_cancel_when_gone, args=(connection, command), daemon=True).start()  # fmt: skip
+                try:
+                    code = _run_command(request["argv"], request["cwd"], request["env"], send, command)  # fmt: skip
+                except KeyboardInterrupt:  # delivered just as the command ended
+                    code = 130
                 # The server's log (server.log) says what ran, never the arguments' values.
                 words = " ".join(_command_words(request["argv"]))
                 print(f"{time.strftime('%H:%M:%S')} ran: {words} (exit {code}, {time.perf_counter() - started:.2f}s)", file=sys.__stdout__, flush=True)  # fmt: skip
             send({"exit": code})
 
 
-def _run_command(argv: list[str], cwd: str, env: dict[str, str], send: Send) -> int:
+class _Command:
+    """The command a client's thread runs, and whether it may still be interrupted: only
+    while the ``lakehouse`` command itself runs, never while the server restores its state."""
+
+    def __init__(self, thread: int) -> None:
+        self.thread = thread
+        self.lock = threading.Lock()
+        self.interruptible = False
+        self.done = False
+
+    def started(self) -> None:
+        with self.lock:
+            self.interruptible = True
+
+    def finished(self) -> None:
+        with self.lock:
+            self.interruptible, self.done = False, True
+
+    def interrupt(self) -> None:
+        """KeyboardInterrupt in the command's thread, and every Spark job and stream of the
+        session stopped, so that a call waiting on Spark returns to receive it."""
+        from pyspark.sql import SparkSession
+
+        with self.lock:
+            if not self.interruptible:
+                return
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(KeyboardInterrupt))  # fmt: skip
+            self.interruptible = False
+        # The resident session (this thread has no active one of its own).
+        spark = SparkSession.builder.getOrCreate()
+        for stream in spark.streams.active:
+            stream.stop()
+        spark.sparkContext.cancelAllJobs()
+
+
+def _cancel_when_gone(connection: socket.socket, command: _Command) -> None:
+    """Wait until the client closes its end (it sends nothing after its request), then
+    interrupt its command if that still runs."""
+    try:
+        while connection.recv(1024):
+            pass
+    except OSError:
+        pass
+    if not command.done:
+        command.interrupt()
+
+
+def _run_command(
+    argv: list[str], cwd: str, env: dict[str, str], send: Send, command: _Command | None = None
+) -> int:
     """Run one ``lakehouse`` command as a cold process would: in the client's folder and
-    environment, its output streamed; returns its exit code. Modules the command imported
-    from outside the installed packages (a pipeline's helpers) are forgotten afterwards, so
-    the next run reads them again."""
+    environment, its output streamed; returns its exit code (130 when its client left).
+    Modules the command imported from outside the installed packages (a pipeline's helpers)
+    are forgotten afterwards, so the next run reads them again."""
     from lakehouse import cli
     from lakehouse.cli.terminal import out
 
@@ -148,9 +204,16 @@ def _run_command(argv: list[str], cwd: str, env: dict[str, str], send: Send) -> 
         # Tables as wide as the client's terminal, as a cold run would print them.
         out.width = int(env.get("COLUMNS") or width)
         try:
+            if command is not None:
+                command.started()
             cli.main()
         except SystemExit as exit_:
             return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            if command is not None:
+                command.finished()
         return 0
     finally:
         sys.stdout.flush()
