@@ -99,9 +99,11 @@ def _same_rows(spark: SparkSession, left: Path, right: Path, columns: list[str])
     )
 
 
-def one_size(spark: SparkSession, work: Path, rows: int, repeats: int) -> tuple[float, float]:
+def one_size(
+    spark: SparkSession, work: Path, rows: int, repeats: int, with_sql: bool = True
+) -> tuple[float, float | None]:
     """Every side over ``rows`` rows, ``repeats`` times after a warm-up; prints the figures and
-    returns the two ratios (engine / hand-written, SQL / Python)."""
+    returns the two ratios (engine / hand-written, SQL / Python: None ``without_sql``)."""
     source = work / "source"
     generate_events(spark, source, rows)
     runs = {
@@ -110,6 +112,8 @@ def one_size(spark: SparkSession, work: Path, rows: int, repeats: int) -> tuple[
         "python": lambda out: engine(spark, source, out, reader="cloudFiles"),
         "sql": lambda out: engine(spark, source, out, language="sql"),
     }
+    if not with_sql:
+        runs = {name: runs[name] for name in ("engine", "hand")}
     for name, run in runs.items():  # warm-up: JIT, class loading, file listing caches
         run(work / f"warm_{name}")
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -118,20 +122,21 @@ def one_size(spark: SparkSession, work: Path, rows: int, repeats: int) -> tuple[
             times[name].append(timed(lambda run=run, i=i, name=name: run(work / f"{name}_{i}")))
     tables = str(work / "{}_0/catalog/main/bench/{}")
     gold = ["event_date", "country", "amount_cents", "events"]
-    for name in ("engine", "python", "sql"):
-        _same_rows(spark, Path(tables.format(name, "gold_daily_country")), work / "hand_0/gold", gold)  # fmt: skip
     silver = spark.read.format("delta").load(str(work / "hand_0/silver")).columns
     _same_rows(spark, Path(tables.format("engine", "silver_events")), work / "hand_0/silver", silver)  # fmt: skip
-    sql_silver = Path(tables.format("sql", "silver_events"))
-    columns = spark.read.format("delta").load(str(sql_silver)).columns
-    _same_rows(spark, sql_silver, Path(tables.format("python", "silver_events")), columns)
-
+    for name in [n for n in runs if n != "hand"]:
+        _same_rows(spark, Path(tables.format(name, "gold_daily_country")), work / "hand_0/gold", gold)  # fmt: skip
     _, _, ratio = median_ratio(times["engine"], times["hand"])
-    _, _, sql_ratio = median_ratio(times["sql"], times["python"])
     print(f"multi-hop, {rows:,} rows, {repeats} runs each (silver and gold compared equal):")
     print(f"  engine (Python)             {describe(times['engine'])}")
     print(f"  hand-written                {describe(times['hand'])}")
-    print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(times['engine'], times['hand'])}; target <= 1.15)")  # fmt: skip
+    print(f"  ratio engine / hand-written = {ratio:.3f} ({spread_of_ratio(times['engine'], times['hand'])}; target <= 1.15)", flush=True)  # fmt: skip
+    if not with_sql:
+        return ratio, None
+    sql_silver = Path(tables.format("sql", "silver_events"))
+    columns = spark.read.format("delta").load(str(sql_silver)).columns
+    _same_rows(spark, sql_silver, Path(tables.format("python", "silver_events")), columns)
+    _, _, sql_ratio = median_ratio(times["sql"], times["python"])
     print(f"  engine, Python, Auto Loader {describe(times['python'])}")
     print(f"  engine, SQL, read_files     {describe(times['sql'])}")
     print(f"  ratio SQL / Python = {sql_ratio:.3f} ({spread_of_ratio(times['sql'], times['python'])}; target <= 1.05)", flush=True)  # fmt: skip
@@ -143,6 +148,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000],
                         help="one or more input sizes, e.g. --rows 100000 250000 1000000 4000000")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--without-sql", action="store_true",
+                        help="only the engine and the hand-written job (no SQL / Python sides)")  # fmt: skip
     args = parser.parse_args()
 
     spark = get_spark()
@@ -150,13 +157,15 @@ def main() -> None:
     for rows in args.rows:
         work = Path(tempfile.mkdtemp(prefix="lakehouse-bench-"))
         try:
-            ratios[rows] = one_size(spark, work, rows, args.repeats)
+            ratios[rows] = one_size(spark, work, rows, args.repeats, not args.without_sql)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     if len(ratios) > 1:
         print("engine / hand-written (<= 1.15) and SQL / Python (<= 1.05) by size:")
         for rows, (ratio, sql_ratio) in ratios.items():
-            print(f"  {rows:>10,} rows  {ratio:.3f}  {sql_ratio:.3f}")
+            print(
+                f"  {rows:>10,} rows  {ratio:.3f}  {'-' if sql_ratio is None else f'{sql_ratio:.3f}'}"
+            )
 
 
 if __name__ == "__main__":

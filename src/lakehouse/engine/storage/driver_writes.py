@@ -32,6 +32,7 @@ import os
 from enum import Enum
 from pathlib import Path
 
+from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
@@ -91,21 +92,24 @@ def source_bytes(stream: DataFrame) -> int | None:
         >>> source_bytes(spark.readStream.format("json").schema(schema).load("/landing/orders"))  # doctest: +SKIP
         25165824
     """
-    leaves = stream._jdf.queryExecution().analyzed().collectLeaves()
-    total = 0
-    for leaf in (leaves.apply(i) for i in range(leaves.size())):
-        if leaf.nodeName() != "StreamingRelation":
-            return None
-        source = leaf.dataSource()
-        path = source.options().get("path")
-        if path.isEmpty():
-            return None
-        folder = path.get().removeprefix("file:")
-        if source.className() == "delta":
-            total += LocalDeltaTable(Path(folder)).live_bytes()
-        else:
-            total += sum(_data_file_bytes(Path(match)) for match in glob.glob(folder))
-    return total
+    try:
+        leaves = stream._jdf.queryExecution().analyzed().collectLeaves()
+        sources = []
+        for leaf in (leaves.apply(i) for i in range(leaves.size())):
+            if leaf.nodeName() != "StreamingRelation":
+                return None
+            path = leaf.dataSource().options().get("path")
+            if path.isEmpty():
+                return None
+            sources.append((leaf.dataSource().className(), path.get().removeprefix("file:")))
+    except Py4JError:  # a plan of a shape Spark may change: unknown, so the default writer
+        return None
+    return sum(
+        LocalDeltaTable(Path(folder)).live_bytes()
+        if kind == "delta"
+        else sum(_data_file_bytes(Path(match)) for match in glob.glob(folder))
+        for kind, folder in sources
+    )
 
 
 def _data_file_bytes(root: Path) -> int:
