@@ -103,16 +103,21 @@ class LocalDeltaTable:
             >>> table.has_transaction("lakehouse:sales:backfill_orders")  # doctest: +SKIP
             True
         """
-        return self.transaction_version(app_id) is not None
+        return self.exists() and self.delta_rs().transaction_version(app_id) is not None
 
-    def transaction_version(self, app_id: str) -> int | None:
-        """The latest version committed under transaction ``app_id``, or None.
+    def committed(self, version: int, *app_ids: str) -> bool:
+        """Whether a commit of any of the transactions ``app_ids`` carries ``version`` or a
+        later one (one read of the table's state, whatever their number).
 
         Example:
-            >>> table.transaction_version("9a1e0c7e-4a0b-4d5c-9a57-3f1c2b7d1e20")  # doctest: +SKIP
-            7
+            >>> table.committed(7, "9a1e0c7e-4a0b-4d5c-9a57-3f1c2b7d1e20")  # doctest: +SKIP
+            True
         """
-        return self.delta_rs().transaction_version(app_id) if self.exists() else None
+        if not self.exists():
+            return False
+        snapshot = self.delta_rs()
+        done = (snapshot.transaction_version(app_id) for app_id in app_ids)
+        return any(v is not None and v >= version for v in done)
 
     def commit_metrics(self, after_version: int) -> dict[str, int]:
         """The operation metrics of the commits after ``after_version``, summed.
@@ -267,9 +272,16 @@ class LocalDeltaTable:
         Example:
             >>> state.append_once(arrow_rows, "lakehouse:p:flow", batch_id)  # doctest: +SKIP
         """
-        done = self.transaction_version(app_id)
-        if done is not None and done >= version:
-            return
+        if not self.committed(version, app_id):
+            self.append_in_transaction(rows, app_id, version, **options)
+
+    def append_in_transaction(self, rows: pa.Table, app_id: str, version: int, **options: Any) -> None:  # fmt: skip
+        """Append ``rows`` in a commit carrying transaction ``(app_id, version)``, unchecked:
+        for a caller that knows it is not committed yet (``committed``).
+
+        Example:
+            >>> orders.append_in_transaction(arrow_rows, stream_id, batch_id)  # doctest: +SKIP
+        """
         transaction = CommitProperties(app_transactions=[Transaction(app_id, version)])
         self.append(rows, commit_properties=transaction, **options)
 

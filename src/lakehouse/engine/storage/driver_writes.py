@@ -27,14 +27,13 @@ Spark write (``backfill_sink``). Its commits carry the same transaction ids.
 
 from __future__ import annotations
 
-import glob
-import os
 from enum import Enum
 from pathlib import Path
 
 from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame
 
+from lakehouse.engine.sources.auto_loader import landed_files
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 
@@ -84,9 +83,9 @@ def backfill_sink(stream: DataFrame, checkpoint: Path, min_bytes: int) -> bool:
 
 
 def source_bytes(stream: DataFrame) -> int | None:
-    """The bytes the sources of streaming query ``stream`` hold: the files under a file
-    source's path (Spark's rule: names starting with ``_`` or ``.`` are not data), a Delta
-    table's live files; None when a source is neither (Spark's rate or Kafka sources).
+    """The bytes the sources of streaming query ``stream`` hold: the files a file source
+    reads (``auto_loader.landed_files``: hidden names left out), a Delta table's live files;
+    None when a source is neither (Spark's rate or Kafka sources).
 
     Example:
         >>> source_bytes(spark.readStream.format("json").schema(schema).load("/landing/orders"))  # doctest: +SKIP
@@ -107,18 +106,6 @@ def source_bytes(stream: DataFrame) -> int | None:
     return sum(
         LocalDeltaTable(Path(folder)).live_bytes()
         if kind == "delta"
-        else sum(_data_file_bytes(Path(match)) for match in glob.glob(folder))
+        else sum(file.stat().st_size for file in landed_files(folder))
         for kind, folder in sources
     )
-
-
-def _data_file_bytes(root: Path) -> int:
-    if root.is_file():
-        return root.stat().st_size
-    total = 0
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(("_", "."))]
-        total += sum(
-            (Path(folder) / f).stat().st_size for f in files if not f.startswith(("_", "."))
-        )
-    return total

@@ -44,14 +44,13 @@ class StreamingAppend:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         app_id = self.app_id
-        # The engine's earlier releases committed under this name: a batch one of them
-        # committed just before a crash is not appended again.
-        earlier = self.table.transaction_version(f"lakehouse:{app_id}")
-        if earlier is not None and earlier >= batch_id:
+        # A replay of a batch committed before a crash, by any writer; the engine's earlier
+        # releases committed under the second name.
+        if self.table.committed(batch_id, app_id, f"lakehouse:{app_id}"):
             return
         if small_batch(batch, self.table, self.max_driver_bytes):
             # delta-rs keeps the table's partitioning when none is given.
-            self.table.append_once(batch.toArrow(), app_id, batch_id, schema_mode="merge")
+            self.table.append_in_transaction(batch.toArrow(), app_id, batch_id, schema_mode="merge")  # fmt: skip
             return
         (
             batch.write.format("delta")
