@@ -46,11 +46,14 @@ class StreamingAppend:
         app_id = self.app_id
         # A replay of a batch committed before a crash, by any writer; the engine's earlier
         # releases committed under the second name.
-        if self.table.committed(batch_id, app_id, f"lakehouse:{app_id}"):
-            return
+        replay = self.table.committed(batch_id, app_id, f"lakehouse:{app_id}")
         if small_batch(batch, self.table, self.max_driver_bytes):
-            # delta-rs keeps the table's partitioning when none is given.
-            self.table.append_in_transaction(batch.toArrow(), app_id, batch_id, schema_mode="merge")  # fmt: skip
+            # Computed even when replayed: a caller may wait on the batch's observations.
+            rows = batch.toArrow()
+            if not replay:  # delta-rs keeps the table's partitioning when none is given
+                self.table.append_in_transaction(rows, app_id, batch_id, schema_mode="merge")
+            return
+        if replay:
             return
         (
             batch.write.format("delta")
