@@ -1,6 +1,7 @@
-"""The engine on a cluster: the demo run by a driver whose tasks run in a Spark standalone
-cluster's executors (a master and two workers on 127.0.0.1, started from pyspark's own
-scripts) gives the tables a local run gives."""
+"""The engine away from its own process gives the tables a local run gives: the demo run by a
+driver whose tasks run in a Spark standalone cluster's executors (a master and two workers on
+127.0.0.1), and the demo run as the client of a Spark Connect server, both started from
+pyspark's own scripts."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from lakehouse.cli import app
 from lakehouse.ingestion.bronze import INGESTED_AT, RECORD_ID
-from lakehouse.testing import standalone_cluster
+from lakehouse.testing import connect_server, standalone_cluster
 
 LAKEHOUSE = str(Path(sys.executable).parent / "lakehouse")
 # When and as what a row was ingested, when a file was landed and audited: the run's own;
@@ -33,32 +34,85 @@ def _tables(storage: Path) -> list[Path]:
     )
 
 
-@pytest.mark.slow  # two demo runs and a cluster: about 3 minutes
-def test_the_demo_on_a_standalone_cluster_gives_the_tables_of_a_local_run(tmp_path, spark):
-    storage = tmp_path / "storage"  # both runs use this path: bronze keeps its files' paths
+def _local_demo(storage: Path) -> Path:
+    """The demo run in this process into ``storage``, then moved aside: the other run uses
+    the same path, so bronze keeps the same files' paths."""
     local = CliRunner().invoke(app, ["demo", "--storage", str(storage), "--fresh", "--no-score"])
     assert local.exit_code == 0, local.output
-    local_storage = storage.rename(tmp_path / "local")
+    return storage.rename(storage.with_name("local"))
 
-    with standalone_cluster(tmp_path / "cluster", workers=2) as cluster:
-        env = {**os.environ, "LAKEHOUSE_ENGINE": "cold", "LAKEHOUSE_SPARK_MASTER": cluster.master,
-               "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}  # fmt: skip
-        on_cluster = subprocess.run(
-            [LAKEHOUSE, "demo", "--storage", str(storage), "--fresh", "--no-score"],
-            env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-        assert on_cluster.returncode == 0, on_cluster.stdout + on_cluster.stderr
-        # The executors ran tasks: each worker's folder holds its application's executor.
-        executors = list((tmp_path / "cluster").glob("work-*/app-*/*/stderr"))
-        assert len(executors) >= 2, cluster.log_tail()
 
-    tables = _tables(local_storage)
-    assert len(tables) > 10 and _tables(storage) == tables
+def _demo(storage: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LAKEHOUSE_ENGINE": "cold", "PYSPARK_PYTHON": sys.executable,
+           "SPARK_LOCAL_IP": "127.0.0.1", **environment}  # fmt: skip
+    return subprocess.run(
+        [LAKEHOUSE, "demo", "--storage", str(storage), "--fresh", "--no-score"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def _assert_same_tables(spark, expected_storage: Path, actual_storage: Path) -> None:
+    tables = _tables(expected_storage)
+    assert len(tables) > 10 and _tables(actual_storage) == tables
     for table in tables:
-        expected = spark.read.format("delta").load(str(local_storage / table))
-        actual = spark.read.format("delta").load(str(storage / table))
+        expected = spark.read.format("delta").load(str(expected_storage / table))
+        actual = spark.read.format("delta").load(str(actual_storage / table))
         drop = [c for c in RUN_TIME_COLUMNS if c in expected.columns]
         assert_df_equality(
             actual.drop(*drop), expected.drop(*drop), ignore_row_order=True, ignore_nullable=True
         )
-    shutil.rmtree(local_storage)
+    shutil.rmtree(expected_storage)
+
+
+@pytest.mark.slow  # two demo runs and a cluster: about 3 minutes
+def test_the_demo_on_a_standalone_cluster_gives_the_tables_of_a_local_run(tmp_path, spark):
+    storage = tmp_path / "storage"
+    local_storage = _local_demo(storage)
+    with standalone_cluster(tmp_path / "cluster", workers=2) as cluster:
+        on_cluster = _demo(storage, LAKEHOUSE_SPARK_MASTER=cluster.master)
+        assert on_cluster.returncode == 0, on_cluster.stdout + on_cluster.stderr
+        # The executors ran tasks: each worker's folder holds its application's executor.
+        executors = list((tmp_path / "cluster").glob("work-*/app-*/*/stderr"))
+        assert len(executors) >= 2, cluster.log_tail()
+    _assert_same_tables(spark, local_storage, storage)
+
+
+@pytest.mark.slow  # two demo runs and a Connect server: about 3 minutes
+def test_the_demo_through_spark_connect_gives_the_tables_of_a_local_run(tmp_path, spark):
+    storage = tmp_path / "storage"
+    local_storage = _local_demo(storage)
+    with connect_server(tmp_path / "connect") as server:
+        through_connect = _demo(storage, LAKEHOUSE_SPARK_REMOTE=server.remote)
+        assert through_connect.returncode == 0, (
+            through_connect.stdout + through_connect.stderr + server.log_tail()
+        )
+        # The server ran the streaming tables' foreachBatch functions in its Python workers.
+        assert server.log_tail(100_000).count("ForeachBatch worker Completed batch") >= 5
+    # What each flow wrote, AUTO CDC's counts among them: those come from the foreachBatch
+    # functions the server's Python workers ran.
+    assert _flow_output_rows(spark, storage) == _flow_output_rows(spark, local_storage)
+    _assert_same_tables(spark, local_storage, storage)
+
+
+def _flow_output_rows(spark, storage: Path) -> list[tuple[str, str, str]]:
+    """(flow, rows written, change events) of every completed flow in the event logs."""
+    logs = [
+        spark.read.format("delta").load(str(log))
+        for log in (storage / "catalog").glob("*/*/event_log")
+    ]
+    assert logs
+    rows = [
+        (row.flow, row.rows, row.events)
+        for log in logs
+        for row in log.where("event_type = 'flow_progress'")
+        .selectExpr(
+            "origin.flow_name AS flow",
+            "get_json_object(details, '$.flow_progress.metrics.num_output_rows') AS rows",
+            "get_json_object(details, '$.flow_progress.metrics.num_change_events') AS events",
+            "get_json_object(details, '$.flow_progress.status') AS status",
+        )
+        .where("status = 'COMPLETED'")
+        .collect()
+    ]
+    assert any(events is not None for _, _, events in rows)  # AUTO CDC flows among them
+    return sorted(rows)

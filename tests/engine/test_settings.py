@@ -3,6 +3,8 @@ a wrong value named with its key before any data moves."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from lakehouse.engine import ConfigurationError
@@ -70,3 +72,26 @@ def test_spark_settings_come_from_lakehouse_variables():
     )
     with pytest.raises(ConfigurationError, match="LAKEHOUSE_SHUFFLE_PARTITIONS"):
         SparkSettings.from_environment({"LAKEHOUSE_SHUFFLE_PARTITIONS": "many"})
+
+
+def test_a_spark_connect_url_is_checked_and_its_parameters_never_shown():
+    remote = "sc://connect.internal:15002/;token=abc123"
+    assert SparkSettings.from_environment({"LAKEHOUSE_SPARK_REMOTE": remote}).remote == remote
+    assert SparkSettings.from_environment({}).remote is None
+    with pytest.raises(ConfigurationError) as error:
+        SparkSettings.from_environment({"LAKEHOUSE_SPARK_REMOTE": "http://h:1/;token=abc123"})
+    assert "LAKEHOUSE_SPARK_REMOTE" in str(error.value) and "sc://host" in str(error.value)
+    assert "abc123" not in str(error.value) and "'http://h:1/'" in str(error.value)
+
+
+def test_an_unreachable_spark_connect_server_is_named_at_once(monkeypatch):
+    from lakehouse.engine.local_spark import get_spark
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("LAKEHOUSE_SPARK_REMOTE", f"sc://127.0.0.1:{port}")
+    with pytest.raises(
+        ConfigurationError, match=f"no Spark Connect server answers at 127.0.0.1:{port}"
+    ):
+        get_spark()

@@ -8,11 +8,20 @@ import pyarrow as pa
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
-from pyspark.sql.types import StructType
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from lakehouse.engine.graph.elements import Dataset, DatasetKind, SourceLocation
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
-from lakehouse.engine.storage.table_setup import ensure_table, sync_properties
+from lakehouse.engine.storage.table_setup import (
+    GENERATION_EXPRESSION,
+    IDENTITY_ALLOW_EXPLICIT_INSERT,
+    IDENTITY_START,
+    IDENTITY_STEP,
+    _create_with_spark,
+    _create_with_sql,
+    ensure_table,
+    sync_properties,
+)
 
 SCHEMA = (
     "id BIGINT NOT NULL COMMENT 'order id', amount DECIMAL(10,2), country STRING, "
@@ -131,3 +140,48 @@ def test_a_column_name_delta_cannot_store_gets_deltas_own_error(spark, tmp_path)
             _dataset(),
             StructType.fromDDL("`order id` BIGINT"),
         )
+
+
+@pytest.mark.parametrize(
+    ("ddl", "metadata"),
+    [
+        (SCHEMA, {"comment": "Orders", "partition_cols": ("country",)}),
+        ("id BIGINT, at TIMESTAMP_NTZ, s STRUCT<`a-b`: INT NOT NULL COMMENT 'x'>", {}),
+        ("id BIGINT, country STRING", {"cluster_by": ("country",)}),
+        ("id BIGINT", {"table_properties": {"delta.enableDeletionVectors": "true", "q": "1"}}),
+    ],
+)
+def test_a_connect_client_creates_the_table_deltas_builder_creates(spark, tmp_path, ddl, metadata):
+    """A Spark Connect client creates tables that need a table feature with CREATE TABLE."""
+    schema = StructType.fromDDL(ddl)
+    dataset = _dataset(**metadata)
+    _create_with_sql(spark, tmp_path / "sql", dataset, schema)
+    _create_with_spark(spark, tmp_path / "builder", dataset, schema)
+    _assert_same_table(spark, tmp_path / "sql", tmp_path / "builder")
+
+
+def test_a_connect_client_creates_generated_and_identity_columns_as_deltas_builder(spark, tmp_path):
+    schema = StructType(
+        [
+            StructField("id", LongType(), False, {IDENTITY_START: 10, IDENTITY_STEP: 5}),
+            StructField("n", LongType(), True, {IDENTITY_START: 1, IDENTITY_ALLOW_EXPLICIT_INSERT: True}),
+            StructField("at", TimestampType()),
+            StructField("day", StringType(), True, {GENERATION_EXPRESSION: "dayofweek(at)"}),
+        ]
+    )  # fmt: skip
+    _create_with_sql(spark, tmp_path / "sql", _dataset(), schema)
+    _create_with_spark(spark, tmp_path / "builder", _dataset(), schema)
+    _assert_same_table(spark, tmp_path / "sql", tmp_path / "builder")
+
+
+def _assert_same_table(spark, ours, builder) -> None:
+    ours_detail, builder_detail = (
+        DeltaTable.forPath(spark, str(path)).detail().collect()[0] for path in (ours, builder)
+    )
+    for key in ("description", "properties", "partitionColumns", "clusteringColumns"):
+        assert ours_detail[key] == builder_detail[key], key
+    assert _protocol(ours) == _protocol(builder)
+    ours_schema, builder_schema = (
+        spark.read.format("delta").load(str(path)).schema for path in (ours, builder)
+    )
+    assert ours_schema.jsonValue() == builder_schema.jsonValue()

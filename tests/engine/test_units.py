@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import DataFrame
 
 from lakehouse.engine import ConfigurationError, GraphError
 from lakehouse.engine import api as dlt
@@ -12,6 +13,7 @@ from lakehouse.engine.graph.elements import DatasetKind, Expectation
 from lakehouse.engine.graph.names import TableName, split_identifier
 from lakehouse.engine.graph.registry import GraphRegistry, registering_into
 from lakehouse.engine.session import bind_table_references
+from lakehouse.engine.spark_connect import sql_over_views
 
 
 @pytest.mark.parametrize(
@@ -86,13 +88,17 @@ def test_bind_table_references_replaces_tables_but_not_ctes(spark):
         read_names.append(name)
         return spark.createDataFrame([(1,)], "id INT")
 
+    views: dict[str, DataFrame] = {}
     sql = bind_table_references(
         "WITH recent AS (SELECT * FROM main.sales.orders) SELECT * FROM recent JOIN LIVE.customers c ON true",
         read,
+        views,
     )
     assert sorted(read_names) == ["`LIVE`.`customers`", "`main`.`sales`.`orders`"]
-    assert "main.sales.orders" not in sql and "recent" in sql
-    assert_df_equality(spark.sql(sql), spark.createDataFrame([(1, 1)], "id INT, id INT"))
+    assert "main.sales.orders" not in sql and "recent" in sql and len(views) == 2
+    result = sql_over_views(spark, sql, views)
+    assert_df_equality(result, spark.createDataFrame([(1, 1)], "id INT, id INT"))
+    assert not any(table.isTemporary for table in spark.catalog.listTables())  # none left
 
 
 def test_sequence_order_sorts_struct_sequences_as_spark_does(spark):

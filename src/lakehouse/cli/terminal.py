@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -47,10 +48,16 @@ def print_progress(flow: str, status: str, result: Any) -> None:
 def start_spark() -> None:
     """Start the local Spark session behind a progress line: it takes seconds, and a silent
     terminal looks stuck."""
-    from lakehouse.engine import get_spark
+    from lakehouse.engine import ConfigurationError, get_spark
+    from lakehouse.engine.settings import SPARK_REMOTE
 
-    with console.status("starting Spark (local, with Delta Lake)..."):
-        get_spark()
+    remote = os.environ.get(SPARK_REMOTE)
+    doing = "connecting to Spark Connect" if remote else "starting Spark (local, with Delta Lake)"
+    try:
+        with console.status(f"{doing}..."):
+            get_spark()
+    except ConfigurationError as error:  # a bad or unreachable LAKEHOUSE_SPARK_REMOTE
+        fail(str(error))
 
 
 def quiet_mlflow() -> None:

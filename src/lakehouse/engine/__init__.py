@@ -6,6 +6,7 @@ open-source Spark + Delta Lake.
     session.py      the ``spark`` object pipeline code sees
     run.py          the Python API: run_pipeline, sql
     local_spark.py  starts open-source Spark with Delta Lake
+    spark_connect.py  what differs as a Spark Connect client (LAKEHOUSE_SPARK_REMOTE)
     errors.py       errors users read
 
     graph/          frozen definitions, table names, the registry decorators fill

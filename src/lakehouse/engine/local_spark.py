@@ -9,21 +9,26 @@ terminals) take turns at that first resolution: Ivy's cache is not safe to fill 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from filelock import FileLock
+from py4j.java_gateway import JavaGateway
 from pyspark import SparkConf, SparkContext
 from pyspark.java_gateway import launch_gateway
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
-from lakehouse.engine.settings import SparkSettings
+from lakehouse.engine.errors import ConfigurationError
+from lakehouse.engine.settings import SPARK_REMOTE, SparkSettings
 
 DELTA_VERSION = "4.4.0"
 _SPARK_CONF = Path(__file__).with_name("spark_conf")
@@ -71,9 +76,14 @@ def cached_delta_jars() -> list[Path]:
     return sorted(jars.glob("*.jar")) if delta_jar.is_file() else []
 
 
-def _jar_options(settings: SparkSettings) -> dict[str, str]:
+def delta_jar_options(settings: SparkSettings) -> dict[str, str]:
     """Delta's jars: from the cache when a previous run resolved them (without resolution and
-    its console noise), else resolved from Maven Central into it."""
+    its console noise), else resolved from Maven Central into it.
+
+    Example:
+        >>> sorted(delta_jar_options(SparkSettings()))  # before the first run  # doctest: +SKIP
+        ['spark.jars.excludes', 'spark.jars.ivy', 'spark.jars.packages']
+    """
     cached = cached_delta_jars()
     if cached:
         return {"spark.jars": ",".join(str(jar) for jar in cached)}
@@ -85,16 +95,21 @@ def _jar_options(settings: SparkSettings) -> dict[str, str]:
 
 
 def get_spark(master: str | None = None) -> SparkSession:
-    """Return the process's Spark session with Delta Lake enabled, creating it on first use.
+    """Return the process's Spark session with Delta Lake enabled, creating it on first use; with
+    ``LAKEHOUSE_SPARK_REMOTE`` set, a Spark Connect session to that endpoint instead.
 
     Example:
         >>> spark = get_spark()
         >>> spark.range(3).write.format("delta").save("/tmp/example")  # doctest: +SKIP
     """
+    settings = SparkSettings.from_environment()
+    if settings.remote:
+        _quiet_query_context_loggers()
+        _check_reachable(settings.remote)
+        return SparkSession.builder.remote(settings.remote).getOrCreate()
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    settings = SparkSettings.from_environment()
     master = master or settings.master
     if master.startswith("local"):  # Python workers use this interpreter and its packages
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -103,11 +118,11 @@ def get_spark(master: str | None = None) -> SparkSession:
     # says why); Spark puts its configuration folder on the JVM's class path.
     os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
     if cached_delta_jars():
-        spark = _start({**options, **_jar_options(settings)})
+        spark = _start({**options, **delta_jar_options(settings)})
     else:
         settings.jars_cache.mkdir(parents=True, exist_ok=True)
         with FileLock(settings.jars_cache / "resolve.lock"):  # the jars may be here by now
-            spark = _start({**options, **_jar_options(settings)})
+            spark = _start({**options, **delta_jar_options(settings)})
     if (
         settings.log_level
     ):  # every logger's, as setLogLevel would leave the file's Spark loggers at FATAL
@@ -115,11 +130,29 @@ def get_spark(master: str | None = None) -> SparkSession:
         log4j = jvm.org.apache.logging.log4j  # type: ignore[union-attr]
         log4j.core.config.Configurator.setAllLevels("", log4j.Level.toLevel(settings.log_level))
     else:
-        # PySpark logs each SQL or DataFrame error with its JVM trace, as JSON on standard
-        # error; the engine reports the same error in one paragraph, so these stay quiet too.
-        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
-            PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+        _quiet_query_context_loggers()
     return spark
+
+
+def _check_reachable(url: str, timeout: float = 10) -> None:
+    """Fail at once, naming the setting, when nothing listens at a Spark Connect URL: the
+    client would otherwise retry for minutes before it says so."""
+    address = urlsplit(url.replace(";", "?", 1))
+    host, port = address.hostname or "", address.port or 15002
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        raise ConfigurationError(
+            f"environment variable {SPARK_REMOTE}: no Spark Connect server answers at "
+            f"{host}:{port} ({error.strerror or error})"
+        ) from None
+
+
+def _quiet_query_context_loggers() -> None:
+    # PySpark logs each SQL or DataFrame error with its JVM trace, as JSON on standard error;
+    # the engine reports the same error in one paragraph, so these stay quiet too.
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def spark_options(settings: SparkSettings, master: str | None = None) -> dict[str, str]:
@@ -161,13 +194,34 @@ def _start(options: dict[str, str]) -> SparkSession:
     """The session, over a JVM whose standard error goes through ``_forward_stderr``."""
     conf = SparkConf().setAll(list(options.items()))
     if SparkContext._gateway is None:  # no JVM yet in this process
-        gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
-        forward = threading.Thread(
-            target=_forward_stderr, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True
-        )
-        forward.start()
+        gateway = _launch_jvm(conf)
         SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
     return SparkSession.builder.config(conf=conf).getOrCreate()
+
+
+@functools.cache
+def sql_parser() -> Any:
+    """Spark's SQL parser (``SparkSqlParser``) in a JVM of its own, without a Spark driver:
+    for a Spark Connect client, which has no driver in its process to ask, to parse a SQL
+    file's queries exactly as a driver would. It starts once per process, in about 2 s.
+
+    Example:
+        >>> sql_parser().parsePlan("SELECT * FROM live.orders").nodeName()  # doctest: +SKIP
+        'Project'
+    """
+    os.environ.setdefault("SPARK_CONF_DIR", str(_SPARK_CONF))
+    gateway = _launch_jvm(SparkConf())
+    return gateway.jvm.org.apache.spark.sql.execution.SparkSqlParser()
+
+
+def _launch_jvm(conf: SparkConf) -> JavaGateway:
+    """A JVM with Spark's classes, its standard error through ``_forward_stderr``."""
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+    forward = threading.Thread(
+        target=_forward_stderr, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True
+    )
+    forward.start()
+    return gateway
 
 
 def _forward_stderr(stream: IO[bytes]) -> None:

@@ -9,7 +9,6 @@ Everything else is the real session.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +24,7 @@ from lakehouse.engine.graph.elements import SourceLocation
 from lakehouse.engine.graph.names import TableName
 from lakehouse.engine.graph.source_location import user_code_location
 from lakehouse.engine.settings import SANDPIT_FREE_ENVS, is_sandpit_catalog
+from lakehouse.engine.spark_connect import sql_over_views, temporary_view_name
 from lakehouse.engine.storage.catalog import LocalCatalog
 from lakehouse.engine.storage.driver_reads import DEFAULT_MAX_ROWS, read_delta
 
@@ -212,14 +212,6 @@ class _PipelineReader:
         return getattr(self._reader, name)
 
 
-_view_ids = itertools.count()
-
-
-def temporary_view_name() -> str:
-    """A temporary view name no other read of this process uses."""
-    return f"__lakehouse_{next(_view_ids)}"
-
-
 UNITY_CATALOG_ENABLED = "spark.databricks.unityCatalog.enabled"
 
 
@@ -280,28 +272,24 @@ def sql_over_tables(
 ) -> DataFrame:
     """Run SQL whose table names are resolved by ``read`` ((name, streaming) -> DataFrame).
 
-    Each table becomes a temporary view for the time Spark analyses the query; the analysed
-    plan keeps what it needs, so the views are dropped again and never pile up.
+    Each table becomes a view only this query sees (``spark_connect.sql_over_views``), so
+    views never pile up.
 
     Example:
         >>> sql_over_tables(spark, "SELECT count(*) FROM main.sales.orders", reader)  # doctest: +SKIP
     """
-    views: list[str] = []
-    try:  # a table that cannot be read drops the views bound before it, too
-        return spark.sql(bind_table_references(query, read, views), *args, **kwargs)
-    finally:
-        for view in views:
-            spark.catalog.dropTempView(view)
+    views: dict[str, DataFrame] = {}
+    bound = bind_table_references(query, read, views)
+    return sql_over_views(spark, bound, views, *args, **kwargs)
 
 
-def bind_table_references(query: str, read: Any, views: list[str] | None = None) -> str:
-    """Replace each table a SQL query reads by a temporary view over ``read(name, streaming)``
-    (``STREAM(t)`` / ``STREAM t`` stream it); the names of the views created are appended to
-    ``views``. The query is Databricks SQL: ``col:a.b`` JSON paths and ``::`` casts become
-    Spark's own functions.
+def bind_table_references(query: str, read: Any, views: dict[str, DataFrame]) -> str:
+    """Replace each table a SQL query reads by a view name over ``read(name, streaming)``
+    (``STREAM(t)`` / ``STREAM t`` stream it), added to ``views``. The query is Databricks SQL:
+    ``col:a.b`` JSON paths and ``::`` casts become Spark's own functions.
 
     Example:
-        >>> bind_table_references("SELECT * FROM STREAM(main.sales.orders)", reader)  # doctest: +SKIP
+        >>> bind_table_references("SELECT * FROM STREAM(main.sales.orders)", reader, {})  # doctest: +SKIP
         'SELECT * FROM __lakehouse_0'
     """
     try:
@@ -315,10 +303,8 @@ def bind_table_references(query: str, read: Any, views: list[str] | None = None)
         name = ".".join(f"`{p}`" for p in (table.catalog, table.db, table.name) if p)
         if (name, streaming) not in bound:
             view = temporary_view_name()
-            read(name, streaming).createOrReplaceTempView(view)
+            views[view] = read(name, streaming)
             bound[name, streaming] = view
-            if views is not None:
-                views.append(view)
         return exp.Table(this=exp.to_identifier(bound[name, streaming]), alias=alias)
 
     def bind(node: exp.Expression) -> exp.Expression:

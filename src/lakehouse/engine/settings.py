@@ -23,6 +23,7 @@ raised before any data moves.
                                          and prod it never reads a sandpit (``<env>_sandpit``)
 
     LAKEHOUSE_SPARK_MASTER        Spark master URL (default local[*])
+    LAKEHOUSE_SPARK_REMOTE        a Spark Connect endpoint, sc://host:port, instead of a driver
     LAKEHOUSE_DRIVER_MEMORY       spark.driver.memory (default 4g)
     LAKEHOUSE_SHUFFLE_PARTITIONS  spark.sql.shuffle.partitions (default 4)
     LAKEHOUSE_DRIVER_JAVA_OPTIONS spark.driver.extraJavaOptions
@@ -54,6 +55,7 @@ ENVS = ("dev", "test", "prod")
 SANDPIT_CATALOG = "sandpit"
 SANDPIT_FREE_ENVS = ("test", "prod")
 MAX_PARALLEL_FLOWS = "LAKEHOUSE_MAX_PARALLEL_FLOWS"
+SPARK_REMOTE = "LAKEHOUSE_SPARK_REMOTE"
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|minutes?|hours?)\s*\Z")
 _UNIT_SECONDS = {"ms": 0.001, "millisecond": 0.001, "s": 1, "second": 1, "minute": 60, "hour": 3600}
@@ -123,6 +125,7 @@ class SparkSettings:
     """
 
     master: str = "local[*]"
+    remote: str | None = None
     driver_memory: str = "4g"
     shuffle_partitions: int = 4
     driver_java_options: str | None = None
@@ -134,6 +137,7 @@ class SparkSettings:
         defaults = cls()
         return cls(
             master=environ.get("LAKEHOUSE_SPARK_MASTER") or defaults.master,
+            remote=_connect_url(environ),
             driver_memory=environ.get("LAKEHOUSE_DRIVER_MEMORY") or defaults.driver_memory,
             shuffle_partitions=_positive_variable(
                 environ, "LAKEHOUSE_SHUFFLE_PARTITIONS", defaults.shuffle_partitions
@@ -186,6 +190,18 @@ def _whole_number(configuration: Mapping[str, str], key: str, default: int) -> i
             f"pipeline configuration '{key}': expected a whole number, got {value!r}"
         )
     return int(value)
+
+
+def _connect_url(environ: Mapping[str, str]) -> str | None:
+    url = environ.get(SPARK_REMOTE) or None
+    if url is not None and not re.match(r"sc://[^/:;]+(:\d+)?(/|/;.*)?\Z", url):
+        shown = url.split(";", 1)[0]  # parameters may hold a token
+        raise ConfigurationError(
+            f"environment variable {SPARK_REMOTE}: expected a Spark Connect URL, "
+            f"sc://host[:port][/;param=value...], got {shown!r}"
+            + (" (its parameters not shown)" if shown != url else "")
+        )
+    return url
 
 
 def _positive_variable(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -27,16 +27,23 @@ from lakehouse.lazy_exports import lazy_exports
 if TYPE_CHECKING:
     from lakehouse.testing.asserts import assert_table_equals
     from lakehouse.testing.domain_batches import DomainBatches
-    from lakehouse.testing.local_cluster import StandaloneCluster, standalone_cluster
+    from lakehouse.testing.local_cluster import (
+        ConnectServer,
+        StandaloneCluster,
+        connect_server,
+        standalone_cluster,
+    )
     from lakehouse.testing.local_lakehouse import LocalLakehouse
     from lakehouse.testing.scd2_expected import Version, current_versions, scd2_versions
 
 __all__ = [
+    "ConnectServer",
     "DomainBatches",
     "LocalLakehouse",
     "StandaloneCluster",
     "Version",
     "assert_table_equals",
+    "connect_server",
     "current_versions",
     "scd2_versions",
     "standalone_cluster",
@@ -51,7 +58,9 @@ __getattr__ = lazy_exports(
         "Version": "lakehouse.testing.scd2_expected",
         "current_versions": "lakehouse.testing.scd2_expected",
         "scd2_versions": "lakehouse.testing.scd2_expected",
+        "ConnectServer": "lakehouse.testing.local_cluster",
         "StandaloneCluster": "lakehouse.testing.local_cluster",
+        "connect_server": "lakehouse.testing.local_cluster",
         "standalone_cluster": "lakehouse.testing.local_cluster",
     },
 )

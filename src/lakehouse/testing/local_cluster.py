@@ -1,10 +1,15 @@
-"""A Spark standalone cluster on this machine (a master and workers on 127.0.0.1), started
-with pyspark's own ``sbin/spark-daemon.sh``: what proves that a pipeline runs on a cluster,
-its tasks in executor processes the driver reaches over the network, before it meets a real
-one. See ``docs/scale-out.md``.
+"""Spark's servers on this machine, started with pyspark's own ``sbin/spark-daemon.sh``:
+what proves that a pipeline runs away from its own process before it meets a real cluster.
+See ``docs/scale-out.md``.
 
-pyspark's distribution has no ``start-master.sh``; ``spark-daemon.sh`` starts Spark's own
-``Master`` and ``Worker`` classes as the full distribution's scripts do.
+- ``standalone_cluster``: a master and workers on 127.0.0.1; the engine's driver runs the
+  pipeline's tasks in executor processes it reaches over the network.
+- ``connect_server``: a Spark Connect server with Delta Lake; the engine is its client and the
+  driver is the server's.
+
+pyspark's distribution has no ``start-master.sh`` or ``start-connect-server.sh``;
+``spark-daemon.sh`` starts Spark's own ``Master``, ``Worker`` and ``SparkConnectServer``
+classes as the full distribution's scripts do.
 """
 
 from __future__ import annotations
@@ -13,17 +18,22 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
 
+from lakehouse.engine.local_spark import delta_jar_options, spark_conf_folder, spark_options
+from lakehouse.engine.settings import SparkSettings
+
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
+CONNECT_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
 @dataclass(frozen=True)
@@ -55,17 +65,9 @@ def standalone_cluster(
         ...     os.environ["LAKEHOUSE_SPARK_MASTER"] = cluster.master
         ...     run_demo(tmp_path / "storage")
     """
-    folder.mkdir(parents=True, exist_ok=True)
     port, web_port = _free_port(), _free_port()
     cluster = StandaloneCluster(f"spark://127.0.0.1:{port}", workers, folder)
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(Path(pyspark.__file__).parent),
-        "SPARK_LOG_DIR": str(folder),
-        "SPARK_PID_DIR": str(folder),
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_IDENT_STRING": f"lakehouse-{port}",  # names the pid files: clusters side by side
-    }
+    env = _daemon_environment(folder, port)
     started: list[tuple[str, int]] = []
     try:
         _daemon(env, "start", MASTER_CLASS, 1,
@@ -81,6 +83,68 @@ def standalone_cluster(
     finally:
         for daemon, number in reversed(started):
             _daemon(env, "stop", daemon, number, check=False)
+
+
+@dataclass(frozen=True)
+class ConnectServer:
+    """A running Spark Connect server: its endpoint and the folder of its log."""
+
+    remote: str  # sc://127.0.0.1:<port>, for LAKEHOUSE_SPARK_REMOTE
+    logs: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's log, to show when it misbehaves."""
+        return StandaloneCluster(self.remote, 0, self.logs).log_tail(lines)
+
+
+@contextmanager
+def connect_server(
+    folder: Path, *, master: str = "local[2]", timeout: float = 120
+) -> Iterator[ConnectServer]:
+    """Start a Spark Connect server on 127.0.0.1 whose driver (on ``master``) has Delta Lake
+    and the engine's Spark settings, wait until it answers, and stop it on exit. Its log
+    and pid file stay in ``folder``. Its Python workers (``foreachBatch`` functions, Python
+    UDFs) run this interpreter, so they import this environment's packages.
+
+    Example:
+        >>> with connect_server(tmp_path) as server:  # doctest: +SKIP
+        ...     os.environ["LAKEHOUSE_SPARK_REMOTE"] = server.remote
+        ...     run_demo(tmp_path / "storage")
+    """
+    port = _free_port()
+    server = ConnectServer(f"sc://127.0.0.1:{port}", folder)
+    settings = SparkSettings.from_environment()
+    options = {
+        **spark_options(settings, master),
+        **delta_jar_options(settings),
+        "spark.app.name": "lakehouse connect",
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+    }
+    env = {
+        **_daemon_environment(folder, port),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_CONF_DIR": str(spark_conf_folder()),
+    }
+    conf = [argument for key, value in options.items() for argument in ("--conf", f"{key}={value}")]
+    _daemon(env, "submit", CONNECT_CLASS, 1, *conf)
+    try:
+        _wait_for_port(port, timeout, server.log_tail)
+        yield server
+    finally:
+        _daemon(env, "stop", CONNECT_CLASS, 1, check=False)
+
+
+def _daemon_environment(folder: Path, port: int) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "SPARK_LOG_DIR": str(folder),
+        "SPARK_PID_DIR": str(folder),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_IDENT_STRING": f"lakehouse-{port}",  # names the pid files: servers side by side
+    }
 
 
 def _daemon(env: dict[str, str], action: str, daemon: str, number: int, *args: str, check: bool = True) -> None:  # fmt: skip
@@ -109,6 +173,21 @@ def _wait_for_workers(cluster: StandaloneCluster, web_port: int, timeout: float)
     raise RuntimeError(
         f"the standalone cluster at {cluster.master} did not have {cluster.workers} worker(s) "
         f"within {timeout:.0f} s; its logs:\n{cluster.log_tail()}"
+    )
+
+
+def _wait_for_port(port: int, timeout: float, log_tail: Callable[[], str]) -> None:
+    """Until something listens on ``port`` (the server started: Delta's jars may be fetched
+    first, on a fresh machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(
+        f"no Spark Connect server on port {port} within {timeout:.0f} s; its log:\n{log_tail()}"
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
+from lakehouse.engine.spark_connect import is_connect
 from lakehouse.engine.storage.local_files import write_atomically
 
 _EXPRESSION_ID = re.compile(r"#\d+L?")
@@ -33,7 +34,7 @@ def inputs_fingerprint(
         >>> inputs_fingerprint(frame, [(Path("/lh/catalog/main/s/orders"), 3)])  # doctest: +SKIP
         {'sources': {'/lh/catalog/main/s/orders': 3}, 'query': '9f2c...'}
     """
-    if not sources:
+    if not sources or is_connect(frame):  # a Connect client cannot see the plan: recompute
         return None
     plan = frame._jdf.queryExecution().logical()
     if plan.collectLeaves().size() != len(sources):

@@ -43,6 +43,7 @@ from lakehouse.engine.quality.expectations import (
 from lakehouse.engine.session import reading_with
 from lakehouse.engine.sources.cloud_files_state import RereadLog, files_taken
 from lakehouse.engine.sources.overwritten_files import changed_files
+from lakehouse.engine.spark_connect import observed_row
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.engine.storage.driver_writes import backfill_sink
 from lakehouse.engine.storage.small_refresh import overwrite_small_result
@@ -100,19 +101,18 @@ class RunningStream:
 
     def collect(self) -> None:
         observed: dict[str, list[dict[str, Any]]] = {}
-        for progress in self.query.recentProgress:
+        progresses = self.query.recentProgress
+        for progress in progresses:
             for name, row in (progress.observedMetrics or {}).items():
-                observed.setdefault(name, []).append(row.asDict())
+                observed.setdefault(name, []).append(observed_row(row))
         result = self.result
         result.num_output_rows = sum(_rows_written(r) for r in observed.get(self.output, []))
         if self.cdc is not None:
+            cdc_metrics = self.cdc.streamed_metrics(p.batchId for p in progresses)
             # The rows that reached the flow after its expectations: what ingestion's row
             # conservation check counts (num_output_rows is the rows upserted).
-            result.cdc_metrics = {
-                **self.cdc.metrics,
-                "num_change_events": result.num_output_rows,
-            }
-            result.num_output_rows = self.cdc.metrics.get("num_upserted_rows", 0)
+            result.cdc_metrics = {**cdc_metrics, "num_change_events": result.num_output_rows}
+            result.num_output_rows = cdc_metrics.get("num_upserted_rows", 0)
         add_expectation_metrics(
             result, self.checks, lambda check: observed.get(check.observation, [])
         )
@@ -348,6 +348,7 @@ class FlowRunner:
         )
         cdc = self._auto_cdc_writer(flow, table)
         if cdc is not None:
+            cdc.batch_metrics = self.settings.checkpoint(flow) / "auto_cdc_metrics"
             query = writer.foreachBatch(cdc).start()
         elif self._backfills_through_spark_sink(flow, table, frame):
             target = str(self.settings.table(table).path)

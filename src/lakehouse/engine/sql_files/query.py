@@ -22,7 +22,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from lakehouse.engine.graph.elements import SourceLocation
-from lakehouse.engine.session import current_reader, temporary_view_name
+from lakehouse.engine.local_spark import sql_parser
+from lakehouse.engine.session import current_reader
+from lakehouse.engine.spark_connect import is_connect, sql_over_views, temporary_view_name
 from lakehouse.engine.sql_files.lexer import Statement, Token, scan, split_top_level, unquote
 from lakehouse.engine.sql_files.statements import Query
 from lakehouse.sql_quoting import quote_identifier
@@ -81,26 +83,21 @@ class SqlQuery:
 
     def __call__(self) -> DataFrame:
         reader = current_reader()
-        views: list[str] = []
+        views: dict[str, DataFrame] = {}
         pieces, last = [], 0
         shifts: list[tuple[int, int]] = []  # (where the bound text moves, by how much)
+        for relation in self.relations:
+            view = temporary_view_name()
+            views[view] = self._frame(reader, relation)
+            bound = relation.bound_to(view)
+            pieces += [self.text[last : relation.start], bound]
+            shifts.append((relation.start, len(bound) - (relation.end - relation.start)))
+            last = relation.end
+        bound = "".join(pieces) + self.text[last:]
         try:
-            for relation in self.relations:
-                view = temporary_view_name()
-                self._frame(reader, relation).createOrReplaceTempView(view)
-                views.append(view)
-                bound = relation.bound_to(view)
-                pieces += [self.text[last : relation.start], bound]
-                shifts.append((relation.start, len(bound) - (relation.end - relation.start)))
-                last = relation.end
-            bound = "".join(pieces) + self.text[last:]
-            try:  # the analysed plan keeps what the views stand for, so they can go at once
-                return self.spark.sql(bound)
-            except AnalysisException as error:
-                raise self._error(error, bound, shifts) from None
-        finally:
-            for view in views:
-                self.spark.catalog.dropTempView(view)
+            return sql_over_views(self.spark, bound, views)
+        except AnalysisException as error:
+            raise self._error(error, bound, shifts) from None
 
     def _error(self, error: Exception, bound: str, shifts: list[tuple[int, int]]) -> Exception:
         """Spark's analysis error, placed at the file's line and column it points to."""
@@ -150,7 +147,8 @@ def parse_query(spark: SparkSession, query: Query, statement: Statement) -> SqlQ
         >>> parse_query(spark, Query("SELECT * FROM LIVE.orders", 0), statement).relations  # doctest: +SKIP
         (Relation(start=14, end=25, streaming=False, table='`live`.`orders`', ...),)
     """
-    parser = spark._jsparkSession.sessionState().sqlParser()
+    # A Spark Connect client has no driver to ask: the same parser runs in a JVM of its own.
+    parser = sql_parser() if is_connect(spark) else spark._jsparkSession.sessionState().sqlParser()
     try:
         plan = parser.parsePlan(query.text)
     except (ParseException, Py4JJavaError) as error:

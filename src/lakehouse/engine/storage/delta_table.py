@@ -381,24 +381,31 @@ class LocalDeltaTable:
             >>> table.merge_frame(latest, users_clauses)  # doctest: +SKIP
             {'num_upserted_rows': 2400000, 'num_deleted_rows': 1200}
         """
-        from delta.tables import DeltaTable
+        from lakehouse.engine.spark_connect import sql_over_views, temporary_view_name
 
         c = clauses(_backticked)
-        before = self.version()
-        merge = (
-            DeltaTable.forPath(rows.sparkSession, str(self.path))
-            .alias("t")
-            .merge(rows.alias("s"), c.on)
-        )
+        actions = []
         if c.delete_when is not None:
-            merge = merge.whenMatchedDelete(condition=c.delete_when)
+            actions.append(f"WHEN MATCHED AND ({c.delete_when}) THEN DELETE")
         if c.update_set:
-            merge = merge.whenMatchedUpdate(condition=c.update_when, set=dict(c.update_set))
+            when = f" AND ({c.update_when})" if c.update_when else ""
+            sets = ", ".join(f"{column} = {value}" for column, value in c.update_set.items())
+            actions.append(f"WHEN MATCHED{when} THEN UPDATE SET {sets}")
         if c.insert_values:
-            merge = merge.whenNotMatchedInsert(
-                condition=c.insert_when, values=dict(c.insert_values)
-            )
-        merge.execute()
+            when = f" AND ({c.insert_when})" if c.insert_when else ""
+            columns = ", ".join(c.insert_values)
+            values = ", ".join(c.insert_values.values())
+            actions.append(f"WHEN NOT MATCHED{when} THEN INSERT ({columns}) VALUES ({values})")
+        before = self.version()
+        # SQL rather than delta-spark's DeltaTable.merge: the same command, and a Spark Connect
+        # client reaches it without Delta's Connect plugin on the server.
+        source = temporary_view_name()
+        sql_over_views(
+            rows.sparkSession,
+            f"MERGE INTO delta.{_backticked(str(self.path))} AS t USING {source} AS s "
+            f"ON {c.on} {' '.join(actions)}",
+            {source: rows},
+        )
         metrics = self.commit_metrics(before)
         return {
             "num_upserted_rows": metrics.get("numTargetRowsInserted", 0)

@@ -34,6 +34,7 @@ from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame
 
 from lakehouse.engine.sources.auto_loader import landed_files
+from lakehouse.engine.spark_connect import explained_size_bytes, is_connect
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 
 
@@ -65,6 +66,8 @@ def estimated_bytes(batch: DataFrame) -> int:
         >>> estimated_bytes(batch)  # doctest: +SKIP
         144485
     """
+    if is_connect(batch):
+        return explained_size_bytes(batch)
     return int(batch._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
 
 
@@ -91,6 +94,8 @@ def source_bytes(stream: DataFrame) -> int | None:
         >>> source_bytes(spark.readStream.format("json").schema(schema).load("/landing/orders"))  # doctest: +SKIP
         25165824
     """
+    if is_connect(stream):  # the plan's sources are out of reach: unknown
+        return None
     try:
         leaves = stream._jdf.queryExecution().analyzed().collectLeaves()
         sources = []

@@ -9,7 +9,8 @@ Spark job. So is a table whose only ``delta.*`` properties are ``delta.appendOnl
 (writer 2, or 4 with the change data feed): Spark would name them as table features (writer 7),
 which delta-rs does not write, and every later write would then need a Spark job
 (``driver_writes.py``). Anything else goes through Delta's own ``DeltaTable.createIfNotExists``,
-which knows every table feature.
+which knows every table feature, or the same table as a ``CREATE TABLE`` statement for a Spark
+Connect client.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from pyspark.sql.types import (
     VariantType,
 )
 
+from lakehouse.engine.errors import ConfigurationError
 from lakehouse.engine.graph.elements import Dataset, DatasetKind, SourceLocation
+from lakehouse.engine.spark_connect import is_connect
 from lakehouse.engine.storage.delta_table import LocalDeltaTable
 from lakehouse.sql_quoting import quote_identifier, quote_string
 
@@ -58,7 +61,10 @@ def ensure_table(
     name = table.path.name
     dataset = dataset or Dataset(name, DatasetKind.STREAMING_TABLE, SourceLocation("", 0))
     if _needs_spark(dataset, schema):
-        _create_with_spark(spark, table.path, dataset, schema)
+        # Delta's builder is out of a Spark Connect client's reach without Delta's Connect
+        # plugin on the server; the same table in SQL is not.
+        create = _create_with_sql if is_connect(spark) else _create_with_spark
+        create(spark, table.path, dataset, schema)
         return
     table.create(
         schema,
@@ -157,6 +163,65 @@ def _create_with_spark(
     if dataset.cluster_by:
         builder = builder.clusterBy(*dataset.cluster_by)
     builder.execute()
+
+
+def _create_with_sql(spark: SparkSession, path: Path, dataset: Dataset, schema: StructType) -> None:
+    """What ``_create_with_spark`` creates, as a ``CREATE TABLE`` statement."""
+    columns = ", ".join(_column_sql(f) for f in _generated_as_declared(spark, schema).fields)
+    statement = (
+        f"CREATE TABLE IF NOT EXISTS delta.{quote_identifier(str(path))} ({columns}) USING DELTA"
+    )
+    if dataset.partition_cols:
+        statement += f" PARTITIONED BY ({', '.join(map(quote_identifier, dataset.partition_cols))})"
+    if dataset.cluster_by:
+        statement += f" CLUSTER BY ({', '.join(map(quote_identifier, dataset.cluster_by))})"
+    if dataset.comment:
+        statement += f" COMMENT {quote_string(dataset.comment)}"
+    if dataset.table_properties:
+        properties = ", ".join(
+            f"{quote_string(k)} = {quote_string(str(v))}"
+            for k, v in dataset.table_properties.items()
+        )
+        statement += f" TBLPROPERTIES ({properties})"
+    spark.sql(statement)
+
+
+def _column_sql(field: StructField) -> str:
+    metadata = dict(field.metadata)
+    column = f"{quote_identifier(field.name)} {_type_sql(field.dataType)}"
+    if not field.nullable:
+        column += " NOT NULL"
+    if GENERATION_EXPRESSION in metadata:
+        column += f" GENERATED ALWAYS AS ({metadata.pop(GENERATION_EXPRESSION)})"
+    if IDENTITY_START in metadata:
+        by = "BY DEFAULT" if metadata.pop(IDENTITY_ALLOW_EXPLICIT_INSERT, False) else "ALWAYS"
+        start, step = metadata.pop(IDENTITY_START), metadata.pop(IDENTITY_STEP, 1)
+        column += f" GENERATED {by} AS IDENTITY (START WITH {int(start)} INCREMENT BY {int(step)})"
+    if "comment" in metadata:
+        column += f" COMMENT {quote_string(str(metadata.pop('comment')))}"
+    if metadata:
+        raise ConfigurationError(
+            f"column '{field.name}': its metadata {sorted(metadata)} is kept by Delta's table "
+            "builder, which a Spark Connect client reaches only with Delta's Connect plugin on "
+            "the server; create the table with a Spark driver (LAKEHOUSE_SPARK_REMOTE unset)"
+        )
+    return column
+
+
+def _type_sql(data_type: DataType) -> str:
+    """``data_type`` in SQL, nested field names quoted."""
+    if isinstance(data_type, StructType):
+        fields = (
+            f"{quote_identifier(f.name)}: {_type_sql(f.dataType)}{'' if f.nullable else ' NOT NULL'}"
+            + (f" COMMENT {quote_string(f.metadata['comment'])}" if "comment" in f.metadata else "")
+            for f in data_type.fields
+        )
+        return f"STRUCT<{', '.join(fields)}>"
+    if isinstance(data_type, ArrayType):
+        return f"ARRAY<{_type_sql(data_type.elementType)}>"
+    if isinstance(data_type, MapType):
+        return f"MAP<{_type_sql(data_type.keyType)}, {_type_sql(data_type.valueType)}>"
+    return data_type.simpleString()
 
 
 def _generated_as_declared(spark: SparkSession, schema: StructType) -> StructType:
