@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from lakehouse.cli import app
 from lakehouse.engine.warm.client import run_warm, warm_command
 from lakehouse.engine.warm.state import ServerState, fingerprint, read_state
 
@@ -64,6 +66,15 @@ def test_a_server_started_before_a_change_is_stale_and_the_command_runs_cold(eng
     assert run_warm(["sql", QUERY]) is None
     assert "the warm engine is stale" in capsys.readouterr().err
     assert read_state(engine_home) is not None  # stale is not dead: `engine start` replaces it
+
+
+def test_a_spark_connect_client_needs_no_warm_engine(engine_home, capsys, monkeypatch):
+    ServerState(os.getpid(), str(engine_home / "engine.sock"), fingerprint(), time.time(), "4.2.0").save(engine_home)  # fmt: skip
+    monkeypatch.setenv("LAKEHOUSE_SPARK_REMOTE", "sc://127.0.0.1:15002")
+    assert run_warm(["sql", QUERY]) is None  # straight to the Connect server, nothing said
+    assert capsys.readouterr().err == ""
+    refused = CliRunner().invoke(app, ["engine", "start"])
+    assert refused.exit_code == 1 and "LAKEHOUSE_SPARK_REMOTE is set" in refused.output
 
 
 def _lakehouse(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

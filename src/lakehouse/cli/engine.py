@@ -39,8 +39,14 @@ def engine_start(
 ) -> None:
     """Start the warm engine in the background (a stale one is replaced), and wait until it
     answers. Its log is <state folder>/server.log."""
+    from lakehouse.engine.settings import SPARK_REMOTE
     from lakehouse.engine.warm.state import forget, private_folder, read_state, state_folder
 
+    if os.environ.get(SPARK_REMOTE):
+        fail(
+            f"{SPARK_REMOTE} is set: its Spark Connect server is a resident driver already, and "
+            "every command reaches it without starting Spark; unset it for a local warm engine"
+        )
     folder = state_folder()
     state = read_state(folder)
     if state is not None and state.alive:

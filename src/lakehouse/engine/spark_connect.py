@@ -46,8 +46,7 @@ def size_in_cost_explain(text: str) -> int:
     four figures; a text without one reads as the largest size, so Spark writes.
 
     Example:
-        >>> size_in_cost_explain("== Optimized Logical Plan ==\nRange (0, 1000, step=1), "
-        ...                      "Statistics(sizeInBytes=7.8 KiB, rowCount=1.00E+3)")
+        >>> size_in_cost_explain("Range (0, 1000), Statistics(sizeInBytes=7.8 KiB, rowCount=1.00E+3)")
         7987
     """
     optimized = text.split("== Optimized Logical Plan ==", 1)[-1]

@@ -5,7 +5,8 @@ the fingerprint and the query.
 
 A server that died, or that is stale (packages, the project's code or the Spark settings changed
 since it started), is named in one line on standard error, and the command runs cold.
-``LAKEHOUSE_ENGINE=cold`` skips the warm engine.
+``LAKEHOUSE_ENGINE=cold`` skips the warm engine; so does ``LAKEHOUSE_SPARK_REMOTE``, whose Spark
+Connect server is a resident driver already.
 
 Example:
     $ lakehouse engine start
@@ -20,6 +21,7 @@ import shutil
 import socket
 import sys
 
+from lakehouse.engine.settings import SPARK_REMOTE
 from lakehouse.engine.warm.state import fingerprint, forget, read_state
 
 # Commands worth a warm driver: those that start Spark. A continuous run stays in its own
@@ -45,6 +47,8 @@ def run_warm(argv: list[str]) -> int | None:
     """Run ``argv`` in the warm engine and return its exit code; None to run cold (no server,
     or one that cannot serve, said on standard error)."""
     if os.environ.get("LAKEHOUSE_ENGINE") == "cold" or not warm_command(argv):
+        return None
+    if os.environ.get(SPARK_REMOTE):  # the Connect server is the resident driver
         return None
     state = read_state()
     if state is None:
