@@ -13,7 +13,6 @@ import functools
 import logging
 import os
 import socket
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -106,6 +105,10 @@ def get_spark(master: str | None = None) -> SparkSession:
     if settings.remote:
         _quiet_query_context_loggers()
         _check_reachable(settings.remote)
+        # This process forks only to exec (the SQL parser's JVM, subprocesses); gRPC's fork
+        # handlers are for children that keep using gRPC, and a fork during a call can break
+        # the child before its exec. Read when gRPC loads, so set before the client does.
+        os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
         return SparkSession.builder.remote(settings.remote).getOrCreate()
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -215,12 +218,20 @@ def sql_parser() -> Any:
 
 
 def _launch_jvm(conf: SparkConf) -> JavaGateway:
-    """A JVM with Spark's classes, its standard error through ``_forward_stderr``."""
-    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+    """A JVM with Spark's classes, its standard error through ``_forward_stderr`` from its
+    first line: a JVM that fails to start says why."""
+    read_end, write_end = os.pipe()
     forward = threading.Thread(
-        target=_forward_stderr, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True
+        target=_forward_stderr, args=(os.fdopen(read_end, "rb"),), name="jvm-stderr", daemon=True
     )
     forward.start()
+    try:
+        gateway = launch_gateway(conf, popen_kwargs={"stderr": write_end})
+    except Exception:
+        os.close(write_end)
+        forward.join(timeout=5)  # what the JVM said, before the error that it stopped
+        raise
+    os.close(write_end)  # the JVM holds its own copy
     return gateway
 
 
