@@ -160,6 +160,13 @@ def test_sql_rejects_an_unknown_output_format(runner, workspace):
     assert "'xml' is not one of 'table', 'json'" in result.output
 
 
+def test_demo_refuses_a_storage_that_is_a_file(runner, tmp_path):
+    (tmp_path / "storage").write_text("")
+    result = runner.invoke(app, ["demo", "--storage", str(tmp_path / "storage")])
+    assert result.exit_code == 1
+    assert "a file, expected a folder" in result.output
+
+
 def test_for_without_continuous_is_refused(runner, workspace):
     workspace.source(PIPELINE)
     result = _run(runner, workspace, "--for", "5")

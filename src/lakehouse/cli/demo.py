@@ -55,6 +55,8 @@ def demo_command(
     from lakehouse.demo import run_demo
     from lakehouse.engine import PipelineError
 
+    if storage.exists() and not storage.is_dir():
+        fail(f"--storage {storage}: a file, expected a folder (it is created when missing)")
     console.print(f"[bold]lakehouse demo[/bold] in {storage}")
     quiet_mlflow()
     start_spark()
