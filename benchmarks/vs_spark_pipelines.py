@@ -9,7 +9,7 @@ tables are compared equal. Target: engine / spark-pipelines <= 1.0.
 
 Run with the benchmark dependency group (Spark Connect's client libraries):
 
-    uv run --group benchmark python benchmarks/vs_spark_pipelines.py
+    uv run python benchmarks/vs_spark_pipelines.py
 """
 
 from __future__ import annotations

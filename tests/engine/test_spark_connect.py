@@ -134,3 +134,11 @@ def _cdc_counts(spark, schema_folder: Path) -> list[tuple[str, str]]:
         .where("status = 'COMPLETED' AND deleted IS NOT NULL")
         .collect()
     )
+
+
+def test_the_environment_has_what_a_spark_connect_client_needs():
+    """pyspark[connect] (grpcio, protobuf, ...) is in the locked environment, so a fresh clone
+    can set LAKEHOUSE_SPARK_REMOTE; pyspark's own check, which raises naming what is missing."""
+    from pyspark.sql.connect.utils import check_dependencies
+
+    check_dependencies()
