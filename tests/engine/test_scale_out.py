@@ -34,19 +34,22 @@ def _tables(storage: Path) -> list[Path]:
     )
 
 
-def _local_demo(storage: Path) -> Path:
-    """The demo run in this process into ``storage``, then moved aside: the other run uses
-    the same path, so bronze keeps the same files' paths."""
-    local = CliRunner().invoke(app, ["demo", "--storage", str(storage), "--fresh", "--no-score"])
-    assert local.exit_code == 0, local.output
+def _local_demo(storage: Path, batches: int = 1) -> Path:
+    """``batches`` demo runs (the first fresh, then incremental) in this process into
+    ``storage``, then moved aside: the other run uses the same path, so bronze keeps the same
+    files' paths."""
+    for batch in range(batches):
+        fresh = ["--fresh"] if batch == 0 else []
+        local = CliRunner().invoke(app, ["demo", "--storage", str(storage), *fresh, "--no-score"])
+        assert local.exit_code == 0, local.output
     return storage.rename(storage.with_name("local"))
 
 
-def _demo(storage: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+def _demo(storage: Path, *, fresh: bool = True, **environment: str) -> subprocess.CompletedProcess[str]:  # fmt: skip
     env = {**os.environ, "LAKEHOUSE_ENGINE": "cold", "PYSPARK_PYTHON": sys.executable,
            "SPARK_LOCAL_IP": "127.0.0.1", **environment}  # fmt: skip
     return subprocess.run(
-        [LAKEHOUSE, "demo", "--storage", str(storage), "--fresh", "--no-score"],
+        [LAKEHOUSE, "demo", "--storage", str(storage), *(["--fresh"] if fresh else []), "--no-score"],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
 
@@ -77,15 +80,16 @@ def test_the_demo_on_a_standalone_cluster_gives_the_tables_of_a_local_run(tmp_pa
     _assert_same_tables(spark, local_storage, storage)
 
 
-@pytest.mark.slow  # two demo runs and a Connect server: about 3 minutes
+@pytest.mark.slow  # four demo runs and a Connect server: about 4 minutes
 def test_the_demo_through_spark_connect_gives_the_tables_of_a_local_run(tmp_path, spark):
     storage = tmp_path / "storage"
-    local_storage = _local_demo(storage)
+    local_storage = _local_demo(storage, batches=2)  # a fresh run, then an incremental one
     with connect_server(tmp_path / "connect") as server:
-        through_connect = _demo(storage, LAKEHOUSE_SPARK_REMOTE=server.remote)
-        assert through_connect.returncode == 0, (
-            through_connect.stdout + through_connect.stderr + server.log_tail()
-        )
+        for batch in range(2):
+            through_connect = _demo(storage, fresh=batch == 0, LAKEHOUSE_SPARK_REMOTE=server.remote)
+            assert through_connect.returncode == 0, (
+                through_connect.stdout + through_connect.stderr + server.log_tail()
+            )
         # The server ran the streaming tables' foreachBatch functions in its Python workers.
         assert server.log_tail(100_000).count("ForeachBatch worker Completed batch") >= 5
     # What each flow wrote, AUTO CDC's counts among them: those come from the foreachBatch
