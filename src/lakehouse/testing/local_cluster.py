@@ -46,10 +46,7 @@ class StandaloneCluster:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of every daemon's log, to show when the cluster misbehaves."""
-        return "\n".join(
-            f"== {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-            for log in sorted(self.logs.glob("*.out"))
-        )
+        return _log_tail(self.logs, lines)
 
 
 @contextmanager
@@ -94,7 +91,7 @@ class ConnectServer:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the server's log, to show when it misbehaves."""
-        return StandaloneCluster(self.remote, 0, self.logs).log_tail(lines)
+        return _log_tail(self.logs, lines)
 
 
 @contextmanager
@@ -133,6 +130,13 @@ def connect_server(
         yield server
     finally:
         _daemon(env, "stop", CONNECT_CLASS, 1, check=False)
+
+
+def _log_tail(folder: Path, lines: int) -> str:
+    return "\n".join(
+        f"== {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        for log in sorted(folder.glob("*.out"))
+    )
 
 
 def _daemon_environment(folder: Path, port: int) -> dict[str, str]:

@@ -346,9 +346,8 @@ class FlowRunner:
             .queryName(flow.name)
             .trigger(**trigger)
         )
-        cdc = self._auto_cdc_writer(flow, table)
+        cdc = self._auto_cdc_writer(flow, table, streaming=True)
         if cdc is not None:
-            cdc.batch_metrics = self.settings.checkpoint(flow) / "auto_cdc_metrics"
             query = writer.foreachBatch(cdc).start()
         elif self._backfills_through_spark_sink(flow, table, frame):
             target = str(self.settings.table(table).path)
@@ -426,7 +425,11 @@ class FlowRunner:
         result.dropped_records += reread.dropped_records
         result.expectations = merged_expectations(result.expectations, reread.expectations)
 
-    def _auto_cdc_writer(self, flow: Flow, table: AnalyzedDataset) -> AutoCdcWriter | None:
+    def _auto_cdc_writer(
+        self, flow: Flow, table: AnalyzedDataset, *, streaming: bool = False
+    ) -> AutoCdcWriter | None:
+        """The flow's AUTO CDC writer; a ``streaming`` one (a ``foreachBatch`` function) also
+        leaves each batch's counts beside the flow's checkpoint."""
         cdc = self.reads.analyzed.auto_cdc.get(flow.name)
         if cdc is None:
             return None
@@ -437,6 +440,7 @@ class FlowRunner:
             self._once_id(flow),
             self.settings.engine.driver_write_max_batch_bytes,
             self.settings.engine.driver_write_max_python_bytes,
+            self.settings.checkpoint(flow) / "auto_cdc_metrics" if streaming else None,
         )
 
     def _apply_snapshots(self, flow: Flow, table: AnalyzedDataset, result: FlowResult) -> None:
